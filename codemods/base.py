@@ -1,0 +1,133 @@
+"""What every pass declares, and the small base class passes report through.
+
+A pass is declared once (`PassInfo`): code, name, summary, safety, its documentation and its
+examples. `qsfix list`, `qsfix explain` and the test suite all read that one declaration, so
+the docs and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional, Sequence
+
+import libcst as cst
+
+from .findings import SAFE, UNSAFE, Edit, Finding, Fix, Rewrite
+
+if TYPE_CHECKING:
+    from .analysis import FileAnalysis
+    from .engine import Options
+
+
+# Every pass example is a module of a tiny project whose `shop/models.py` is this file.
+EXAMPLE_MODELS = '''\
+from django.db import models
+
+
+class OrderQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status="active")
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, related_name="orders", on_delete=models.CASCADE)
+    status = models.CharField(max_length=20)
+    created = models.DateTimeField()
+
+    objects = OrderQuerySet.as_manager()
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, related_name="items", on_delete=models.CASCADE)
+    quantity = models.IntegerField()
+'''
+
+
+@dataclass(frozen=True)
+class Example:
+    """`before` as the user wrote it; `after` what the pass makes of it (None: untouched)."""
+
+    name: str
+    before: str
+    after: Optional[str] = None
+    unsafe: bool = False  # the rewrite needs --unsafe
+
+    @property
+    def before_code(self) -> str:
+        return textwrap.dedent(self.before)
+
+    @property
+    def after_code(self) -> Optional[str]:
+        return None if self.after is None else textwrap.dedent(self.after)
+
+
+@dataclass(frozen=True)
+class PassInfo:
+    code: str
+    name: str
+    summary: str
+    safety: str  # how its fixes usually are: "safe", "unsafe" or "safe or unsafe"
+    what: str
+    why: str
+    fix_safety: str
+    references: Sequence[str]
+    examples: Sequence[Example]
+    visitor: type = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def example(self) -> Example:
+        """The example `explain` shows: the first one that rewrites something."""
+        return next(e for e in self.examples if e.after is not None)
+
+
+class Pass(cst.CSTVisitor):
+    """A pass visits the original tree and reports findings; it never mutates the tree.
+    Fixes are node replacements the engine applies afterwards, all passes in one transform."""
+
+    info: PassInfo
+
+    def __init__(self, analysis: "FileAnalysis", options: "Options"):
+        super().__init__()
+        self.analysis = analysis
+        self.options = options
+        self.findings: list[Finding] = []
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        skip: Optional[str] = None,
+        fix_title: Optional[str] = None,
+        edits: Sequence[tuple[cst.CSTNode, Rewrite]] = (),
+        unsafe_because: Optional[str] = None,
+        unit: Optional[str] = None,
+    ) -> Finding:
+        line, column = self.analysis.line_col(node)
+        fix = None
+        if edits:
+            fix = Fix(
+                applicability=UNSAFE if unsafe_because else SAFE,
+                title=fix_title or "",
+                edits=[Edit(target, rewrite) for target, rewrite in edits],
+            )
+            if unsafe_because:
+                message = f"{message} (unsafe: {unsafe_because})"
+        finding = Finding(
+            path=self.analysis.path,
+            line=line,
+            column=column,
+            code=self.info.code,
+            name=self.info.name,
+            message=message,
+            fix=fix,
+            skip_reason=skip,
+            unit=unit,
+        )
+        self.findings.append(finding)
+        return finding

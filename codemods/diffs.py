@@ -1,0 +1,43 @@
+"""Unified diffs over bytes, exactly as `git apply` and `patch -p1` take them.
+
+Working on bytes keeps a latin-1 or CRLF file's context lines byte-identical to the file, so
+the patch applies; lines are split after `\n` only, as git does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+_LINES = re.compile(rb"[^\n]*\n|[^\n]+\Z")
+NO_EOL = b"\\ No newline at end of file\n"
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    return _LINES.findall(data)
+
+
+def _quote(path: str) -> bytes:
+    return path.replace("\\", "/").encode("utf-8", "surrogateescape")
+
+
+def unified_diff(path: str, old: bytes, new: bytes, context: int = 3) -> bytes:
+    """`--- a/path` / `+++ b/path` diff of one file; empty when nothing changed."""
+    if old == new:
+        return b""
+    out = []
+    lines = difflib.diff_bytes(
+        difflib.unified_diff,
+        split_lines(old),
+        split_lines(new),
+        fromfile=b"a/" + _quote(path),
+        tofile=b"b/" + _quote(path),
+        n=context,
+        lineterm=b"\n",
+    )
+    for line in lines:
+        if line.endswith(b"\n"):
+            out.append(line)
+        else:  # the file's last line has no newline: say so, as diff(1) does
+            out.append(line + b"\n" + NO_EOL)
+    return b"".join(out)

@@ -1,0 +1,306 @@
+"""The file pipeline: read, index, analyse, fix, verify. No output happens here.
+
+1. Every file is read as bytes and summarised with `ast` (cheap) into the project index.
+2. Each file is parsed once with libcst; one `FileAnalysis` (metadata, typing, reuse) serves
+   every selected pass; the passes report findings with fixes as node replacements.
+3. Suppressions and options decide which fixes apply; all applied edits go into one
+   transform, so fixes from different passes compose; the result must parse again.
+
+Bytes in, bytes out: libcst keeps the encoding cookie, BOM, line endings, tabs and comments,
+so nothing outside the rewritten spans changes.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional, Sequence
+
+import libcst as cst
+
+from . import registry
+from .analysis import FileAnalysis
+from .files import FileError, SourceFile, atomic_write, discover, read_source
+from .findings import SAFE, Finding
+from .index import ModuleSummary, ProjectIndex, summarise
+from .querysets import ChainTyper
+from .suppression import suppressed, suppressions
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 40
+
+
+@dataclass(frozen=True)
+class Options:
+    select: Optional[frozenset[str]] = None
+    ignore: frozenset[str] = frozenset()
+    unsafe: bool = False
+    # Finding keys to apply (interactive review); None applies every eligible fix.
+    accept: Optional[frozenset[str]] = None
+    jobs: int = 1
+
+    @property
+    def passes(self):
+        return registry.selected(self.select, self.ignore)
+
+
+@dataclass
+class FileResult:
+    path: str
+    abspath: str
+    original: bytes = b""
+    new: Optional[bytes] = None
+    findings: list[Finding] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def changed(self) -> bool:
+        return self.new is not None and self.new != self.original
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult]
+    index: Optional[ProjectIndex] = None
+    # what was analysed, kept so a subset of fixes can be previewed or applied again
+    sources: dict[str, tuple[SourceFile, ModuleSummary]] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.files for f in r.findings]
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.files if r.error]
+
+    @property
+    def changed(self) -> list[FileResult]:
+        return [r for r in self.files if r.changed]
+
+
+def describe_error(path: str, exc: BaseException) -> str:
+    """One line: where, and why."""
+    if isinstance(exc, SyntaxError) and not isinstance(exc, UnicodeError):
+        line = exc.lineno or 0
+        col = exc.offset or 0
+        return f"{path}:{line}:{col}: syntax error: {exc.msg}"
+    if isinstance(exc, cst.ParserSyntaxError):
+        message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+        return f"{path}:{exc.raw_line}:{exc.raw_column + 1}: syntax error: {message}"
+    if isinstance(exc, UnicodeError):
+        return f"{path}: cannot decode: {exc}"
+    if isinstance(exc, RecursionError):
+        return f"{path}: too deeply nested to analyse (recursion limit)"
+    if isinstance(exc, FileError):
+        return f"{path}: {exc}"
+    if isinstance(exc, ValueError) and "null bytes" in str(exc):
+        return f"{path}: contains NUL bytes; not Python source"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{path}: {type(exc).__name__}: {first}".rstrip(": ")
+
+
+# -- phase 1: read and index -----------------------------------------------------------------
+@dataclass
+class Indexed:
+    source: Optional[SourceFile]
+    summary: Optional[ModuleSummary]
+    error: Optional[str]
+    path: str
+
+
+def index_one(path: str) -> Indexed:
+    try:
+        source = read_source(path)
+    except FileError as exc:
+        return Indexed(None, None, describe_error(path, exc), path)
+    try:
+        tree = ast.parse(source.data, filename=source.path)
+        summary = summarise(source.abspath, source.data, tree)
+    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
+        return Indexed(source, None, describe_error(source.path, exc), source.path)
+    return Indexed(source, summary, None, source.path)
+
+
+def _index_batch(paths: Sequence[str]) -> list[Indexed]:
+    return [index_one(p) for p in paths]
+
+
+# -- phase 2: analyse and fix ------------------------------------------------------------------
+class _ApplyEdits(cst.CSTTransformer):
+    def __init__(self, edits: dict[int, list]):
+        super().__init__()
+        self.edits = edits
+
+    def on_leave(self, original_node, updated_node):
+        for rewrite in self.edits.get(id(original_node), ()):
+            updated_node = rewrite(original_node, updated_node)
+        return updated_node
+
+
+def analyse_source(
+    source: SourceFile,
+    summary: ModuleSummary,
+    index: ProjectIndex,
+    options: Options,
+    chains: Optional[ChainTyper] = None,
+) -> FileResult:
+    result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
+    passes = options.passes
+    if not passes:
+        return result
+    try:
+        module = cst.parse_module(source.data)
+        analysis = FileAnalysis(source.path, module, summary, index, chains or ChainTyper(index))
+        findings: list[Finding] = []
+        for info in passes:
+            visitor = info.visitor(analysis, options)
+            module.visit(visitor)
+            findings.extend(visitor.findings)
+    except (cst.ParserSyntaxError, SyntaxError, UnicodeError, RecursionError, ValueError) as exc:
+        result.error = describe_error(source.path, exc)
+        return result
+
+    table = suppressions(module.code) if findings else {}
+    edits: dict[int, list] = {}
+    for finding in sorted(findings, key=lambda f: [p.code for p in passes].index(f.code)):
+        if finding.skip_reason is None:
+            finding.skip_reason = suppressed(table, finding.line, finding.code)
+        fix = finding.fix
+        if fix is None or finding.skip_reason is not None:
+            continue
+        if fix.applicability != SAFE and not options.unsafe:
+            finding.skip_reason = "unsafe fix: applied only with --unsafe"
+            continue
+        if options.accept is not None and finding.key not in options.accept:
+            continue
+        fix.applied = True
+        for edit in fix.edits:
+            edits.setdefault(id(edit.node), []).append(edit.rewrite)
+    findings.sort(key=lambda f: (f.line, f.column, f.code))
+    result.findings = findings
+    if edits:
+        try:
+            new_module = module.visit(_ApplyEdits(edits))
+            new = new_module.bytes
+            ast.parse(new, filename=source.path)
+        except Exception as exc:  # a rewrite that does not parse is a bug; never write it
+            result.error = f"{source.path}: internal error, rewrite discarded: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            for finding in findings:
+                if finding.fix:
+                    finding.fix.applied = False
+            return result
+        if new != source.data:
+            result.new = new
+    for finding in findings:  # edits hold tree nodes and closures: not needed past here
+        if finding.fix:
+            finding.fix.edits = []
+    return result
+
+
+_WORKER_INDEX: Optional[ProjectIndex] = None
+_WORKER_OPTIONS: Optional[Options] = None
+
+
+def _init_worker(index: ProjectIndex, options: Options) -> None:
+    global _WORKER_INDEX, _WORKER_OPTIONS
+    _WORKER_INDEX, _WORKER_OPTIONS = index, options
+
+
+def _analyse_batch(batch: Sequence[tuple[SourceFile, ModuleSummary]]) -> list[FileResult]:
+    assert _WORKER_INDEX is not None and _WORKER_OPTIONS is not None
+    chains = ChainTyper(_WORKER_INDEX)
+    return [analyse_source(s, m, _WORKER_INDEX, _WORKER_OPTIONS, chains) for s, m in batch]
+
+
+def _batches(items: Sequence, jobs: int) -> list[Sequence]:
+    count = max(1, min(len(items), jobs * 4))
+    size = -(-len(items) // count)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def run(
+    paths: Iterable[str],
+    options: Options,
+    excludes: Sequence[str] = (),
+    progress: Optional[Progress] = None,
+) -> RunResult:
+    files = list(discover(paths, excludes))
+    jobs = max(1, options.jobs)
+    parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
+    report = progress or (lambda phase, done, total: None)
+
+    indexed: list[Indexed] = []
+    if parallel:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for batch in pool.map(_index_batch, _batches(files, jobs)):
+                indexed.extend(batch)
+                report("index", len(indexed), len(files))
+    else:
+        for path in files:
+            indexed.append(index_one(path))
+            report("index", len(indexed), len(files))
+
+    index = ProjectIndex(i.summary for i in indexed if i.summary is not None)
+    results: dict[str, FileResult] = {}
+    work: list[tuple[SourceFile, ModuleSummary]] = []
+    for item in indexed:
+        if item.error or item.source is None or item.summary is None:
+            abspath = item.source.abspath if item.source else os.path.abspath(item.path)
+            results[item.path] = FileResult(path=item.path, abspath=abspath, error=item.error)
+        else:
+            work.append((item.source, item.summary))
+
+    done = 0
+    if parallel and work:
+        with ProcessPoolExecutor(
+            max_workers=jobs, initializer=_init_worker, initargs=(index, options)
+        ) as pool:
+            for batch in pool.map(_analyse_batch, _batches(work, jobs)):
+                for result in batch:
+                    results[result.path] = result
+                done += len(batch)
+                report("analyse", done, len(work))
+    else:
+        chains = ChainTyper(index)
+        for source, summary in work:
+            result = analyse_source(source, summary, index, options, chains)
+            results[result.path] = result
+            done += 1
+            report("analyse", done, len(work))
+    return RunResult(
+        files=[results[i.path] for i in indexed],
+        index=index,
+        sources={source.path: (source, summary) for source, summary in work},
+    )
+
+
+def rerun(run_result: RunResult, options: Options, paths: Iterable[str]) -> list[FileResult]:
+    """Analyse some files of a finished run again with other options (e.g. the fixes a user
+    accepted one by one); the index is reused."""
+    assert run_result.index is not None
+    chains = ChainTyper(run_result.index)
+    out = []
+    for path in paths:
+        source, summary = run_result.sources[path]
+        out.append(analyse_source(source, summary, run_result.index, options, chains))
+    return out
+
+
+def write_changes(results: Iterable[FileResult]) -> list[FileResult]:
+    """Write every changed file; a file that fails gets its error set. Returns the written."""
+    written = []
+    for result in results:
+        if not result.changed:
+            continue
+        try:
+            atomic_write(result.abspath, result.new, result.original)
+        except FileError as exc:
+            result.error = describe_error(result.path, exc)
+            continue
+        written.append(result)
+    return written

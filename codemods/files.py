@@ -1,0 +1,225 @@
+"""Finding files, reading them as bytes, and writing them back atomically.
+
+Walking honours `.gitignore` files (from the walked folders and their parents up to the
+repository root), skips folders no one wants rewritten (VCS, virtual environments,
+`node_modules`, build output, `migrations/`), never follows a symlinked folder, and never
+writes through a symlink. Writes go to a temporary file in the same folder, keep the
+permissions, and replace the original only if it still holds the bytes that were read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional, Sequence
+
+import pathspec
+
+SKIPPED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "_darcs",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".qsfix_cache",
+        ".tox", ".nox", ".eggs", "node_modules", "site-packages",
+        "build", "dist", "migrations",
+        ".venv", "venv",
+    }
+)
+
+
+class FileError(Exception):
+    """A file that could not be read, parsed or written; str() is the one-line reason."""
+
+
+@dataclass
+class SourceFile:
+    path: str  # as shown to the user (relative to the working folder when inside it)
+    abspath: str
+    data: bytes
+
+
+def display_path(path: str, cwd: Optional[str] = None) -> str:
+    cwd = cwd or os.getcwd()
+    absolute = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(absolute, cwd)
+    except ValueError:
+        return absolute
+    if rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+        return absolute
+    return rel
+
+
+def _is_venv(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
+
+
+def _git_root(folder: str) -> Optional[str]:
+    current = os.path.abspath(folder)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _load_gitignore(folder: str) -> Optional[pathspec.PathSpec]:
+    path = os.path.join(folder, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+class _Ignores:
+    """The stack of `.gitignore` specs that apply below a folder."""
+
+    def __init__(self, specs: Sequence[tuple[str, pathspec.PathSpec]] = ()):
+        self.specs = list(specs)
+
+    def below(self, folder: str) -> "_Ignores":
+        spec = _load_gitignore(folder)
+        return _Ignores(self.specs + [(folder, spec)]) if spec else self
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            rel = os.path.relpath(path, base).replace(os.sep, "/")
+            if rel.startswith("../"):
+                continue
+            if spec.match_file(rel + "/" if is_dir else rel):
+                return True
+        return False
+
+
+def _parent_ignores(folder: str) -> _Ignores:
+    """`.gitignore` files from the repository root down to (not including) `folder`."""
+    root = _git_root(folder)
+    if root is None:
+        return _Ignores()
+    chain = []
+    current = os.path.abspath(folder)
+    while True:
+        parent = os.path.dirname(current)
+        if parent == current or not current.startswith(root) or current == root:
+            break
+        current = parent
+        chain.append(current)
+    ignores = _Ignores()
+    for folder_ in reversed(chain):
+        ignores = ignores.below(folder_)
+    return ignores
+
+
+def _excluded(rel: str, name: str, excludes: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g) for g in excludes)
+
+
+def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Iterator[str]:
+    """Python files under `paths`, each once, in a stable order.
+
+    A file named explicitly is always taken (unless it is a symlink); folders are walked.
+    """
+    seen: set[str] = set()
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if os.path.isfile(absolute) or not os.path.exists(absolute):
+            if absolute not in seen:
+                seen.add(absolute)
+                yield path
+            continue
+        yield from _walk(path, absolute, excludes, seen)
+
+
+def _walk(path: str, absolute: str, excludes: Sequence[str], seen: set[str]) -> Iterator[str]:
+    ignores_at = {absolute: _parent_ignores(absolute).below(absolute)}
+    for folder, dirnames, filenames in os.walk(absolute):
+        ignores = ignores_at.pop(folder)
+        kept = []
+        for name in sorted(dirnames):
+            full = os.path.join(folder, name)
+            rel = os.path.relpath(full, absolute)
+            if (
+                name in SKIPPED_DIRS
+                or name.endswith(".egg-info")
+                or os.path.islink(full)
+                or _is_venv(full)
+                or ignores.ignored(full, True)
+                or _excluded(rel, name, excludes)
+            ):
+                continue
+            kept.append(name)
+            ignores_at[full] = ignores.below(full)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            full = os.path.join(folder, name)
+            rel = os.path.relpath(full, absolute)
+            if (
+                os.path.islink(full)
+                or ignores.ignored(full, False)
+                or _excluded(rel, name, excludes)
+                or full in seen
+            ):
+                continue
+            seen.add(full)
+            yield os.path.join(path, rel) if path != "." else rel
+
+
+def read_source(path: str) -> SourceFile:
+    absolute = os.path.abspath(path)
+    try:
+        with open(absolute, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise FileError("no such file") from None
+    except IsADirectoryError:
+        raise FileError("is a directory") from None
+    except OSError as exc:
+        raise FileError(f"cannot read: {exc.strerror or exc}") from None
+    return SourceFile(path=display_path(path), abspath=absolute, data=data)
+
+
+def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
+    """Replace `abspath` with `data` unless it no longer holds `expected`.
+
+    The new content goes to a temporary file in the same folder (same file system), is
+    flushed to disk, gets the original's permissions, and is renamed over the original:
+    a reader (or a crash) sees the old file or the new one, never a mix.
+    """
+    if os.path.islink(abspath):
+        raise FileError("is a symlink; not written through")
+    try:
+        with open(abspath, "rb") as handle:
+            current = handle.read()
+    except OSError as exc:
+        raise FileError(f"cannot re-read before writing: {exc.strerror or exc}") from None
+    if current != expected:
+        raise FileError("changed since it was read; not written")
+    folder = os.path.dirname(abspath)
+    mode = stat.S_IMODE(os.stat(abspath).st_mode)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qsfix-", suffix=".tmp")
+    except OSError as exc:
+        raise FileError(f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, abspath)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise FileError(f"cannot write: {exc.strerror or exc}") from None
+        raise

@@ -1,0 +1,79 @@
+"""What a pass reports: a finding, and the fix it carries (if any).
+
+A finding is a site a pass looked at. It either carries a fix (safe or unsafe) or a
+`skip_reason` saying why the tool leaves it alone. Positions always refer to the file
+as it was read, whichever passes ran before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import libcst as cst
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+# (original node, node as already updated by inner edits) -> replacement.
+Rewrite = Callable[[cst.CSTNode, cst.CSTNode], cst.CSTNode]
+
+
+@dataclass
+class Edit:
+    """Replace one node of the original tree. `rewrite` sees the node after inner edits ran,
+    so nested fixes from different passes compose (e.g. QS004 inside a QS003 move)."""
+
+    node: cst.CSTNode
+    rewrite: Rewrite
+
+
+@dataclass
+class Fix:
+    applicability: str  # SAFE or UNSAFE
+    title: str
+    edits: list[Edit] = field(default_factory=list)
+    applied: bool = False
+
+
+@dataclass
+class Finding:
+    path: str
+    line: int
+    column: int  # 1-based, like most linters print it
+    code: str
+    name: str
+    message: str
+    fix: Optional[Fix] = None
+    skip_reason: Optional[str] = None
+    # Findings that must be accepted or rejected together share a unit (QS004: one constant
+    # across files). Defaults to the finding's own position.
+    unit: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        return self.unit or f"{self.code}:{self.path}:{self.line}:{self.column}"
+
+    @property
+    def is_active(self) -> bool:
+        """A finding the user should act on: not skipped."""
+        return self.skip_reason is None
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "fix": None
+            if self.fix is None
+            else {
+                "applicability": self.fix.applicability,
+                "applied": self.fix.applied,
+                "title": self.fix.title,
+            },
+            "skip_reason": self.skip_reason,
+            "unit": self.key,
+        }

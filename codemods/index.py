@@ -1,0 +1,590 @@
+"""The project index: what the scanned code defines, read cheaply with `ast`.
+
+Every scanned file is summarised once (`summarise`), the summaries are picklable (they cross
+process boundaries and could be cached), and `ProjectIndex` merges them to answer questions no
+single file can: which classes are Django models (directly or through other models, across
+modules and re-exports), which manager attributes each model has, which classes are custom
+managers or QuerySets, and which classes are views.
+
+Nothing here imports the code it reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+MANAGER_BASES = frozenset(
+    {
+        "django.db.models.Manager",
+        "django.db.models.manager.Manager",
+        "django.db.models.manager.BaseManager",
+    }
+)
+QUERYSET_BASES = frozenset({"django.db.models.QuerySet", "django.db.models.query.QuerySet"})
+
+# Django's own models, for projects that use them without scanning Django: qualified name ->
+# (abstract?, manager attributes they declare). Stable public API since Django 1.x.
+DJANGO_MODELS: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "django.contrib.auth.models.AbstractUser": (True, ("objects",)),
+    "django.contrib.auth.models.AbstractBaseUser": (True, ()),
+    "django.contrib.auth.base_user.AbstractBaseUser": (True, ()),
+    "django.contrib.auth.models.PermissionsMixin": (True, ()),
+    "django.contrib.auth.models.User": (False, ("objects",)),
+    "django.contrib.auth.models.Group": (False, ("objects",)),
+    "django.contrib.auth.models.Permission": (False, ("objects",)),
+    "django.contrib.contenttypes.models.ContentType": (False, ("objects",)),
+    "django.contrib.sites.models.Site": (False, ("objects",)),
+    "django.contrib.sessions.models.Session": (False, ("objects",)),
+    "django.contrib.admin.models.LogEntry": (False, ("objects",)),
+    "django.contrib.flatpages.models.FlatPage": (False, ("objects",)),
+    "django.contrib.redirects.models.Redirect": (False, ("objects",)),
+}
+
+RELATION_FIELDS = {
+    "ForeignKey": "fk",
+    "OneToOneField": "o2o",
+    "ManyToManyField": "m2m",
+    "ParentalKey": "fk",  # modelcluster (wagtail); behaves as a ForeignKey
+    "ParentalManyToManyField": "m2m",
+}
+
+
+@dataclass
+class Relation:
+    field: str
+    kind: str  # fk / o2o / m2m
+    target: str  # resolved dotted name, "self", or an "app_label.Model" string
+    related_name: Optional[str]
+
+
+@dataclass
+class ClassSummary:
+    qualname: str
+    name: str
+    module: str
+    lineno: int
+    bases: list[str]
+    extra_bases: list[str] = field(default_factory=list)  # QuerySet behind from_queryset()
+    # class-level `name = <call>`: attribute -> resolved dotted name of what is called
+    # (`Manager()` -> "django.db.models.Manager", `QS.as_manager()` -> "QS.as_manager").
+    call_attrs: dict[str, str] = field(default_factory=dict)
+    attrs: set[str] = field(default_factory=set)
+    methods: dict[str, list[str]] = field(default_factory=dict)  # name -> parameter names
+    method_returns: dict[str, list[Optional[Chain]]] = field(default_factory=dict)
+    abstract: bool = False
+    meta_ordering: bool = False
+    relations: list[Relation] = field(default_factory=list)
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    path: str
+    is_package: bool
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted target
+    star_imports: list[str] = field(default_factory=list)
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)
+    assigned: set[str] = field(default_factory=set)  # module-level names bound by assignment
+    # module-level function -> the chains it returns (None: a return that is not a chain)
+    function_returns: dict[str, list[Optional[Chain]]] = field(default_factory=dict)
+    # module-level `NAME = <chain>` bound exactly once at module level
+    constants: dict[str, Chain] = field(default_factory=dict)
+
+
+def module_name_for(path: str) -> tuple[str, bool]:
+    """Dotted module name from the package folders (`__init__.py`) around a file."""
+    path = os.path.abspath(path)
+    folder, filename = os.path.split(path)
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, pkg = os.path.split(folder)
+        parts.insert(0, pkg)
+        if not pkg:
+            break
+    return ".".join(parts) or stem, is_package
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
+    """`from ..x import y` in `module` -> absolute dotted package of `x`."""
+    if level == 0:
+        return target or ""
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+def dotted(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else None
+    return None
+
+
+Chain = tuple[str, tuple[str, ...]]  # (root, steps): `Order.objects.filter(x)` -> ("app.models.Order", (".objects", ".filter", "()"))
+
+
+def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
+    """A call/attribute chain as (root, steps); the root resolved by `resolve` when it can be."""
+    steps: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            steps.append("." + node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            steps.append("()")
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            steps.append("[:]" if isinstance(node.slice, ast.Slice) else "[i]")
+            node = node.value
+        elif isinstance(node, ast.Name):
+            break
+        else:
+            return None
+    steps.reverse()
+    root = node.id
+    if root not in ("self", "super", "cls"):
+        root = resolve(root) or f"?{root}"
+    return root, tuple(steps)
+
+
+def _returns(func: ast.AST) -> list[Optional[ast.expr]]:
+    """Return values of a function, not looking into nested functions or classes."""
+    found: list[Optional[ast.expr]] = []
+    stack = list(getattr(func, "body", []))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            found.append(node.value)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            found.append(None)  # a generator: calling it gives no QuerySet
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+class _Summariser:
+    def __init__(self, summary: ModuleSummary):
+        self.s = summary
+
+    def resolve(self, name: Optional[str]) -> Optional[str]:
+        """Resolve a dotted expression text through this module's imports and definitions."""
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.s.imports:
+            base = self.s.imports[head]
+        elif head in self.s.classes or head in self.s.functions or head in self.s.assigned:
+            base = f"{self.s.module}.{head}"
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def run(self, tree: ast.Module) -> None:
+        bound_twice: set[str] = set()
+        # Imports anywhere at module level (including under `if`/`try`) count.
+        for node in _module_level(tree.body):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.s.imports[alias.asname] = alias.name
+                    else:
+                        head = alias.name.split(".")[0]
+                        self.s.imports.setdefault(head, head)
+            elif isinstance(node, ast.ImportFrom):
+                base = resolve_relative(self.s.module, self.s.is_package, node.level, node.module)
+                for alias in node.names:
+                    if alias.name == "*":
+                        self.s.star_imports.append(base)
+                    else:
+                        self.s.imports[alias.asname or alias.name] = f"{base}.{alias.name}"
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.s.functions.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            if name.id in self.s.assigned:
+                                bound_twice.add(name.id)
+                            self.s.assigned.add(name.id)
+            elif isinstance(node, ast.ClassDef):
+                self.s.classes[node.name] = ClassSummary(
+                    qualname=f"{self.s.module}.{node.name}",
+                    name=node.name,
+                    module=self.s.module,
+                    lineno=node.lineno,
+                    bases=[],
+                )
+        chain = lambda expr: ast_chain(expr, self.resolve) if expr is not None else None  # noqa: E731
+        for node in _module_level(tree.body):
+            if isinstance(node, ast.ClassDef):
+                self.read_class(node, self.s.classes[node.name])
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.s.function_returns[node.name] = [chain(r) for r in _returns(node)]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                    name = targets[0].id
+                    value = chain(node.value)
+                    if value is not None and name not in bound_twice:
+                        self.s.constants[name] = value
+
+    def read_class(self, node: ast.ClassDef, cls: ClassSummary) -> None:
+        for base in node.bases:
+            text = dotted(base)
+            if isinstance(base, ast.Subscript):  # Generic[...] style bases
+                text = dotted(base.value)
+            if (
+                isinstance(base, ast.Call)
+                and isinstance(base.func, ast.Attribute)
+                and base.func.attr == "from_queryset"
+            ):
+                # `class M(Manager.from_queryset(QS))`: a manager that also has QS's methods
+                text = dotted(base.func.value)
+                for arg in base.args[:1]:
+                    qs_text = dotted(arg)
+                    cls.extra_bases.append(self.resolve(qs_text) or f"?{qs_text}")
+            cls.bases.append(self.resolve(text) or f"?{text}")
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = stmt.args
+                cls.method_returns[stmt.name] = [
+                    ast_chain(r, self.resolve) if r is not None else None for r in _returns(stmt)
+                ]
+                cls.methods[stmt.name] = [
+                    a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+                ] + (["*" + args.vararg.arg] if args.vararg else []) + (
+                    ["**" + args.kwarg.arg] if args.kwarg else []
+                )
+            elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+                for meta_stmt in stmt.body:
+                    if isinstance(meta_stmt, ast.Assign):
+                        for target in meta_stmt.targets:
+                            if isinstance(target, ast.Name) and target.id == "abstract":
+                                value = meta_stmt.value
+                                cls.abstract = isinstance(value, ast.Constant) and value.value is True
+                            if isinstance(target, ast.Name) and target.id == "ordering":
+                                cls.meta_ordering = True
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                cls.attrs.update(names)
+                if isinstance(stmt.value, ast.Call):
+                    called = self.describe_call(stmt.value)
+                    for name in names:
+                        if called:
+                            cls.call_attrs[name] = called
+                        relation = self.relation(name, stmt.value)
+                        if relation:
+                            cls.relations.append(relation)
+
+    def describe_call(self, call: ast.Call) -> Optional[str]:
+        func = call.func
+        # `Manager.from_queryset(QS)()`
+        if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
+            if func.func.attr == "from_queryset":
+                inner = self.resolve(dotted(func.func.value)) or f"?{dotted(func.func.value)}"
+                qs = func.args[0] if func.args else None
+                qs_name = self.resolve(dotted(qs)) if qs is not None else None
+                return f"{inner}.from_queryset({qs_name or '?'})"
+            return None
+        text = dotted(func)
+        if text is None:
+            return None
+        return self.resolve(text) or f"?{text}"
+
+    def relation(self, name: str, call: ast.Call) -> Optional[Relation]:
+        text = dotted(call.func) or ""
+        kind = RELATION_FIELDS.get(text.rsplit(".", 1)[-1])
+        if kind is None:
+            return None
+        target_node = call.args[0] if call.args else None
+        for kw in call.keywords:
+            if kw.arg == "to":
+                target_node = kw.value
+        related_name = None
+        for kw in call.keywords:
+            if kw.arg == "related_name" and isinstance(kw.value, ast.Constant):
+                related_name = kw.value.value if isinstance(kw.value.value, str) else None
+        if isinstance(target_node, ast.Constant) and isinstance(target_node.value, str):
+            target = target_node.value
+        else:
+            target = self.resolve(dotted(target_node)) if target_node is not None else None
+        if not target:
+            return None
+        return Relation(field=name, kind=kind, target=target, related_name=related_name)
+
+
+def _module_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
+    """Statements that run at import: the body, and inside module-level if/try blocks."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _module_level(node.body)
+            yield from _module_level(node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _module_level(node.body)
+            for handler in node.handlers:
+                yield from _module_level(handler.body)
+            yield from _module_level(node.orelse)
+            yield from _module_level(node.finalbody)
+
+
+def summarise(path: str, source: bytes, tree: Optional[ast.Module] = None) -> ModuleSummary:
+    module, is_package = module_name_for(path)
+    summary = ModuleSummary(module=module, path=path, is_package=is_package)
+    if tree is None:
+        tree = ast.parse(source)
+    _Summariser(summary).run(tree)
+    return summary
+
+
+@dataclass
+class ManagerInfo:
+    proven: bool  # False: declared through a class the index cannot see
+    classes: tuple[str, ...] = ()  # project Manager/QuerySet classes behind it
+
+
+class ProjectIndex:
+    def __init__(self, summaries: Iterable[ModuleSummary] = ()):
+        self.modules: dict[str, ModuleSummary] = {}
+        self.classes: dict[str, ClassSummary] = {}
+        for summary in summaries:
+            self.add(summary)
+        self._kind_cache: dict[str, Optional[str]] = {}
+        self._resolving: set[str] = set()
+
+    def add(self, summary: ModuleSummary) -> None:
+        self.modules[summary.module] = summary
+        for cls in summary.classes.values():
+            self.classes[cls.qualname] = cls
+
+    # -- names ---------------------------------------------------------------------------
+    def resolve(self, name: str, _depth: int = 0) -> str:
+        """Follow re-exports (`from .models import Order` in a package) to the defining name."""
+        if name in self.classes or _depth > 20:
+            return name
+        module, _, attr = name.rpartition(".")
+        summary = self.modules.get(module)
+        if summary is not None and attr in summary.imports:
+            return self.resolve(summary.imports[attr], _depth + 1)
+        if summary is None and module:
+            # `pkg.models.Order` written as `pkg.Order` two levels deep, etc.
+            head = self.resolve(module, _depth + 1)
+            if head != module:
+                return self.resolve(f"{head}.{attr}", _depth + 1)
+        return name
+
+    # -- class kinds -------------------------------------------------------------------------
+    def class_kind(self, qualname: str) -> Optional[str]:
+        """'model', 'manager', 'queryset' or None, following bases across the project."""
+        qualname = self.resolve(qualname)
+        if qualname in self._kind_cache:
+            return self._kind_cache[qualname]
+        if qualname in MODEL_BASES or qualname in DJANGO_MODELS:
+            return "model"
+        if qualname in MANAGER_BASES:
+            return "manager"
+        if qualname in QUERYSET_BASES:
+            return "queryset"
+        cls = self.classes.get(qualname)
+        if cls is None or qualname in self._resolving:
+            return None
+        self._resolving.add(qualname)
+        kind = None
+        for base in cls.bases:
+            if base.startswith("?"):
+                continue
+            if base.endswith(".from_queryset"):
+                base = base.rsplit(".", 1)[0]
+            kind = self.class_kind(base)
+            if kind:
+                break
+        self._resolving.discard(qualname)
+        self._kind_cache[qualname] = kind
+        return kind
+
+    def is_model(self, qualname: str) -> bool:
+        return self.class_kind(qualname) == "model"
+
+    def is_abstract_model(self, qualname: str) -> bool:
+        qualname = self.resolve(qualname)
+        if qualname in DJANGO_MODELS:
+            return DJANGO_MODELS[qualname][0]
+        cls = self.classes.get(qualname)
+        return bool(cls and cls.abstract) or qualname in MODEL_BASES
+
+    def model_mro(self, qualname: str) -> tuple[list[str], bool]:
+        """Model classes from `qualname` up, and whether every base could be seen."""
+        order: list[str] = []
+        complete = True
+        stack = [self.resolve(qualname)]
+        while stack:
+            current = stack.pop(0)
+            if current in order or current in MODEL_BASES:
+                continue
+            order.append(current)
+            cls = self.classes.get(current)
+            if cls is None:
+                complete = complete and current in DJANGO_MODELS
+                continue
+            for base in cls.bases:
+                resolved = self.resolve(base) if not base.startswith("?") else base
+                if resolved in MODEL_BASES:
+                    continue
+                if resolved.startswith("?") or (
+                    resolved not in self.classes and resolved not in DJANGO_MODELS
+                ):
+                    # a mixin we cannot see may declare managers
+                    complete = False
+                    continue
+                stack.append(resolved)
+        return order, complete
+
+    def managers(self, model: str) -> tuple[dict[str, ManagerInfo], bool]:
+        """Manager attributes of a concrete model, and whether the list is complete.
+
+        Django adds `objects` only when no class in the MRO declares a manager; managers of
+        abstract and concrete parents are inherited.
+        """
+        found: dict[str, ManagerInfo] = {}
+        mro, complete = self.model_mro(model)
+        for qualname in mro:
+            if qualname in DJANGO_MODELS:
+                for name in DJANGO_MODELS[qualname][1]:
+                    found.setdefault(name, ManagerInfo(proven=True))
+                continue
+            cls = self.classes.get(qualname)
+            if cls is None:
+                continue
+            for attr, called in cls.call_attrs.items():
+                info = self.manager_from_call(called)
+                if info is not None:
+                    found.setdefault(attr, info)
+        if not found and complete:
+            found["objects"] = ManagerInfo(proven=True)
+        return found, complete
+
+    def manager_from_call(self, called: str) -> Optional[ManagerInfo]:
+        """What a class attribute `= <called>()` is, when it is a manager."""
+        if called.endswith(".as_manager"):
+            qs = called[: -len(".as_manager")]
+            if not qs.startswith("?") and self.class_kind(qs) == "queryset":
+                return ManagerInfo(proven=True, classes=(self.resolve(qs),))
+            return None
+        if ".from_queryset(" in called:
+            manager, _, qs = called.partition(".from_queryset(")
+            qs = qs.rstrip(")")
+            if not manager.startswith("?") and self.class_kind(manager) == "manager":
+                classes = tuple(
+                    self.resolve(c) for c in (manager, qs) if c and not c.startswith("?")
+                )
+                proven = not qs.startswith("?") and self.class_kind(qs) == "queryset"
+                return ManagerInfo(proven=proven, classes=classes)
+            return None
+        if called.startswith("?"):
+            return None
+        if self.class_kind(called) == "manager":
+            return ManagerInfo(proven=True, classes=(self.resolve(called),))
+        return None
+
+    def overridden_methods(self, classes: Iterable[str]) -> set[str]:
+        """Methods the project's own Manager/QuerySet classes define (following their bases)."""
+        names: set[str] = set()
+        stack = list(classes)
+        seen: set[str] = set()
+        while stack:
+            current = self.resolve(stack.pop())
+            if current in seen:
+                continue
+            seen.add(current)
+            cls = self.classes.get(current)
+            if cls is None:
+                continue
+            names.update(cls.methods)
+            for base in (*cls.bases, *cls.extra_bases):
+                if base.endswith(".from_queryset"):
+                    base = base.rsplit(".", 1)[0]
+                if not base.startswith("?"):
+                    stack.append(base)
+        return names
+
+    def class_and_bases(self, qualname: str) -> list[str]:
+        """The class and its project bases, nearest first (a simple linearisation)."""
+        order: list[str] = []
+        stack = [self.resolve(qualname)]
+        while stack:
+            current = stack.pop(0)
+            if current in order:
+                continue
+            order.append(current)
+            cls = self.classes.get(current)
+            if cls is not None:
+                stack.extend(
+                    self.resolve(b.rsplit(".from_queryset", 1)[0])
+                    for b in (*cls.bases, *cls.extra_bases)
+                    if not b.startswith("?")
+                )
+        return order
+
+    # -- relations ---------------------------------------------------------------------
+    def _model_by_reference(self, source: ClassSummary, target: str) -> Optional[str]:
+        """`ForeignKey("self")`, `"app.Model"`, `"Model"` or a resolved name -> model qualname."""
+        if target == "self":
+            return source.qualname
+        if target in self.classes or "." in target and self.resolve(target) in self.classes:
+            resolved = self.resolve(target)
+            return resolved if self.is_model(resolved) else None
+        name = target.rsplit(".", 1)[-1]
+        same_module = f"{source.module}.{name}"
+        if "." not in target and same_module in self.classes:
+            return same_module
+        candidates = [q for q, c in self.classes.items() if c.name == name and self.is_model(q)]
+        return candidates[0] if len(candidates) == 1 else None
+
+    def _reverse_relations(self) -> dict[str, list[tuple[str, Relation]]]:
+        if getattr(self, "_reverse", None) is None:
+            reverse: dict[str, list[tuple[str, Relation]]] = {}
+            for cls in self.classes.values():
+                for relation in cls.relations:
+                    target = self._model_by_reference(cls, relation.target)
+                    if target is not None:
+                        reverse.setdefault(target, []).append((cls.qualname, relation))
+            self._reverse = reverse
+        return self._reverse
+
+    def relation_of(self, model: str, attr: str) -> Optional[tuple[str, str]]:
+        """What `instance.<attr>` is on a model instance: ("manager"|"instance", model)."""
+        model = self.resolve(model)
+        for qualname in self.model_mro(model)[0]:
+            cls = self.classes.get(qualname)
+            for relation in cls.relations if cls else ():
+                if relation.field == attr:
+                    target = self._model_by_reference(cls, relation.target)
+                    if target is None:
+                        return None
+                    return ("manager" if relation.kind == "m2m" else "instance", target)
+        for source, relation in self._reverse_relations().get(model, []):
+            name = relation.related_name
+            source_cls = self.classes[source]
+            if name is None:
+                name = source_cls.name.lower() if relation.kind == "o2o" else source_cls.name.lower() + "_set"
+            if name == attr and "%(" not in name and name != "+":
+                return ("instance" if relation.kind == "o2o" else "manager", source)
+        return None

@@ -1,0 +1,55 @@
+"""Suppression comments: `# qsfix: ignore`, `# qsfix: ignore[QS001,QS002]`, `# noqa: QS001`.
+
+They apply to findings that start on the same line. A bare `# noqa` is not honoured: in most
+projects it silences flake8 for an unrelated reason, and a user who wants qsfix silent there
+can say so.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from typing import Optional
+
+ALL = frozenset({"*"})
+_QSFIX = re.compile(r"qsfix\s*:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+_NOQA = re.compile(r"noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(c.strip().upper() for c in re.split(r"[\s,]+", text) if c.strip())
+
+
+def suppressions(text: str) -> dict[int, frozenset[str]]:
+    """Line number -> suppressed codes (`{"*"}` for all) from the comments of `text`."""
+    if "qsfix" not in text and "noqa" not in text:
+        return {}
+    found: dict[int, frozenset[str]] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return found
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        codes: frozenset[str] = frozenset()
+        match = _QSFIX.search(token.string)
+        if match:
+            codes = ALL if match.group(1) is None else _codes(match.group(1))
+        match = _NOQA.search(token.string)
+        if match:
+            codes = codes | _codes(match.group(1))
+        if codes:
+            line = token.start[0]
+            found[line] = found.get(line, frozenset()) | codes
+    return found
+
+
+def suppressed(table: dict[int, frozenset[str]], line: int, code: str) -> Optional[str]:
+    codes = table.get(line)
+    if not codes:
+        return None
+    if "*" in codes or code in codes:
+        return "suppressed by a comment on its line"
+    return None

@@ -1,0 +1,1 @@
+"""A small shop app: the code the qsfix README runs on."""

@@ -1,0 +1,1 @@
+"""A tiny Django app used only by the semantic tests (never by qsfix itself)."""
