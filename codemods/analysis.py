@@ -185,7 +185,7 @@ class FileAnalysis:
         comment = self.deliberate_comment(site)
         if comment:
             return Verdict(t, True, skip=comment)
-        unsafe = t.why if t.confidence == LIKELY else None
+        unsafe = (t.why or "only likely a QuerySet") if t.confidence == LIKELY else None
         if isinstance(expr, cst.Name):
             if self.local_bindings(expr) is None:
                 return Verdict(t, True, skip="a module-level QuerySet is shared by every caller; QS004 makes it a factory first")

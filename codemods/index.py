@@ -25,6 +25,15 @@ MANAGER_BASES = frozenset(
     }
 )
 QUERYSET_BASES = frozenset({"django.db.models.QuerySet", "django.db.models.query.QuerySet"})
+# Class-based views of Django and DRF (and their mixins), by the module they live in.
+VIEW_MODULES = (
+    "django.views.",
+    "rest_framework.views.",
+    "rest_framework.generics.",
+    "rest_framework.viewsets.",
+    "rest_framework.mixins.",
+)
+VIEW_ALIASES = frozenset({"django.views.View", "rest_framework.views.APIView"})
 
 # Django's own models, for projects that use them without scanning Django: qualified name ->
 # (abstract?, manager attributes they declare). Stable public API since Django 1.x.
@@ -391,6 +400,16 @@ class ProjectIndex:
                 return self.resolve(f"{head}.{attr}", _depth + 1)
         return name
 
+    def is_module(self, name: str) -> bool:
+        """A scanned module, or a package prefix of one (`shop` for `shop.models`)."""
+        if name in self.modules:
+            return True
+        if getattr(self, "_prefixes", None) is None:
+            self._prefixes = {
+                ".".join(m.split(".")[:i]) for m in self.modules for i in range(1, m.count(".") + 1)
+            }
+        return name in self._prefixes
+
     # -- class kinds -------------------------------------------------------------------------
     def class_kind(self, qualname: str) -> Optional[str]:
         """'model', 'manager', 'queryset' or None, following bases across the project."""
@@ -403,6 +422,10 @@ class ProjectIndex:
             return "manager"
         if qualname in QUERYSET_BASES:
             return "queryset"
+        if qualname in VIEW_ALIASES or (
+            qualname.startswith(VIEW_MODULES) and qualname not in self.classes
+        ):
+            return "view"
         cls = self.classes.get(qualname)
         if cls is None or qualname in self._resolving:
             return None

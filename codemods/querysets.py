@@ -39,7 +39,9 @@ INSTANCE = "model instance"
 FUNCTION = "function"
 METHOD = "method"  # a bound method not yet called: `Order.objects.filter`
 OTHER = "other"
+MODULE = "module"
 NOTHING = "unknown"
+PENDING = "pending"  # a binding still being typed (a loop like `qs = qs.filter()`)
 
 # QuerySet (and Manager-proxied) methods that return a new QuerySet without evaluating it.
 QUERYSET_BUILDERS = frozenset(
@@ -47,6 +49,7 @@ QUERYSET_BUILDERS = frozenset(
     union intersection difference select_related prefetch_related extra defer only using
     select_for_update annotate alias complex_filter""".split()
 )
+ROW_CHANGING = frozenset({"values", "values_list", "dates", "datetimes"})
 # Methods that return one model instance.
 INSTANCE_METHODS = frozenset("get first last latest earliest create".split())
 # Methods whose result is neither a QuerySet nor an instance.
@@ -92,6 +95,7 @@ NOT_KNOWN = QsType(NOTHING, UNKNOWN, why="not known to be a QuerySet")
 
 def meet(types: Sequence[QsType]) -> QsType:
     """The type every one of `types` agrees on, at the weakest confidence among them."""
+    types = [t for t in types if t.kind != PENDING]
     if not types:
         return NOT_KNOWN
     first = types[0]
@@ -121,6 +125,8 @@ class ChainTyper:
             return QsType(FUNCTION, PROVEN, method=qualname)
         if qualname == GET_OBJECT_OR_404:
             return QsType(FUNCTION, PROVEN, method=qualname)
+        if index.is_module(qualname):
+            return QsType(MODULE, PROVEN, method=qualname)
         module, _, name = qualname.rpartition(".")
         summary = index.modules.get(module)
         if summary is None:
@@ -158,7 +164,7 @@ class ChainTyper:
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:
         for step in steps:
-            if current.kind == NOTHING:
+            if current.kind in (NOTHING, PENDING):
                 return current
             current = self.step(current, step)
         return current
@@ -170,9 +176,11 @@ class ChainTyper:
             if t.kind == MODEL:
                 return self.manager_of(t, attr)
             if t.kind in (MANAGER, QUERYSET):
-                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind)
+                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why)
             if t.kind == INSTANCE and t.model:
                 return self.instance_attr(t, attr)
+            if t.kind == MODULE and t.method:
+                return self.type_global(f"{t.method}.{attr}")
             return QsType(NOTHING, UNKNOWN, why=f"`.{attr}` of a {t.kind}")
         if step == "()":
             if t.kind == METHOD:
@@ -232,7 +240,9 @@ class ChainTyper:
             if name in overridden:
                 return QsType(QUERYSET, min(t.confidence, LIKELY), t.model, t.classes,
                               why=f"`{name}()` is overridden by the project's class")
-            return QsType(QUERYSET, t.confidence, t.model, t.classes, why=t.why)
+            # values()/values_list()/dates() rows are dicts, tuples or dates, not instances
+            model = None if name in ROW_CHANGING else t.model
+            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why)
         if name == "raw":
             return QsType(RAW, t.confidence, t.model)
         if name in INSTANCE_METHODS:
@@ -270,6 +280,13 @@ class ChainTyper:
         return None
 
 
+@dataclass(frozen=True)
+class _LoopItem:
+    """The binding of a `for` target: an item of `iterable`."""
+
+    iterable: cst.BaseExpression
+
+
 class ExprTyper:
     """Types libcst expressions of one module.
 
@@ -285,6 +302,7 @@ class ExprTyper:
         self.chains = chains
         self._busy: set[int] = set()
         self._cache: dict[int, QsType] = {}
+        self._assumptions = 0
 
     def qualified(self, node: cst.CSTNode) -> Optional[str]:
         names = self.qualnames.get(node) or set()
@@ -325,13 +343,18 @@ class ExprTyper:
         if key in self._cache:
             return self._cache[key]
         if key in self._busy:
-            return QsType(NOTHING, UNKNOWN, why="defined in terms of itself")
+            # `qs = qs.filter(...)`: assume nothing about this binding while typing the others;
+            # the rest of the bindings decide, and a non-QuerySet among them still wins.
+            self._assumptions += 1
+            return QsType(PENDING, UNKNOWN)
         self._busy.add(key)
+        before = self._assumptions
         try:
             result = self._type_of(expr)
         finally:
             self._busy.discard(key)
-        self._cache[key] = result
+        if self._assumptions == before or not self._busy:
+            self._cache[key] = result  # not cached while it rests on an open assumption
         return result
 
     def _type_of(self, expr: cst.BaseExpression) -> QsType:
@@ -349,10 +372,63 @@ class ExprTyper:
              cst.Integer, cst.Float),
         ):
             return QsType(OTHER, PROVEN, why="not a QuerySet but a " + type(expr).__name__.lower())
+        if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
+            special = self.type_special_call(expr)
+            if special is not None:
+                return special
         root, steps = self.chain(expr)
         if not isinstance(root, cst.Name):
             return NOT_KNOWN
+        if root.value in ("self", "super") and ".get_queryset" in steps[:3]:
+            start = self.type_get_queryset(root, steps)
+            if start is not None:
+                cut = steps.index(".get_queryset") + 2
+                return self.chains.type_chain(start, steps[cut:])
         return self.chains.type_chain(self.type_name(root), steps)
+
+    def type_special_call(self, call: cst.Call) -> Optional[QsType]:
+        """Calls whose result depends on an argument: `get_object_or_404(Model, ...)`."""
+        if self.qualified(call.func) == GET_OBJECT_OR_404 and call.args:
+            first = self.type_of(call.args[0].value)
+            if first.kind == MODEL:
+                return QsType(INSTANCE, first.confidence, model=first.model)
+            if first.kind in (QUERYSET, MANAGER):
+                return QsType(INSTANCE, first.confidence, model=first.model)
+        return None
+
+    def enclosing_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+        current = self.parents.get(node)
+        function_seen = False
+        while current is not None:
+            if isinstance(current, cst.FunctionDef):
+                if function_seen:
+                    return None  # a nested function: `self` is not the method's
+                function_seen = True
+            if isinstance(current, cst.ClassDef):
+                return current if function_seen else None
+            current = self.parents.get(current)
+        return None
+
+    def type_get_queryset(self, root: cst.Name, steps: list[str]) -> Optional[QsType]:
+        """`self.get_queryset()` / `super().get_queryset()` in a view or manager method."""
+        if root.value == "self" and steps[:2] != [".get_queryset", "()"]:
+            return None
+        if root.value == "super" and steps[:3] != ["()", ".get_queryset", "()"]:
+            return None
+        cls_node = self.enclosing_class(root)
+        if cls_node is None:
+            return None
+        qualname = f"{self.summary.module}.{cls_node.name.value}"
+        index = self.chains.index
+        kind = index.class_kind(qualname)
+        if kind not in ("view", "manager"):
+            return None
+        why = (
+            "`get_queryset()` of a view: a subclass may override it"
+            if kind == "view"
+            else "`get_queryset()` of a manager: a subclass may override it"
+        )
+        return QsType(QUERYSET, LIKELY, why=why)
 
     def type_name(self, node: cst.Name) -> QsType:
         name = node.value
@@ -391,11 +467,18 @@ class ExprTyper:
         value = self.assigned_value(node)
         if value is None:
             return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound by something other than a plain assignment")
+        if isinstance(value, _LoopItem):
+            iterated = self.type_of(value.iterable)
+            if iterated.kind == QUERYSET:
+                return QsType(INSTANCE, iterated.confidence, model=iterated.model)
+            return NOT_KNOWN
         return self.type_of(value)
 
     def assigned_value(self, target: cst.CSTNode) -> Optional[cst.BaseExpression]:
         """`x = value` / `x: T = value` -> value, for the Name target of the binding."""
         parent = self.parents.get(target)
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.target is target:
+            return _LoopItem(parent.iter)
         if isinstance(parent, cst.AssignTarget):
             assign = self.parents.get(parent)
             if isinstance(assign, cst.Assign):

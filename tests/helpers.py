@@ -1,0 +1,99 @@
+"""Small, exact test helpers in the style of django-upgrade's `check_transformed`/`check_noop`.
+
+Each call builds a throwaway project on disk (the pass examples' `shop/models.py`, plus any
+other files given), runs the real engine over it, and returns what it made of one file.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from codemods import engine
+from codemods.base import EXAMPLE_MODELS
+from codemods.findings import Finding
+
+REPO = Path(__file__).resolve().parent.parent
+DJAPP_MODELS = (REPO / "tests" / "djapp" / "models.py").read_text()
+
+
+@dataclass
+class Outcome:
+    source: str
+    output: str
+    findings: list[Finding]
+    result: engine.RunResult
+
+    def codes(self, active_only: bool = True) -> list[str]:
+        return [f.code for f in self.findings if f.is_active or not active_only]
+
+    def skipped(self) -> list[str]:
+        return [f.skip_reason for f in self.findings if f.skip_reason]
+
+
+def write_project(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        # every folder on the way is a package, as in a Django project
+        folder = path.parent
+        while folder != root:
+            init = folder / "__init__.py"
+            if not init.exists():
+                init.write_text("")
+            folder = folder.parent
+
+
+def run_project(files: dict[str, str], **options) -> tuple[Path, engine.RunResult]:
+    root = Path(tempfile.mkdtemp(prefix="qsfix-test-"))
+    write_project(root, files)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = engine.run(["."], engine.Options(**options))
+    finally:
+        os.chdir(cwd)
+    return root, result
+
+
+def rewrite(
+    source: str,
+    *,
+    path: str = "shop/example.py",
+    files: Optional[dict[str, str]] = None,
+    **options,
+) -> Outcome:
+    """Run the engine over `source` (at `path`) inside a project with the example models."""
+    project = {"shop/models.py": EXAMPLE_MODELS, **(files or {})}
+    project[path] = source
+    _, result = run_project(project, **options)
+    for file_result in result.files:
+        assert file_result.error is None, file_result.error
+    target = next(r for r in result.files if r.path == path)
+    source_text = textwrap.dedent(source)
+    output = target.new.decode() if target.changed else source_text
+    return Outcome(source_text, output, target.findings, result)
+
+
+def check_transformed(before: str, after: str, **kwargs) -> Outcome:
+    """`before` becomes exactly `after`, which parses, and a second run changes nothing."""
+    after = textwrap.dedent(after)
+    outcome = rewrite(before, **kwargs)
+    assert outcome.output == after
+    ast.parse(after)
+    again = rewrite(after, **kwargs)
+    assert again.output == after, "not idempotent: a second run changed the output"
+    return outcome
+
+
+def check_noop(source: str, **kwargs) -> Outcome:
+    """Nothing changes, whatever is reported."""
+    outcome = rewrite(source, **kwargs)
+    assert outcome.output == textwrap.dedent(source)
+    return outcome

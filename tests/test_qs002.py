@@ -1,0 +1,517 @@
+"""QS002 count-for-len: exact rewrites, and a no-op test for every false-positive shape."""
+
+from tests.helpers import check_noop, check_transformed, rewrite
+
+QS002 = {"select": frozenset({"QS002"})}
+
+
+def test_len_of_filter_chain():
+    check_transformed(
+        """\
+        from shop.models import Order
+        n = len(Order.objects.filter(status="a").exclude(pk=1).order_by("-created"))
+        """,
+        """\
+        from shop.models import Order
+        n = Order.objects.filter(status="a").exclude(pk=1).order_by("-created").count()
+        """,
+        **QS002,
+    )
+
+
+def test_len_in_arithmetic_and_comparison_with_other_numbers():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.all()) * 2, len(Order.objects.all()) > 5
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.all().count() * 2, Order.objects.all().count() > 5
+        """,
+        **QS002,
+    )
+
+
+def test_values_list_is_still_a_queryset():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.values_list("id", flat=True))
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.values_list("id", flat=True).count()
+        """,
+        **QS002,
+    )
+
+
+def test_custom_queryset_method_returning_self_filter():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.active())
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.active().count()
+        """,
+        **QS002,
+    )
+
+
+def test_related_manager_of_a_fetched_instance():
+    check_transformed(
+        """\
+        from shop.models import Customer
+        def f(pk):
+            customer = Customer.objects.get(pk=pk)
+            return len(customer.orders.all())
+        """,
+        """\
+        from shop.models import Customer
+        def f(pk):
+            customer = Customer.objects.get(pk=pk)
+            return customer.orders.all().count()
+        """,
+        **QS002,
+    )
+
+
+def test_related_manager_in_a_loop_over_a_queryset():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return [len(o.items.filter(quantity__gt=1)) for o in Order.objects.all()]
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return [o.items.filter(quantity__gt=1).count() for o in Order.objects.all()]
+        """,
+        **QS002,
+    )
+
+
+def test_model_imported_from_another_module_and_through_a_reexport():
+    files = {"shop/__init__.py": "from .models import Order\n"}
+    check_transformed(
+        """\
+        from shop import Order
+        from shop.models import Customer as C
+        def f():
+            return len(Order.objects.all()) + len(C.objects.all())
+        """,
+        """\
+        from shop import Order
+        from shop.models import Customer as C
+        def f():
+            return Order.objects.all().count() + C.objects.all().count()
+        """,
+        path="reports/views.py",
+        files=files,
+        **QS002,
+    )
+
+
+def test_module_import_attribute_access():
+    check_transformed(
+        """\
+        from shop import models
+        def f():
+            return len(models.Order.objects.filter(status="x"))
+        """,
+        """\
+        from shop import models
+        def f():
+            return models.Order.objects.filter(status="x").count()
+        """,
+        path="reports/stats.py",
+        **QS002,
+    )
+
+
+def test_local_queryset_counted_only_once():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f(status):
+            orders = Order.objects.filter(status=status)
+            if status:
+                orders = orders.exclude(pk=1)
+            return len(orders)
+        """,
+        """\
+        from shop.models import Order
+        def f(status):
+            orders = Order.objects.filter(status=status)
+            if status:
+                orders = orders.exclude(pk=1)
+            return orders.count()
+        """,
+        **QS002,
+    )
+
+
+def test_emptiness_forms_become_exists():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            a = len(Order.objects.all()) == 0
+            b = 0 < len(Order.objects.all())
+            c = (len(Order.objects.all()) >= 1)
+            if len(Order.objects.all()):
+                pass
+            return not len(Order.objects.all())
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            a = not Order.objects.all().exists()
+            b = Order.objects.all().exists()
+            c = (Order.objects.all().exists())
+            if Order.objects.all().exists():
+                pass
+            return not Order.objects.all().exists()
+        """,
+        **QS002,
+    )
+
+
+def test_multiline_argument_gets_parentheses():
+    check_transformed(
+        """\
+        from shop.models import Order
+        n = len(Order.objects
+                .filter(status="a"))
+        """,
+        """\
+        from shop.models import Order
+        n = (Order.objects
+                .filter(status="a")).count()
+        """,
+        **QS002,
+    )
+
+
+def test_function_returning_a_queryset():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def open_orders():
+            return Order.objects.filter(status="open")
+        def f():
+            return len(open_orders())
+        """,
+        """\
+        from shop.models import Order
+        def open_orders():
+            return Order.objects.filter(status="open")
+        def f():
+            return open_orders().count()
+        """,
+        **QS002,
+    )
+
+
+# -- unsafe: applied only with --unsafe -------------------------------------------------------
+ROWS_USED = """\
+from shop.models import Order
+def f():
+    orders = Order.objects.all()
+    n = len(orders)
+    for o in orders:
+        print(o)
+    return n
+"""
+
+
+def test_len_then_iteration_is_unsafe():
+    outcome = check_noop(ROWS_USED, **QS002)
+    [finding] = outcome.findings
+    assert finding.fix.applicability == "unsafe"
+    assert "iterated on line 5" in finding.message
+    assert finding.skip_reason == "unsafe fix: applied only with --unsafe"
+    forced = rewrite(ROWS_USED, unsafe=True, **QS002)
+    assert "n = orders.count()" in forced.output
+
+
+def test_len_then_indexing_is_unsafe():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            orders = Order.objects.all()
+            if len(orders) > 1:
+                return orders[0]
+        """,
+        **QS002,
+    )
+    [finding] = outcome.findings
+    assert "indexed on line 5" in finding.message
+
+
+def test_len_then_count_reads_the_cache_so_it_is_a_use():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            orders = Order.objects.all()
+            return len(orders), orders.count()
+        """,
+        **QS002,
+    )
+    assert "`.count()` on line 4" in outcome.findings[0].message
+
+
+def test_get_user_model_is_only_likely():
+    outcome = check_noop(
+        """\
+        from django.contrib.auth import get_user_model
+        def f():
+            return len(get_user_model().objects.filter(is_active=True))
+        """,
+        **QS002,
+    )
+    assert outcome.findings[0].fix.applicability == "unsafe"
+    forced = rewrite(outcome.source, unsafe=True, **QS002)
+    assert "get_user_model().objects.filter(is_active=True).count()" in forced.output
+
+
+def test_annotated_parameter_is_only_likely():
+    outcome = check_noop(
+        """\
+        from django.db.models import QuerySet
+        def f(qs: QuerySet):
+            return len(qs)
+        """,
+        **QS002,
+    )
+    assert outcome.findings[0].fix.applicability == "unsafe"
+    assert "annotated" in outcome.findings[0].message
+
+
+def test_view_get_queryset_is_only_likely():
+    outcome = check_noop(
+        """\
+        from django.views.generic import ListView
+        class V(ListView):
+            def get_context_data(self, **kwargs):
+                return {"n": len(self.get_queryset())}
+        """,
+        **QS002,
+    )
+    assert outcome.findings[0].fix.applicability == "unsafe"
+
+
+# -- no-op shapes -----------------------------------------------------------------------------
+def test_noop_list():
+    outcome = check_noop("def f():\n    items = [1, 2]\n    return len(items)\n", **QS002)
+    assert outcome.findings == []
+
+
+def test_noop_manager_is_reported_as_skipped():
+    outcome = check_noop("from shop.models import Order\nn = len(Order.objects)\n", **QS002)
+    assert "Manager" in outcome.findings[0].skip_reason
+
+
+def test_noop_raw_queryset():
+    outcome = check_noop(
+        'from shop.models import Order\nn = len(Order.objects.raw("SELECT 1"))\n', **QS002
+    )
+    assert "RawQuerySet" in outcome.findings[0].skip_reason
+
+
+def test_noop_unannotated_parameter():
+    outcome = check_noop("def f(queryset):\n    return len(queryset)\n", **QS002)
+    assert outcome.findings == []
+
+
+def test_noop_shadowed_model_name():
+    check_noop(
+        """\
+        from shop.models import Order
+        def f(Order):
+            return len(Order.objects.filter())
+        def g():
+            Order = FakeModel
+            return len(Order.objects.filter())
+        """,
+        **QS002,
+    )
+
+
+def test_noop_model_not_defined_in_scanned_code():
+    check_noop(
+        "from elsewhere.models import Thing\nn = len(Thing.objects.filter())\n", **QS002
+    )
+
+
+def test_noop_reassigned_to_a_list_on_one_branch():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f(flag):
+            orders = Order.objects.all()
+            if flag:
+                orders = list(orders)
+            return len(orders)
+        """,
+        **QS002,
+    )
+    assert "on one path" in outcome.findings[0].skip_reason
+
+
+def test_noop_suppressed_line():
+    for comment in ("# qsfix: ignore", "# qsfix: ignore[QS002]", "# noqa: QS002"):
+        outcome = check_noop(
+            f"from shop.models import Order\nn = len(Order.objects.all())  {comment}\n", **QS002
+        )
+        assert outcome.findings[0].skip_reason.startswith("suppressed")
+
+
+def test_other_code_in_suppression_does_not_silence():
+    outcome = rewrite(
+        "from shop.models import Order\nn = len(Order.objects.all())  # qsfix: ignore[QS001]\n",
+        **QS002,
+    )
+    assert "Order.objects.all().count()" in outcome.output
+
+
+def test_noop_comment_says_len_is_deliberate():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            # len() on purpose: the rows are used by the template
+            return len(Order.objects.all())
+        """,
+        **QS002,
+    )
+    assert "deliberate" in outcome.findings[0].skip_reason
+
+
+def test_noop_comment_inside_the_call_would_be_lost():
+    check_noop(
+        """\
+        from shop.models import Order
+        n = len(  # how many
+            Order.objects.all()
+        )
+        """,
+        **QS002,
+    )
+
+
+def test_noop_len_shadowed():
+    check_noop(
+        "from shop.models import Order\nlen = custom_len\nn = len(Order.objects.all())\n", **QS002
+    )
+
+
+def test_noop_module_level_queryset_name():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        OPEN = Order.objects.filter(status="open")
+        def f():
+            return len(OPEN)
+        """,
+        **QS002,
+    )
+    assert "module-level" in outcome.findings[0].skip_reason
+
+
+def test_noop_project_queryset_overrides_count():
+    check_noop(
+        """\
+        from django.db import models
+        class CachedQuerySet(models.QuerySet):
+            def count(self):
+                return 42
+        class Thing(models.Model):
+            objects = CachedQuerySet.as_manager()
+        def f():
+            return len(Thing.objects.filter())
+        """,
+        **QS002,
+    )
+
+
+def test_noop_abstract_model_has_no_manager():
+    check_noop(
+        """\
+        from django.db import models
+        class Base(models.Model):
+            class Meta:
+                abstract = True
+        n = len(Base.objects.all())
+        """,
+        **QS002,
+    )
+
+
+def test_custom_manager_names_replace_objects():
+    outcome = check_transformed(
+        """\
+        from django.db import models
+        class PersonManager(models.Manager):
+            pass
+        class Person(models.Model):
+            people = PersonManager()
+        a = len(Person.people.all())
+        b = len(Person.objects.all())
+        """,
+        """\
+        from django.db import models
+        class PersonManager(models.Manager):
+            pass
+        class Person(models.Model):
+            people = PersonManager()
+        a = Person.people.all().count()
+        b = len(Person.objects.all())
+        """,
+        **QS002,
+    )
+    assert len(outcome.findings) == 1
+
+
+def test_managers_inherited_from_abstract_base_and_from_queryset():
+    check_transformed(
+        """\
+        from django.db import models
+        class QS(models.QuerySet):
+            def live(self):
+                return self.filter(live=True).order_by("pk")
+        class Base(models.Model):
+            live_objects = models.Manager.from_queryset(QS)()
+            class Meta:
+                abstract = True
+        class Page(Base):
+            pass
+        n = len(Page.live_objects.live())
+        """,
+        """\
+        from django.db import models
+        class QS(models.QuerySet):
+            def live(self):
+                return self.filter(live=True).order_by("pk")
+        class Base(models.Model):
+            live_objects = models.Manager.from_queryset(QS)()
+            class Meta:
+                abstract = True
+        class Page(Base):
+            pass
+        n = Page.live_objects.live().count()
+        """,
+        **QS002,
+    )
