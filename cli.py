@@ -55,7 +55,7 @@ def common_options(func):
         click.argument("paths", nargs=-1, type=click.Path()),
         click.option("--select", help="Only these passes (comma-separated codes)."),
         click.option("--ignore", help="Leave these passes out (comma-separated codes)."),
-        click.option("--unsafe", is_flag=True, default=None, help="Also apply unsafe fixes."),
+        click.option("--unsafe/--no-unsafe", default=None, help="Also apply unsafe fixes (overrides the config file)."),
         click.option("--show-skipped", is_flag=True, help="Also list sites left alone, with the reason."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."),
@@ -198,7 +198,7 @@ def show_diffs(results: Sequence[engine.FileResult]) -> None:
         stream.flush()
 
 
-def show_skipped(result: engine.RunResult, console: Console) -> None:
+def print_skipped(result: engine.RunResult, console: Console) -> None:
     for f in result.findings:
         if not f.is_active:
             console.print(finding_line(f), markup=False, soft_wrap=True)
@@ -287,7 +287,7 @@ def diff(paths, select, ignore, unsafe, show_skipped, exclude, jobs, no_cache, f
     else:
         show_diffs(result.changed)
         if run.show_skipped:
-            show_skipped(result, err)
+            print_skipped(result, err)
     print_errors(result)
     err.print(summary_line(result), markup=False, soft_wrap=True)
     sys.exit(exit_status(result, bool(result.changed)))
@@ -311,7 +311,7 @@ def apply(paths, select, ignore, unsafe, show_skipped, exclude, jobs, no_cache, 
         sys.exit(EXIT_USAGE)
     result = execute(run)
     if run.show_skipped:
-        show_skipped(result, err)
+        print_skipped(result, err)
     to_write = result.changed
     if to_write and interactive:
         to_write = review(result, run)

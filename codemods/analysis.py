@@ -36,6 +36,7 @@ from .querysets import (
     ChainTyper,
     ExprTyper,
     QsType,
+    count_caveat,
 )
 
 # A comment that says the evaluation is on purpose ("len() is deliberate: rows used below").
@@ -186,12 +187,18 @@ class FileAnalysis:
         if comment:
             return Verdict(t, True, skip=comment)
         unsafe = (t.why or "only likely a QuerySet") if t.confidence == LIKELY else None
+        caveat = count_caveat(t) if method == "count" else None
+        if caveat:
+            unsafe = caveat
         if isinstance(expr, cst.Name):
             if self.local_bindings(expr) is None:
                 return Verdict(t, True, skip="a module-level QuerySet is shared by every caller; QS004 makes it a factory first")
             guard = self.isinstance_guard(expr, site)
             if guard:
                 return Verdict(t, True, skip=guard)
+            loop = self.repeated_in_loop(expr)
+            if loop:
+                unsafe = f"{loop}: `bool()`/`len()` fetch the rows once and later rounds read the cache; `.{method}()` would query every round"
             uses = self.other_uses(expr)
             if uses:
                 more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
@@ -199,6 +206,35 @@ class FileAnalysis:
                     f"its rows are used elsewhere ({uses[0]}{more}): `.{method}()` would add a query"
                 )
         return Verdict(t, True, unsafe=unsafe)
+
+    def repeated_in_loop(self, name: cst.Name) -> Optional[str]:
+        """The site runs more than once on one binding of `name`: it sits in a loop that does
+        not also rebind `name` each round."""
+        bindings = [a.node for a in (self.local_bindings(name) or [])]
+        child: cst.CSTNode = name
+        current = self.parents.get(name)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
+            loop = None
+            if isinstance(current, cst.For) and child is current.body:
+                loop = "tested inside a `for` loop"
+            elif isinstance(current, cst.While) and child in (current.test, current.body):
+                loop = "inside a `while` loop"
+            elif isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+                outer_iter = current.for_in.iter
+                if child is not current.for_in or not self._contains(outer_iter, name):
+                    loop = "inside a comprehension"
+            if loop and not all(self._contains(current, b) for b in bindings):
+                return loop
+            child, current = current, self.parents.get(current)
+        return None
+
+    def _contains(self, ancestor: cst.CSTNode, node: cst.CSTNode) -> bool:
+        current = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.parents.get(current)
+        return False
 
     # -- reuse ---------------------------------------------------------------------------
     def other_uses(self, name: cst.Name) -> list[Use]:

@@ -7,6 +7,7 @@ the patch applies; lines are split after `\n` only, as git does.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+\Z")
@@ -17,8 +18,11 @@ def split_lines(data: bytes) -> list[bytes]:
     return _LINES.findall(data)
 
 
-def _quote(path: str) -> bytes:
-    return path.replace("\\", "/").encode("utf-8", "surrogateescape")
+def _header(prefix: str, path: str) -> bytes:
+    name = (prefix + path.replace("\\", "/") if os.sep == "\\" else prefix + path)
+    data = name.encode("utf-8", "surrogateescape")
+    # GNU patch reads a name up to a TAB; git ends names holding a space with one too
+    return data + b"\t" if b" " in data else data
 
 
 def unified_diff(path: str, old: bytes, new: bytes, context: int = 3) -> bytes:
@@ -30,8 +34,8 @@ def unified_diff(path: str, old: bytes, new: bytes, context: int = 3) -> bytes:
         difflib.unified_diff,
         split_lines(old),
         split_lines(new),
-        fromfile=b"a/" + _quote(path),
-        tofile=b"b/" + _quote(path),
+        fromfile=_header("a/", path),
+        tofile=_header("b/", path),
         n=context,
         lineterm=b"\n",
     )

@@ -22,7 +22,7 @@ import libcst as cst
 
 from . import registry
 from .analysis import FileAnalysis
-from .files import FileError, SourceFile, atomic_write, discover, read_source
+from .files import FileError, SourceFile, atomic_write, discover, project_root, read_source
 from .findings import SAFE, Finding
 from .index import ModuleSummary, ProjectIndex, summarise
 from .querysets import ChainTyper
@@ -83,9 +83,14 @@ class RunResult:
 def describe_error(path: str, exc: BaseException) -> str:
     """One line: where, and why."""
     if isinstance(exc, SyntaxError) and not isinstance(exc, UnicodeError):
-        line = exc.lineno or 0
-        col = exc.offset or 0
-        return f"{path}:{line}:{col}: syntax error: {exc.msg}"
+        if "null bytes" in str(exc.msg):
+            return f"{path}: contains NUL bytes; not Python source"
+        if "encoding" in str(exc.msg) and not exc.lineno:
+            return f"{path}: cannot decode: {exc.msg}"
+        if not exc.lineno or exc.lineno < 1:
+            return f"{path}: syntax error: {exc.msg}"
+        col = exc.offset if exc.offset and exc.offset > 0 else 1
+        return f"{path}:{exc.lineno}:{col}: syntax error: {exc.msg}"
     if isinstance(exc, cst.ParserSyntaxError):
         message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
         return f"{path}:{exc.raw_line}:{exc.raw_column + 1}: syntax error: {message}"
@@ -229,7 +234,14 @@ def run(
     excludes: Sequence[str] = (),
     progress: Optional[Progress] = None,
 ) -> RunResult:
-    files = list(discover(paths, excludes))
+    paths = list(paths)
+    targets = list(discover(paths, excludes))
+    # The index sees the whole project of each path, so a model defined in a file that is
+    # not being rewritten is still known; only the targets are analysed and reported.
+    roots = sorted({r for r in (project_root(p) for p in paths) if r is not None})
+    target_set = {os.path.abspath(p) for p in targets}
+    context = [f for f in discover(roots, excludes) if os.path.abspath(f) not in target_set]
+    files = targets + context
     jobs = max(1, options.jobs)
     parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
     report = progress or (lambda phase, done, total: None)
@@ -248,6 +260,7 @@ def run(
     index = ProjectIndex(i.summary for i in indexed if i.summary is not None)
     results: dict[str, FileResult] = {}
     work: list[tuple[SourceFile, ModuleSummary]] = []
+    indexed = indexed[: len(targets)]  # context files only feed the index
     for item in indexed:
         if item.error or item.source is None or item.summary is None:
             abspath = item.source.abspath if item.source else os.path.abspath(item.path)

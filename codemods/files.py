@@ -88,13 +88,17 @@ class _Ignores:
         return _Ignores(self.specs + [(folder, spec)]) if spec else self
 
     def ignored(self, path: str, is_dir: bool) -> bool:
+        # As git does: the last pattern that matches decides, deeper files over shallower
+        # ones, so `!keep.py` in a sub-folder re-includes what the root ignored.
+        verdict = None
         for base, spec in self.specs:
             rel = os.path.relpath(path, base).replace(os.sep, "/")
             if rel.startswith("../"):
                 continue
-            if spec.match_file(rel + "/" if is_dir else rel):
-                return True
-        return False
+            result = spec.check_file(rel + "/" if is_dir else rel)
+            if result.include is not None:
+                verdict = result.include
+        return bool(verdict)
 
 
 def _parent_ignores(folder: str) -> _Ignores:
@@ -116,14 +120,23 @@ def _parent_ignores(folder: str) -> _Ignores:
     return ignores
 
 
-def _excluded(rel: str, name: str, excludes: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g) for g in excludes)
+def _excluded(full: str, rel: str, name: str, excludes: Sequence[str]) -> bool:
+    """`--exclude` globs match the path as shown to the user, the path below the walked
+    folder, or the bare name."""
+    if not excludes:
+        return False
+    shown = display_path(full)
+    return any(
+        fnmatch.fnmatch(shown, g) or fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g)
+        for g in excludes
+    )
 
 
 def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Iterator[str]:
     """Python files under `paths`, each once, in a stable order.
 
-    A file named explicitly is always taken (unless it is a symlink); folders are walked.
+    A file named explicitly is always taken (a symlink too: it is read, never written
+    through); folders are walked without following symlinks.
     """
     seen: set[str] = set()
     for path in paths:
@@ -150,7 +163,7 @@ def _walk(path: str, absolute: str, excludes: Sequence[str], seen: set[str]) -> 
                 or os.path.islink(full)
                 or _is_venv(full)
                 or ignores.ignored(full, True)
-                or _excluded(rel, name, excludes)
+                or _excluded(full, rel, name, excludes)
             ):
                 continue
             kept.append(name)
@@ -164,7 +177,7 @@ def _walk(path: str, absolute: str, excludes: Sequence[str], seen: set[str]) -> 
             if (
                 os.path.islink(full)
                 or ignores.ignored(full, False)
-                or _excluded(rel, name, excludes)
+                or _excluded(full, rel, name, excludes)
                 or full in seen
             ):
                 continue
@@ -223,3 +236,22 @@ def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
         if isinstance(exc, OSError):
             raise FileError(f"cannot write: {exc.strerror or exc}") from None
         raise
+
+
+PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "manage.py")
+
+
+def project_root(path: str) -> Optional[str]:
+    """The folder of the project `path` belongs to: the nearest one up that holds a VCS
+    folder, a packaging file or `manage.py`. The index reads the whole project, so that a
+    model defined elsewhere is known when only some files are rewritten."""
+    current = os.path.abspath(path)
+    if not os.path.isdir(current):
+        current = os.path.dirname(current)
+    while True:
+        if any(os.path.exists(os.path.join(current, m)) for m in PROJECT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent

@@ -340,6 +340,16 @@ class _Summariser:
         return Relation(field=name, kind=kind, target=target, related_name=related_name)
 
 
+def _is_django_queryset_machinery(qualname: str) -> bool:
+    """Django's own Manager/QuerySet classes (scanned when the project is Django itself):
+    their methods are the standard ones, not overrides."""
+    return (
+        qualname in MANAGER_BASES
+        or qualname in QUERYSET_BASES
+        or qualname.startswith("django.db.models.")
+    )
+
+
 def _module_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
     """Statements that run at import: the body, and inside module-level if/try blocks."""
     for node in body:
@@ -534,7 +544,7 @@ class ProjectIndex:
         seen: set[str] = set()
         while stack:
             current = self.resolve(stack.pop())
-            if current in seen:
+            if current in seen or _is_django_queryset_machinery(current):
                 continue
             seen.add(current)
             cls = self.classes.get(current)

@@ -79,6 +79,8 @@ class QsType:
     # Not typed as a QuerySet, but close enough that a user would expect the site to be
     # mentioned: a QuerySet on some paths, a class overriding `count()`, ...
     near: bool = False
+    # QuerySet methods seen along the chain (some change what count() means)
+    seen: frozenset = frozenset()
 
     @property
     def is_queryset(self) -> bool:
@@ -104,7 +106,21 @@ def meet(types: Sequence[QsType]) -> QsType:
             why = f"a {first.kind} on one path and {other.kind} on another"
             return QsType(NOTHING, UNKNOWN, why=why, near=QUERYSET in (first.kind, other.kind))
     weakest = min(types, key=lambda t: t.confidence)
-    return replace(first, confidence=weakest.confidence, why=weakest.why or first.why)
+    seen = frozenset().union(*(t.seen for t in types))
+    return replace(first, confidence=weakest.confidence, why=weakest.why or first.why, seen=seen)
+
+
+def count_caveat(t: QsType) -> Optional[str]:
+    """Why `count()` may not equal `len()` for this QuerySet. Django's count() clears the
+    ordering; with DISTINCT the ORDER BY columns (explicit or Meta.ordering) are part of
+    the selected rows, and with GROUP BY (annotate) an explicit order_by adds groups."""
+    if "distinct" in t.seen:
+        return "`.distinct()`: `count()` drops the ordering columns Django adds to SELECT DISTINCT, so it can count other rows"
+    if "order_by" in t.seen and t.seen & {"annotate", "alias"}:
+        return "`annotate()` with `order_by()`: `count()` drops the ordering Django adds to GROUP BY, so it can count other groups"
+    if t.seen & {"union", "intersection", "difference"} and "distinct" in t.seen:
+        return "a combined QuerySet with `.distinct()`"
+    return None
 
 
 class ChainTyper:
@@ -176,7 +192,7 @@ class ChainTyper:
             if t.kind == MODEL:
                 return self.manager_of(t, attr)
             if t.kind in (MANAGER, QUERYSET):
-                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why)
+                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why, seen=t.seen)
             if t.kind == INSTANCE and t.model:
                 return self.instance_attr(t, attr)
             if t.kind == MODULE and t.method:
@@ -239,10 +255,11 @@ class ChainTyper:
         if name in QUERYSET_BUILDERS:
             if name in overridden:
                 return QsType(QUERYSET, min(t.confidence, LIKELY), t.model, t.classes,
-                              why=f"`{name}()` is overridden by the project's class")
+                              why=f"`{name}()` is overridden by the project's class",
+                              seen=t.seen | {name})
             # values()/values_list()/dates() rows are dicts, tuples or dates, not instances
             model = None if name in ROW_CHANGING else t.model
-            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why)
+            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why, seen=t.seen | {name})
         if name == "raw":
             return QsType(RAW, t.confidence, t.model)
         if name in INSTANCE_METHODS:
@@ -267,7 +284,7 @@ class ChainTyper:
                 returns = cls.method_returns[name]
                 if not returns or any(r is None or r[0] != "self" for r in returns):
                     return None
-                self_type = QsType(QUERYSET, t.confidence, t.model, t.classes)
+                self_type = QsType(QUERYSET, t.confidence, t.model, t.classes, seen=t.seen)
                 results = []
                 for _, steps in returns:
                     if ".%s" % name in steps:  # recursion through itself

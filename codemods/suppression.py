@@ -23,7 +23,8 @@ def _codes(text: str) -> frozenset[str]:
 
 def suppressions(text: str) -> dict[int, frozenset[str]]:
     """Line number -> suppressed codes (`{"*"}` for all) from the comments of `text`."""
-    if "qsfix" not in text and "noqa" not in text:
+    lowered = text.lower()
+    if "qsfix" not in lowered and "noqa" not in lowered:
         return {}
     found: dict[int, frozenset[str]] = {}
     try:

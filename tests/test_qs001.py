@@ -344,3 +344,35 @@ def test_both_passes_together():
                 return Order.objects.all().count()
         """,
     )
+
+
+def test_tested_in_a_loop_is_unsafe():
+    for body in ("for _ in range(3):\n        if orders:\n            pass", "while orders:\n        break"):
+        outcome = check_noop(
+            "from shop.models import Order\ndef f():\n    orders = Order.objects.all()\n    " + body + "\n",
+            **QS001,
+        )
+        assert outcome.findings[0].fix.applicability == "unsafe"
+        assert "loop" in outcome.findings[0].message
+
+
+def test_while_loop_rebinding_each_round_is_safe():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            while True:
+                orders = Order.objects.filter(status="a")
+                if not orders:
+                    break
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            while True:
+                orders = Order.objects.filter(status="a")
+                if not orders.exists():
+                    break
+        """,
+        **QS001,
+    )

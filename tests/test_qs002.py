@@ -515,3 +515,79 @@ def test_managers_inherited_from_abstract_base_and_from_queryset():
         """,
         **QS002,
     )
+
+
+def test_distinct_count_is_unsafe():
+    # Django's count() clears the ordering that SELECT DISTINCT includes: other rows, other count
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.order_by("items__quantity").distinct())
+        """,
+        **QS002,
+    )
+    assert "distinct" in outcome.findings[0].message
+    assert outcome.findings[0].fix.applicability == "unsafe"
+
+
+def test_distinct_emptiness_still_becomes_exists():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.values("status").distinct()) == 0
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return not Order.objects.values("status").distinct().exists()
+        """,
+        **QS002,
+    )
+
+
+def test_annotate_with_order_by_count_is_unsafe():
+    outcome = check_noop(
+        """\
+        from django.db.models import Count
+        from shop.models import Order
+        def f():
+            return len(Order.objects.values("status").annotate(n=Count("id")).order_by("created"))
+        """,
+        **QS002,
+    )
+    assert "GROUP BY" in outcome.findings[0].message
+
+
+def test_counted_in_a_loop_is_unsafe():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            orders = Order.objects.all()
+            return [len(orders) * n for n in range(3)]
+        """,
+        **QS002,
+    )
+    assert "comprehension" in outcome.findings[0].message
+
+
+def test_bound_inside_the_loop_is_safe():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f(statuses):
+            for status in statuses:
+                orders = Order.objects.filter(status=status)
+                print(len(orders))
+        """,
+        """\
+        from shop.models import Order
+        def f(statuses):
+            for status in statuses:
+                orders = Order.objects.filter(status=status)
+                print(orders.count())
+        """,
+        **QS002,
+    )
