@@ -1,5 +1,5 @@
-"""Per-file analysis every pass shares: metadata resolved once, expression typing, and the
-answer to "are this QuerySet's rows (or its result cache) used anywhere else?".
+"""Per-file analysis every pass shares: scopes, expression typing, and the answer to "are this
+QuerySet's rows (or its result cache) used anywhere else?". Built once per file, on `ast`.
 
 Why reuse matters: `bool(qs)` and `len(qs)` fetch every row into `qs._result_cache`; later
 iteration, `len()`, `bool()`, `count()`, `exists()`, indexing and `first()` on that same object
@@ -11,20 +11,10 @@ QuerySet (`qs.filter(...)`, `qs.order_by(...)`): they clone without the cache.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Optional
-
-import libcst as cst
-from libcst.metadata import (
-    ClassScope,
-    GlobalScope,
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
 
 from .index import ModuleSummary, ProjectIndex
 from .querysets import (
@@ -38,6 +28,7 @@ from .querysets import (
     QsType,
     count_caveat,
 )
+from .scopes import COMPREHENSIONS, FUNCTION_NODES, ScopeMap
 
 # A comment that says the evaluation is on purpose ("len() is deliberate: rows used below").
 DELIBERATE = re.compile(
@@ -72,104 +63,118 @@ class FileAnalysis:
     def __init__(
         self,
         path: str,
-        module: cst.Module,
+        text: str,
+        tree: ast.Module,
         summary: ModuleSummary,
         index: ProjectIndex,
         chains: ChainTyper,
     ):
         self.path = path
-        self.module = module
+        self.text = text
+        self.tree = tree
         self.summary = summary
         self.index = index
-        self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        metadata = self.wrapper.resolve_many(
-            [ScopeProvider, QualifiedNameProvider, ParentNodeProvider, PositionProvider]
-        )
-        self.scopes = metadata[ScopeProvider]
-        self.parents = metadata[ParentNodeProvider]
-        self.positions = metadata[PositionProvider]
-        self.typer = ExprTyper(
-            self.scopes, metadata[QualifiedNameProvider], self.parents, summary, chains
-        )
-        self._lines: Optional[list[str]] = None
+        self.scopes = ScopeMap(tree)
+        self.parents = self.scopes.parents
+        self.typer = ExprTyper(self.scopes, summary, chains)
+        self.lines = text.splitlines(keepends=True)
 
     # -- small helpers -----------------------------------------------------------------
-    def type_of(self, expr: cst.BaseExpression) -> QsType:
+    def type_of(self, expr: ast.AST) -> QsType:
         return self.typer.type_of(expr)
 
-    def qualified(self, node: cst.CSTNode) -> Optional[str]:
-        return self.typer.qualified(node)
+    def is_builtin(self, node: ast.AST, name: str) -> bool:
+        return self.typer.is_builtin(node, name)
 
-    def is_builtin(self, node: cst.CSTNode, name: str) -> bool:
-        return isinstance(node, cst.Name) and node.value == name and self.qualified(node) == f"builtins.{name}"
+    def char_col(self, line: int, byte_col: int) -> int:
+        """ast columns count UTF-8 bytes; people (and libcst) count characters."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
 
-    def line_col(self, node: cst.CSTNode) -> tuple[int, int]:
-        start = self.positions[node].start
-        return start.line, start.column + 1
+    def start(self, node: ast.AST) -> tuple[int, int]:
+        return node.lineno, self.char_col(node.lineno, node.col_offset)
 
-    def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+    def end(self, node: ast.AST) -> tuple[int, int]:
+        return node.end_lineno, self.char_col(node.end_lineno, node.end_col_offset)
+
+    def line_col(self, node: ast.AST) -> tuple[int, int]:
+        line, col = self.start(node)
+        return line, col + 1
+
+    def between(self, start: tuple[int, int], end: tuple[int, int]) -> str:
+        (l1, c1), (l2, c2) = start, end
+        if l1 == l2:
+            return self.lines[l1 - 1][c1:c2]
+        parts = [self.lines[l1 - 1][c1:]] + self.lines[l1 : l2 - 1] + [self.lines[l2 - 1][:c2]]
+        return "".join(parts)
+
+    def code(self, node: ast.AST) -> str:
+        return self.between(self.start(node), self.end(node))
 
     def line_text(self, line: int) -> str:
-        if self._lines is None:
-            self._lines = self.module.code.splitlines()
-        return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
+        return self.lines[line - 1].rstrip("\r\n") if 0 < line <= len(self.lines) else ""
 
-    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+    def has_comment_around(self, outer: ast.AST, inner: ast.AST) -> bool:
+        """A comment in `outer` but outside `inner` (lost if `outer`'s punctuation goes)."""
+        before = self.between(self.start(outer), self.start(inner))
+        after = self.between(self.end(inner), self.end(outer))
+        return "#" in before or "#" in after
+
+    def statement_of(self, node: ast.AST) -> ast.AST:
         current = node
-        while current is not None and not isinstance(
-            current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)
-        ):
+        while current is not None and not isinstance(current, ast.stmt):
             current = self.parents.get(current)
         return current or node
 
-    def deliberate_comment(self, node: cst.CSTNode) -> Optional[str]:
+    def deliberate_comment(self, node: ast.AST) -> Optional[str]:
         """A comment on the site's lines (or just above its statement) that says the
         evaluation is deliberate: the author knows better than a rule."""
         statement = self.statement_of(node)
-        first = self.positions[statement].start.line
-        last = self.positions[node].end.line
+        first = statement.lineno
+        last = node.end_lineno or node.lineno
         lines = [self.line_text(n) for n in range(first, last + 1)]
         above = first - 1
         while above > 0 and self.line_text(above).lstrip().startswith("#"):
             lines.append(self.line_text(above))
             above -= 1
         for text in lines:
-            _, hash_, comment = text.partition("#")
-            if hash_ and DELIBERATE.search(comment):
-                return f"a comment says the evaluation is deliberate: #{comment.strip()[:60]}"
+            if "#" not in text:
+                continue
+            for comment in _comments(text):
+                if DELIBERATE.search(comment):
+                    return f"a comment says the evaluation is deliberate: #{comment.strip()[:60]}"
         return None
 
     # -- names -------------------------------------------------------------------------
-    def local_bindings(self, name: cst.Name):
-        """The function-local assignments `name` can refer to, or None if it is not local."""
-        scope = self.scopes.get(name)
-        if scope is None or name.value not in scope:
+    def local_bindings(self, name: ast.Name):
+        """The function-local bindings `name` can refer to, or None if it is not local."""
+        scope = self.scopes.binding_scope(name)
+        if scope is None or scope.kind not in ("function", "comprehension"):
             return None
-        assignments = list(scope[name.value])
-        if not assignments or any(isinstance(a.scope, (GlobalScope, ClassScope)) for a in assignments):
-            return None
-        return assignments
+        return scope.bindings[name.id]
 
-    def isinstance_guard(self, name: cst.Name, site: cst.CSTNode) -> Optional[str]:
+    def isinstance_guard(self, name: ast.Name, site: ast.AST) -> Optional[str]:
         """Site inside an `if isinstance(name, ...)` test or branch: the author is telling
         apart a QuerySet from something else, so a rewrite is not for the tool to make."""
-        current = self.parents.get(site)
-        while current is not None and not isinstance(current, cst.FunctionDef):
-            if isinstance(current, (cst.If, cst.IfExp, cst.While)):
-                for call in _calls_in(current.test):
+        for ancestor in self.scopes.ancestors(site):
+            if isinstance(ancestor, FUNCTION_NODES):
+                break
+            if isinstance(ancestor, (ast.If, ast.IfExp, ast.While)):
+                for call in ast.walk(ancestor.test):
                     if (
-                        self.is_builtin(call.func, "isinstance")
+                        isinstance(call, ast.Call)
+                        and self.is_builtin(call.func, "isinstance")
                         and call.args
-                        and isinstance(call.args[0].value, cst.Name)
-                        and call.args[0].value.value == name.value
+                        and isinstance(call.args[0], ast.Name)
+                        and call.args[0].id == name.id
                     ):
-                        return f"inside a branch that tests isinstance({name.value}, ...)"
-            current = self.parents.get(current)
+                        return f"inside a branch that tests isinstance({name.id}, ...)"
         return None
 
     # -- the shared judgement ------------------------------------------------------------
-    def judge_receiver(self, expr: cst.BaseExpression, site: cst.CSTNode, method: str) -> Verdict:
+    def judge_receiver(self, expr: ast.AST, site: ast.AST, method: str) -> Verdict:
         """Can `expr` (evaluated at `site` by bool()/len()) become `expr.<method>()`?
 
         Safe: a QuerySet beyond doubt whose rows and cache nobody else reads. Unsafe: only
@@ -178,7 +183,7 @@ class FileAnalysis:
         """
         t = self.type_of(expr)
         if t.kind == MANAGER:
-            return Verdict(t, True, skip=f"a Manager, not a QuerySet: it has no `len()`, is always true, and `bool()` runs no query")
+            return Verdict(t, True, skip="a Manager, not a QuerySet: it has no `len()`, is always true, and `bool()` runs no query")
         if t.kind == RAW:
             return Verdict(t, True, skip=f"a RawQuerySet has no `.{method}()`")
         if t.kind != QUERYSET:
@@ -190,7 +195,7 @@ class FileAnalysis:
         caveat = count_caveat(t) if method == "count" else None
         if caveat:
             unsafe = caveat
-        if isinstance(expr, cst.Name):
+        if isinstance(expr, ast.Name):
             if self.local_bindings(expr) is None:
                 return Verdict(t, True, skip="a module-level QuerySet is shared by every caller; QS004 makes it a factory first")
             guard = self.isinstance_guard(expr, site)
@@ -202,122 +207,104 @@ class FileAnalysis:
             uses = self.other_uses(expr)
             if uses:
                 more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
-                unsafe = (
-                    f"its rows are used elsewhere ({uses[0]}{more}): `.{method}()` would add a query"
-                )
+                unsafe = f"its rows are used elsewhere ({uses[0]}{more}): `.{method}()` would add a query"
         return Verdict(t, True, unsafe=unsafe)
 
-    def repeated_in_loop(self, name: cst.Name) -> Optional[str]:
+    # -- reuse ---------------------------------------------------------------------------
+    def repeated_in_loop(self, name: ast.Name) -> Optional[str]:
         """The site runs more than once on one binding of `name`: it sits in a loop that does
         not also rebind `name` each round."""
-        bindings = [a.node for a in (self.local_bindings(name) or [])]
-        child: cst.CSTNode = name
-        current = self.parents.get(name)
-        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
+        bindings = [b.node for b in (self.local_bindings(name) or [])]
+        child: ast.AST = name
+        for current in self.scopes.ancestors(name):
+            if isinstance(current, (*FUNCTION_NODES, ast.Module, ast.ClassDef)):
+                break
             loop = None
-            if isinstance(current, cst.For) and child is current.body:
+            if isinstance(current, (ast.For, ast.AsyncFor)) and child in current.body:
                 loop = "tested inside a `for` loop"
-            elif isinstance(current, cst.While) and child in (current.test, current.body):
+            elif isinstance(current, ast.While) and (child is current.test or child in current.body):
                 loop = "inside a `while` loop"
-            elif isinstance(current, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-                outer_iter = current.for_in.iter
-                if child is not current.for_in or not self._contains(outer_iter, name):
+            elif isinstance(current, COMPREHENSIONS):
+                if not self.scopes.contains(current.generators[0].iter, name):
                     loop = "inside a comprehension"
-            if loop and not all(self._contains(current, b) for b in bindings):
+            if loop and not all(self.scopes.contains(current, b) for b in bindings):
                 return loop
-            child, current = current, self.parents.get(current)
+            child = current
         return None
 
-    def _contains(self, ancestor: cst.CSTNode, node: cst.CSTNode) -> bool:
-        current = node
-        while current is not None:
-            if current is ancestor:
-                return True
-            current = self.parents.get(current)
-        return False
-
-    # -- reuse ---------------------------------------------------------------------------
-    def other_uses(self, name: cst.Name) -> list[Use]:
-        """Accesses of the local `name` (any binding of it in its function) other than `name`
-        itself that evaluate the QuerySet or read its result cache. Order and branches do not
-        matter: an evaluation before the site fills the cache the site would read; one after
-        it reads the cache the site fills; a loop makes every access both."""
-        assignments = self.local_bindings(name) or []
+    def other_uses(self, name: ast.Name) -> list[Use]:
+        """Loads of the local `name` (any binding of it in its function, closures included)
+        other than `name` itself that evaluate the QuerySet or read its result cache. Order
+        and branches do not matter: an evaluation before the site fills the cache the site
+        would read; one after it reads the cache the site fills; a loop makes each both."""
+        scope = self.scopes.binding_scope(name)
         uses: list[Use] = []
-        seen: set[int] = set()
-        for assignment in assignments:
-            for access in assignment.references:
-                node = access.node
-                if node is name or id(node) in seen:
-                    continue
-                seen.add(id(node))
-                what = self.describe_use(node)
-                if what is not None:
-                    uses.append(Use(self.positions[node].start.line, what))
+        for node in self.scopes.references(scope, name.id):
+            if node is name:
+                continue
+            what = self.describe_use(node)
+            if what is not None:
+                uses.append(Use(node.lineno, what))
         uses.sort(key=lambda u: u.line)
         return uses
 
-    def describe_use(self, node: cst.CSTNode) -> Optional[str]:
+    def describe_use(self, node: ast.Name) -> Optional[str]:
         """How an access uses a QuerySet; None when it only builds a new QuerySet from it."""
         parent = self.parents.get(node)
-        if isinstance(parent, cst.Attribute) and parent.value is node:
+        if isinstance(parent, ast.Attribute) and parent.value is node:
             grand = self.parents.get(parent)
-            attr = parent.attr.value
-            if isinstance(grand, cst.Call) and grand.func is parent:
-                if attr in QUERYSET_BUILDERS:
+            if isinstance(grand, ast.Call) and grand.func is parent:
+                if parent.attr in QUERYSET_BUILDERS:
                     return None  # a clone: neither fills nor reads the cache
-                return f"`.{attr}()`"
-            return f"`.{attr}`"
-        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+                return f"`.{parent.attr}()`"
+            return f"`.{parent.attr}`"
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
             return "iterated"
-        if isinstance(parent, cst.Arg):
+        if isinstance(parent, ast.Call) and node is not parent.func:
+            return f"passed to {self.code(parent.func)}()"
+        if isinstance(parent, ast.keyword):
             call = self.parents.get(parent)
-            func = self.code(call.func) if isinstance(call, cst.Call) else "a call"
+            func = self.code(call.func) if isinstance(call, ast.Call) else "a call"
             return f"passed to {func}()"
-        if isinstance(parent, cst.Return):
+        if isinstance(parent, ast.Starred):
+            return "unpacked"
+        if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
             return "returned"
-        if isinstance(parent, cst.Subscript):
+        if isinstance(parent, ast.Subscript):
             return "indexed"
-        if isinstance(parent, cst.ComparisonTarget) or isinstance(parent, cst.Comparison):
+        if isinstance(parent, ast.Compare):
             return "compared"
-        if isinstance(parent, (cst.Element, cst.DictElement, cst.StarredElement)):
+        if isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             return "stored in a container"
-        if isinstance(parent, (cst.If, cst.While, cst.IfExp, cst.UnaryOperation, cst.BooleanOperation)):
+        if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.UnaryOp, ast.BoolOp, ast.Assert)):
             return "truth-tested"
-        if isinstance(parent, cst.Assign) or isinstance(parent, cst.AnnAssign):
+        if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.AugAssign)):
             return "assigned to another name"
         return "used"
 
 
-def _calls_in(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            yield current
-        stack.extend(current.children)
-
-
-def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """`expr` ready to take `.method()`: parenthesised unless it is an atom on one line."""
-    if expr.lpar:
-        return expr
-    atom = isinstance(expr, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
-    if atom and "\n" not in cst.Module(body=[]).code_for_node(expr):
-        return expr
-    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-
-
-def method_call(expr: cst.BaseExpression, method: str) -> cst.Call:
-    return cst.Call(func=cst.Attribute(value=as_receiver(expr), attr=cst.Name(method)))
-
-
-def has_comment(node: cst.CSTNode) -> bool:
-    """Any comment inside `node` (it would be lost if the node's punctuation is dropped)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Comment):
-            return True
-        stack.extend(current.children)
-    return False
+def _comments(line: str) -> list[str]:
+    """The comment of a line, found with the tokenizer's rules for strings (roughly: a `#`
+    outside quotes)."""
+    out = []
+    quote = None
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+        elif ch in "'\"":
+            quote = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else ch
+            i += len(quote)
+            continue
+        elif ch == "#":
+            out.append(line[i + 1 :])
+            break
+        i += 1
+    return out

@@ -11,9 +11,10 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Sequence
 
-import libcst as cst
+import ast
 
 from .findings import SAFE, UNSAFE, Edit, Finding, Fix, Rewrite
+from .rewrite import family_of
 
 if TYPE_CHECKING:
     from .analysis import FileAnalysis
@@ -85,26 +86,26 @@ class PassInfo:
         return next(e for e in self.examples if e.after is not None)
 
 
-class Pass(cst.CSTVisitor):
-    """A pass visits the original tree and reports findings; it never mutates the tree.
-    Fixes are node replacements the engine applies afterwards, all passes in one transform."""
+class Pass:
+    """A pass looks at the file's `ast` (the engine calls its `visit_<NodeType>` methods in
+    one shared walk) and reports findings. Fixes are node replacements the engine applies
+    afterwards with libcst, every pass's in one transform."""
 
     info: PassInfo
 
     def __init__(self, analysis: "FileAnalysis", options: "Options"):
-        super().__init__()
         self.analysis = analysis
         self.options = options
         self.findings: list[Finding] = []
 
     def report(
         self,
-        node: cst.CSTNode,
+        node: ast.AST,
         message: str,
         *,
         skip: Optional[str] = None,
         fix_title: Optional[str] = None,
-        edits: Sequence[tuple[cst.CSTNode, Rewrite]] = (),
+        edits: Sequence[tuple[ast.AST, Rewrite]] = (),
         unsafe_because: Optional[str] = None,
         unit: Optional[str] = None,
     ) -> Finding:
@@ -114,7 +115,14 @@ class Pass(cst.CSTVisitor):
             fix = Fix(
                 applicability=UNSAFE if unsafe_because else SAFE,
                 title=fix_title or "",
-                edits=[Edit(target, rewrite) for target, rewrite in edits],
+                edits=[
+                    Edit(
+                        family_of(target),
+                        (self.analysis.start(target), self.analysis.end(target)),
+                        rewrite,
+                    )
+                    for target, rewrite in edits
+                ],
             )
             if unsafe_because:
                 message = f"{message} (unsafe: {unsafe_because})"

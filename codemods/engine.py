@@ -13,7 +13,9 @@ so nothing outside the rewritten spans changes.
 from __future__ import annotations
 
 import ast
+import io
 import os
+import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
@@ -26,6 +28,7 @@ from .files import FileError, SourceFile, atomic_write, discover, project_root, 
 from .findings import SAFE, Finding
 from .index import ModuleSummary, ProjectIndex, summarise
 from .querysets import ChainTyper
+from .rewrite import apply_edits
 from .suppression import suppressed, suppressions
 
 # Below this many files a process pool costs more than it saves.
@@ -133,15 +136,21 @@ def _index_batch(paths: Sequence[str]) -> list[Indexed]:
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
-class _ApplyEdits(cst.CSTTransformer):
-    def __init__(self, edits: dict[int, list]):
-        super().__init__()
-        self.edits = edits
+def decode(data: bytes) -> str:
+    """The text `ast` sees: encoding from the BOM or cookie, BOM dropped, newlines kept."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
 
-    def on_leave(self, original_node, updated_node):
-        for rewrite in self.edits.get(id(original_node), ()):
-            updated_node = rewrite(original_node, updated_node)
-        return updated_node
+
+def _handlers(passes) -> dict[type, list]:
+    table: dict[type, list] = {}
+    for visitor in passes:
+        for attr in dir(visitor):
+            if attr.startswith("visit_"):
+                node_type = getattr(ast, attr[len("visit_"):], None)
+                if node_type is not None:
+                    table.setdefault(node_type, []).append(getattr(visitor, attr))
+    return table
 
 
 def analyse_source(
@@ -153,23 +162,27 @@ def analyse_source(
 ) -> FileResult:
     result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
     passes = options.passes
-    if not passes:
-        return result
+    chains = chains or ChainTyper(index)
+    if not passes or not chains.module_is_relevant(summary):
+        return result  # nothing in this file can name a model, manager or QuerySet
     try:
-        module = cst.parse_module(source.data)
-        analysis = FileAnalysis(source.path, module, summary, index, chains or ChainTyper(index))
-        findings: list[Finding] = []
-        for info in passes:
-            visitor = info.visitor(analysis, options)
-            module.visit(visitor)
-            findings.extend(visitor.findings)
-    except (cst.ParserSyntaxError, SyntaxError, UnicodeError, RecursionError, ValueError) as exc:
+        text = decode(source.data)
+        tree = ast.parse(source.data, filename=source.path)
+        analysis = FileAnalysis(source.path, text, tree, summary, index, chains)
+        visitors = [info.visitor(analysis, options) for info in passes]
+        handlers = _handlers(visitors)
+        for node in analysis.parents:
+            for handler in handlers.get(type(node), ()):
+                handler(node)
+        findings = [f for v in visitors for f in v.findings]
+    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
         result.error = describe_error(source.path, exc)
         return result
 
-    table = suppressions(module.code) if findings else {}
-    edits: dict[int, list] = {}
-    for finding in sorted(findings, key=lambda f: [p.code for p in passes].index(f.code)):
+    table = suppressions(text) if findings else {}
+    order = [p.code for p in passes]
+    edits = []
+    for finding in sorted(findings, key=lambda f: order.index(f.code)):
         if finding.skip_reason is None:
             finding.skip_reason = suppressed(table, finding.line, finding.code)
         fix = finding.fix
@@ -181,24 +194,23 @@ def analyse_source(
         if options.accept is not None and finding.key not in options.accept:
             continue
         fix.applied = True
-        for edit in fix.edits:
-            edits.setdefault(id(edit.node), []).append(edit.rewrite)
+        edits.extend(fix.edits)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     result.findings = findings
     if edits:
         try:
-            new_module = module.visit(_ApplyEdits(edits))
-            new = new_module.bytes
+            new = apply_edits(source.data, edits)
             ast.parse(new, filename=source.path)
         except Exception as exc:  # a rewrite that does not parse is a bug; never write it
-            result.error = f"{source.path}: internal error, rewrite discarded: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            result.error = f"{source.path}: internal error, rewrite discarded: {type(exc).__name__}: {first}"
             for finding in findings:
                 if finding.fix:
                     finding.fix.applied = False
             return result
         if new != source.data:
             result.new = new
-    for finding in findings:  # edits hold tree nodes and closures: not needed past here
+    for finding in findings:  # edits hold closures: not needed past here, not picklable
         if finding.fix:
             finding.fix.edits = []
     return result

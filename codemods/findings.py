@@ -15,16 +15,18 @@ import libcst as cst
 SAFE = "safe"
 UNSAFE = "unsafe"
 
-# (original node, node as already updated by inner edits) -> replacement.
+# (original libcst node, the node as already updated by inner edits) -> replacement.
 Rewrite = Callable[[cst.CSTNode, cst.CSTNode], cst.CSTNode]
+Span = tuple[tuple[int, int], tuple[int, int]]  # (line, column) start and end, in characters
 
 
 @dataclass
 class Edit:
-    """Replace one node of the original tree. `rewrite` sees the node after inner edits ran,
-    so nested fixes from different passes compose (e.g. QS004 inside a QS003 move)."""
+    """Replace the node of `family` at `span` of the file as read. `rewrite` sees the libcst
+    node after inner edits ran, so nested fixes from different passes compose."""
 
-    node: cst.CSTNode
+    family: tuple
+    span: Span
     rewrite: Rewrite
 
 

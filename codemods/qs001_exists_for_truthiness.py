@@ -11,62 +11,55 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import libcst as cst
+import ast
 
-from .analysis import has_comment, method_call
 from .base import Example, Pass, PassInfo
+from .rewrite import first_arg, method_call
 
 
-def truth_tested(expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+def truth_tested(expr: ast.AST) -> Iterator[ast.AST]:
     """The operands whose truth is tested when `expr` sits in a boolean context.
     In `if a and (b or c):` that is a, b and c; `not x` is handled at its own node."""
-    if isinstance(expr, cst.BooleanOperation):
-        yield from truth_tested(expr.left)
-        yield from truth_tested(expr.right)
+    if isinstance(expr, ast.BoolOp):
+        for value in expr.values:
+            yield from truth_tested(value)
     else:
         yield expr
 
 
 class ExistsForTruthiness(Pass):
-    def visit_If(self, node: cst.If) -> None:
+    def visit_If(self, node: ast.If) -> None:
         self.boolean_context(node.test)
 
-    def visit_While(self, node: cst.While) -> None:
-        self.boolean_context(node.test)
+    visit_While = visit_If
+    visit_IfExp = visit_If
+    visit_Assert = visit_If
 
-    def visit_IfExp(self, node: cst.IfExp) -> None:
-        self.boolean_context(node.test)
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        for condition in node.ifs:
+            self.boolean_context(condition)
 
-    def visit_Assert(self, node: cst.Assert) -> None:
-        self.boolean_context(node.test)
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):
+            self.boolean_context(node.operand)
 
-    def visit_CompIf(self, node: cst.CompIf) -> None:
-        self.boolean_context(node.test)
-
-    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Not):
-            self.boolean_context(node.expression)
-
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
+        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            return
         if not self.analysis.is_builtin(node.func, "bool"):
             return
-        if len(node.args) != 1 or node.args[0].keyword or node.args[0].star:
-            return
-        arg = node.args[0].value
+        arg = node.args[0]
         for operand in truth_tested(arg):
-            if operand is arg:
-                self.check(operand, replace=node)
-            else:
-                self.check(operand, replace=operand)
+            self.check(operand, replace=node if operand is arg else operand)
 
-    def boolean_context(self, test: cst.BaseExpression) -> None:
+    def boolean_context(self, test: ast.AST) -> None:
         for operand in truth_tested(test):
             self.check(operand, replace=operand)
 
-    def check(self, expr: cst.BaseExpression, replace: cst.CSTNode) -> None:
+    def check(self, expr: ast.AST, replace: ast.AST) -> None:
         """`expr` is truth-tested; `replace` is the node that becomes `expr.exists()`
         (`expr` itself, or the whole `bool(expr)` call)."""
-        if isinstance(expr, cst.UnaryOperation):
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
             return  # `not x` is visited on its own
         analysis = self.analysis
         verdict = analysis.judge_receiver(expr, replace, "exists")
@@ -78,13 +71,10 @@ class ExistsForTruthiness(Pass):
             self.report(expr, message, skip=verdict.skip)
             return
         if replace is not expr:
-            call = replace  # bool(expr): its punctuation goes away, comments with it
-            if has_comment(call.with_changes(args=[])) or has_comment(
-                call.args[0].with_changes(value=cst.Name("x"))
-            ):
+            if analysis.has_comment_around(replace, expr):
                 self.report(expr, message, skip="a comment inside `bool(...)` would be lost")
                 return
-            rewrite = lambda original, updated: method_call(updated.args[0].value, "exists")  # noqa: E731
+            rewrite = lambda original, updated: method_call(first_arg(updated), "exists")  # noqa: E731
         else:
             rewrite = lambda original, updated: method_call(updated, "exists")  # noqa: E731
         self.report(

@@ -9,57 +9,60 @@ Django docs: https://docs.djangoproject.com/en/stable/ref/models/querysets/#coun
 
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 import libcst as cst
 
-from .analysis import has_comment, method_call
 from .base import Example, Pass, PassInfo
+from .rewrite import first_arg, method_call, negated
 
 
 # `len(qs) <op> N` that only asks "is there a row?": (operator, number, len on the left) -> negated
 EMPTINESS = {
-    (cst.Equal, 0, True): True, (cst.LessThan, 1, True): True, (cst.LessThanEqual, 0, True): True,
-    (cst.NotEqual, 0, True): False, (cst.GreaterThan, 0, True): False,
-    (cst.GreaterThanEqual, 1, True): False,
-    (cst.Equal, 0, False): True, (cst.GreaterThan, 1, False): True,
-    (cst.GreaterThanEqual, 0, False): True,
-    (cst.NotEqual, 0, False): False, (cst.LessThan, 0, False): False,
-    (cst.LessThanEqual, 1, False): False,
+    (ast.Eq, 0, True): True, (ast.Lt, 1, True): True, (ast.LtE, 0, True): True,
+    (ast.NotEq, 0, True): False, (ast.Gt, 0, True): False, (ast.GtE, 1, True): False,
+    (ast.Eq, 0, False): True, (ast.Gt, 1, False): True, (ast.GtE, 0, False): True,
+    (ast.NotEq, 0, False): False, (ast.Lt, 0, False): False, (ast.LtE, 1, False): False,
 }
 
 
-def emptiness_test(comparison: cst.CSTNode, call: cst.Call) -> Optional[bool]:
+def emptiness_test(comparison: Optional[ast.AST], call: ast.Call) -> Optional[bool]:
     """For `len(qs) == 0`-like comparisons: True if it tests emptiness, False if it tests
     non-emptiness, None if it is another comparison."""
-    if not isinstance(comparison, cst.Comparison) or len(comparison.comparisons) != 1:
+    if not isinstance(comparison, ast.Compare) or len(comparison.ops) != 1:
         return None
-    target = comparison.comparisons[0]
     if comparison.left is call:
-        other, left = target.comparator, True
-    elif target.comparator is call:
+        other, left = comparison.comparators[0], True
+    elif comparison.comparators[0] is call:
         other, left = comparison.left, False
     else:
         return None
-    if not isinstance(other, cst.Integer) or other.value not in ("0", "1") or other.lpar:
+    if not (isinstance(other, ast.Constant) and type(other.value) is int and other.value in (0, 1)):
         return None
-    return EMPTINESS.get((type(target.operator), int(other.value), left))
+    return EMPTINESS.get((type(comparison.ops[0]), other.value, left))
+
+
+def truth_tested(parent: Optional[ast.AST], node: ast.AST) -> bool:
+    """`if len(qs):`, `while len(qs):`, `not len(qs)`: only the truth of the value is used."""
+    if isinstance(parent, (ast.If, ast.While, ast.Assert, ast.IfExp)):
+        return parent.test is node
+    if isinstance(parent, ast.comprehension):
+        return node in parent.ifs
+    return isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)
 
 
 class CountForLen(Pass):
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         analysis = self.analysis
+        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            return
         if not analysis.is_builtin(node.func, "len"):
             return
-        if len(node.args) != 1 or node.args[0].keyword or node.args[0].star:
-            return
-        arg = node.args[0].value
+        arg = node.args[0]
         parent = analysis.parents.get(node)
-        if isinstance(parent, cst.ComparisonTarget):  # `0 < len(qs)`
-            parent = analysis.parents.get(parent)
         empty = emptiness_test(parent, node)
-        truth = empty is None and _truth_tested(parent, node)
-        method = "exists" if empty is not None or truth else "count"
+        method = "exists" if empty is not None or truth_tested(parent, node) else "count"
         verdict = analysis.judge_receiver(arg, node, method)
         if not verdict.report:
             return
@@ -71,43 +74,31 @@ class CountForLen(Pass):
         if verdict.skip:
             self.report(node, message, skip=verdict.skip)
             return
-        if has_comment(node.with_changes(args=[])) or has_comment(node.args[0].with_changes(value=cst.Name("x"))):
+        if analysis.has_comment_around(node, arg):
             self.report(node, message, skip="a comment inside `len(...)` would be lost")
             return
         if empty is not None:
-            if has_comment(parent.with_changes(left=cst.Name("x"), comparisons=[
-                parent.comparisons[0].with_changes(comparator=cst.Name("x"))
-            ])):
+            if analysis.has_comment_around(parent, node) or analysis.has_comment_around(
+                parent, parent.comparators[0] if parent.left is node else parent.left
+            ):
                 self.report(node, message, skip="a comment inside the comparison would be lost")
                 return
             title = f"Replace with `{'not ' if empty else ''}{code}.exists()`"
-            edits = [(parent, _emptiness_rewrite(node, empty))]
+            edits = [(parent, _emptiness_rewrite(len_on_left=parent.left is node, empty=empty))]
         else:
             title = f"Replace with `{code}.{method}()`"
-            edits = [(node, lambda original, updated: method_call(updated.args[0].value, method))]
+            edits = [(node, lambda original, updated: method_call(first_arg(updated), method))]
         self.report(node, message, fix_title=title, edits=edits, unsafe_because=verdict.unsafe)
 
 
-def _truth_tested(parent: Optional[cst.CSTNode], call: cst.Call) -> bool:
-    """`if len(qs):`, `while len(qs):`, `not len(qs)`: only the truth of the length is used."""
-    if isinstance(parent, (cst.If, cst.While, cst.Assert, cst.CompIf, cst.IfExp)):
-        return parent.test is call
-    return isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
-
-
-def _emptiness_rewrite(call: cst.Call, empty: bool):
+def _emptiness_rewrite(len_on_left: bool, empty: bool):
     def rewrite(original: cst.CSTNode, updated: cst.Comparison) -> cst.BaseExpression:
         # the len() call inside may itself have been updated by an earlier pass
-        if original.left is call:
-            inner = updated.left
-        else:
-            inner = updated.comparisons[0].comparator
-        exists = method_call(inner.args[0].value, "exists")
+        call = updated.left if len_on_left else updated.comparisons[0].comparator
+        exists = method_call(first_arg(call), "exists")
         if not empty:
             return exists.with_changes(lpar=updated.lpar, rpar=updated.rpar)
-        return cst.UnaryOperation(
-            operator=cst.Not(), expression=exists, lpar=updated.lpar, rpar=updated.rpar
-        )
+        return negated(exists, like=updated)
 
     return rewrite
 

@@ -1,9 +1,9 @@
 """Is this expression a QuerySet? The one typing every pass uses.
 
 An expression is reduced to a chain — a root name and steps (`.attr`, `()`, `[i]`, `[:]`) — and
-the chain is typed against the project index. The same `type_chain` types libcst expressions
-(`ExprTyper`, for the file being rewritten) and the `ast` chains the index recorded for function
-returns and module-level constants in other files, so there is one set of rules.
+the chain is typed against the project index. The same `type_chain` types expressions of the
+file being analysed (`ExprTyper`) and the chains the index recorded for function returns and
+module-level constants in other files, so there is one set of rules.
 
 Each answer carries a confidence: PROVEN (the rules of Django and of the scanned code leave no
 other possibility), LIKELY (the code says so, but something the tool cannot see could differ: an
@@ -15,17 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
-import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    ClassScope,
-    FunctionScope,
-    GlobalScope,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
+import ast
 
-from .index import Chain, ModuleSummary, ProjectIndex, resolve_relative
+from .index import ModuleSummary, ProjectIndex, dotted
+from .scopes import FUNCTION_NODES, Binding, ScopeMap
 
 UNKNOWN, LIKELY, PROVEN = 0, 1, 2
 CONFIDENCE_NAMES = {UNKNOWN: "unknown", LIKELY: "likely", PROVEN: "proven"}
@@ -177,6 +170,62 @@ class ChainTyper:
         self._function_cache[qualname] = result
         return result
 
+    # -- relevance: the cheap check before a file is analysed -----------------------------
+    RELEVANT_KINDS = frozenset({MODEL, MANAGER, QUERYSET, RAW, INSTANCE})
+
+    def global_is_relevant(self, qualname: str) -> bool:
+        """Could an expression rooted at this module-level name be typed as anything a pass
+        acts on? Every typing rule starts from such a name (a model, a module holding one, a
+        function or constant giving one, a view/manager class for `self.get_queryset()`, a
+        QuerySet class for annotations), so a file naming none of them has no finding."""
+        index = self.index
+        if qualname in (GET_USER_MODEL, GET_OBJECT_OR_404) or qualname in QUERYSET_ANNOTATIONS:
+            return True
+        resolved = index.resolve(qualname)
+        if index.class_kind(resolved) is not None:
+            return True
+        t = self.type_global(resolved)
+        if t.kind in self.RELEVANT_KINDS:
+            return True
+        if t.kind == FUNCTION and t.method:
+            return self.function_result(t.method).kind in self.RELEVANT_KINDS
+        if t.kind == MODULE:
+            return self.module_prefix_is_relevant(resolved)
+        return False
+
+    def module_prefix_is_relevant(self, name: str) -> bool:
+        if getattr(self, "_relevant_modules", None) is None:
+            self._relevant_modules = {
+                m for m, summary in self.index.modules.items() if self.defines_relevant(summary)
+            }
+        if name == "django.db.models" or name.startswith("django.db.models."):
+            return True  # QuerySet annotations through `models.QuerySet`
+        return any(m == name or m.startswith(name + ".") for m in self._relevant_modules)
+
+    def defines_relevant(self, summary: ModuleSummary) -> bool:
+        index = self.index
+        for cls in summary.classes.values():
+            if index.class_kind(cls.qualname) is not None:
+                return True
+        for name in summary.functions:
+            if self.function_result(f"{summary.module}.{name}").kind in self.RELEVANT_KINDS:
+                return True
+        for name in summary.constants:
+            if self.type_global(f"{summary.module}.{name}").kind in self.RELEVANT_KINDS:
+                return True
+        for target in summary.imports.values():
+            resolved = index.resolve(target)
+            if resolved != target or index.class_kind(resolved) is not None:
+                if index.class_kind(resolved) is not None:
+                    return True
+        return False
+
+    def module_is_relevant(self, summary: ModuleSummary) -> bool:
+        if self.defines_relevant(summary):
+            return True
+        targets = list(summary.imports.values()) + summary.star_imports
+        return any(self.global_is_relevant(t) for t in targets)
+
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:
         for step in steps:
@@ -297,229 +346,212 @@ class ChainTyper:
         return None
 
 
-@dataclass(frozen=True)
-class _LoopItem:
-    """The binding of a `for` target: an item of `iterable`."""
-
-    iterable: cst.BaseExpression
-
-
 class ExprTyper:
-    """Types libcst expressions of one module.
+    """Types `ast` expressions of one module, with its scopes (`ScopeMap`)."""
 
-    `metadata` maps providers to their resolved tables (ScopeProvider, QualifiedNameProvider,
-    ParentNodeProvider), as `FileAnalysis` gets them from one MetadataWrapper.
-    """
-
-    def __init__(self, scopes, qualnames, parents, summary: ModuleSummary, chains: ChainTyper):
+    def __init__(self, scopes: ScopeMap, summary: ModuleSummary, chains: ChainTyper):
         self.scopes = scopes
-        self.qualnames = qualnames
-        self.parents = parents
         self.summary = summary
         self.chains = chains
-        self._busy: set[int] = set()
-        self._cache: dict[int, QsType] = {}
+        self._busy: set = set()
+        self._cache: dict = {}
         self._assumptions = 0
 
-    def qualified(self, node: cst.CSTNode) -> Optional[str]:
-        names = self.qualnames.get(node) or set()
-        if hasattr(names, "__call__") and not isinstance(names, (set, frozenset)):
-            names = names()  # libcst hands some metadata over lazily
-        if len(names) != 1:
+    def resolve_global(self, name: str) -> Optional[str]:
+        """A module-level name -> its qualified name, through this module's imports."""
+        summary = self.summary
+        if name in summary.imports:
+            return summary.imports[name]
+        if name in summary.classes or name in summary.functions or name in summary.assigned:
+            return f"{summary.module}.{name}"
+        return None
+
+    def qualified(self, expr: ast.AST) -> Optional[str]:
+        """`models.QuerySet` / `QuerySet` -> "django.db.models.QuerySet" (module-level names only)."""
+        text = dotted(expr)
+        if text is None:
             return None
-        name = next(iter(names)).name
-        if name.startswith("."):
-            level = len(name) - len(name.lstrip("."))
-            return resolve_relative(
-                self.summary.module, self.summary.is_package, level, name.lstrip(".")
-            )
-        return name
+        head, _, rest = text.partition(".")
+        root = expr
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or self.scopes.binding_scope(root) is not self.scopes.module:
+            return None
+        base = self.resolve_global(head)
+        if base is None:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def is_builtin(self, expr: ast.AST, name: str) -> bool:
+        return (
+            isinstance(expr, ast.Name)
+            and expr.id == name
+            and self.scopes.binding_scope(expr) is None
+        )
 
     @staticmethod
-    def chain(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, list[str]]:
+    def chain(expr: ast.AST) -> tuple[ast.AST, list[str]]:
         steps: list[str] = []
         node = expr
         while True:
-            if isinstance(node, cst.Attribute):
-                steps.append("." + node.attr.value)
+            if isinstance(node, ast.Attribute):
+                steps.append("." + node.attr)
                 node = node.value
-            elif isinstance(node, cst.Call):
+            elif isinstance(node, ast.Call):
                 steps.append("()")
                 node = node.func
-            elif isinstance(node, cst.Subscript):
-                sliced = any(isinstance(e.slice, cst.Slice) for e in node.slice)
-                steps.append("[:]" if sliced else "[i]")
+            elif isinstance(node, ast.Subscript):
+                steps.append("[:]" if isinstance(node.slice, ast.Slice) else "[i]")
                 node = node.value
             else:
                 break
         steps.reverse()
         return node, steps
 
-    def type_of(self, expr: cst.BaseExpression) -> QsType:
-        key = id(expr)
+    def type_of(self, expr: ast.AST) -> QsType:
+        return self._memo(id(expr), self._type_of, expr)
+
+    def _memo(self, key, compute, *args) -> QsType:
+        """Memoised typing with a guard for definitions in terms of themselves
+        (`qs = qs.filter(...)`): while a key is being typed, asking for it again answers
+        PENDING, which `meet` ignores, so the other bindings decide and a non-QuerySet among
+        them still wins. Results resting on such an open assumption are not cached."""
         if key in self._cache:
             return self._cache[key]
         if key in self._busy:
-            # `qs = qs.filter(...)`: assume nothing about this binding while typing the others;
-            # the rest of the bindings decide, and a non-QuerySet among them still wins.
             self._assumptions += 1
             return QsType(PENDING, UNKNOWN)
         self._busy.add(key)
         before = self._assumptions
         try:
-            result = self._type_of(expr)
+            result = compute(*args)
         finally:
             self._busy.discard(key)
         if self._assumptions == before or not self._busy:
-            self._cache[key] = result  # not cached while it rests on an open assumption
+            self._cache[key] = result
         return result
 
-    def _type_of(self, expr: cst.BaseExpression) -> QsType:
-        if isinstance(expr, cst.IfExp):
+    def _type_of(self, expr: ast.AST) -> QsType:
+        if isinstance(expr, ast.IfExp):
             return meet([self.type_of(expr.body), self.type_of(expr.orelse)])
-        if isinstance(expr, cst.BinaryOperation) and isinstance(
-            expr.operator, (cst.BitOr, cst.BitAnd)
-        ):
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.BitOr, ast.BitAnd)):
             both = meet([self.type_of(expr.left), self.type_of(expr.right)])
             return both if both.kind == QUERYSET else NOT_KNOWN
-        if isinstance(
-            expr,
-            (cst.List, cst.ListComp, cst.Tuple, cst.Set, cst.SetComp, cst.Dict, cst.DictComp,
-             cst.GeneratorExp, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
-             cst.Integer, cst.Float),
-        ):
+        if isinstance(expr, LITERALS):
             return QsType(OTHER, PROVEN, why="not a QuerySet but a " + type(expr).__name__.lower())
-        if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
+        if isinstance(expr, ast.Call):
             special = self.type_special_call(expr)
             if special is not None:
                 return special
         root, steps = self.chain(expr)
-        if not isinstance(root, cst.Name):
+        if not isinstance(root, ast.Name):
             return NOT_KNOWN
-        if root.value in ("self", "super") and ".get_queryset" in steps[:3]:
+        if root.id in ("self", "super") and ".get_queryset" in steps[:3]:
             start = self.type_get_queryset(root, steps)
             if start is not None:
                 cut = steps.index(".get_queryset") + 2
                 return self.chains.type_chain(start, steps[cut:])
         return self.chains.type_chain(self.type_name(root), steps)
 
-    def type_special_call(self, call: cst.Call) -> Optional[QsType]:
+    def type_special_call(self, call: ast.Call) -> Optional[QsType]:
         """Calls whose result depends on an argument: `get_object_or_404(Model, ...)`."""
-        if self.qualified(call.func) == GET_OBJECT_OR_404 and call.args:
-            first = self.type_of(call.args[0].value)
-            if first.kind == MODEL:
-                return QsType(INSTANCE, first.confidence, model=first.model)
-            if first.kind in (QUERYSET, MANAGER):
+        if call.args and self.qualified(call.func) == GET_OBJECT_OR_404:
+            first = self.type_of(call.args[0])
+            if first.kind in (MODEL, QUERYSET, MANAGER):
                 return QsType(INSTANCE, first.confidence, model=first.model)
         return None
 
-    def enclosing_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
-        current = self.parents.get(node)
+    def enclosing_class(self, node: ast.AST) -> Optional[ast.ClassDef]:
+        """The class whose method `node` is directly in (not in a nested function)."""
         function_seen = False
-        while current is not None:
-            if isinstance(current, cst.FunctionDef):
+        for ancestor in self.scopes.ancestors(node):
+            if isinstance(ancestor, FUNCTION_NODES):
                 if function_seen:
-                    return None  # a nested function: `self` is not the method's
+                    return None
                 function_seen = True
-            if isinstance(current, cst.ClassDef):
-                return current if function_seen else None
-            current = self.parents.get(current)
+            elif isinstance(ancestor, ast.ClassDef):
+                return ancestor if function_seen else None
         return None
 
-    def type_get_queryset(self, root: cst.Name, steps: list[str]) -> Optional[QsType]:
+    def type_get_queryset(self, root: ast.Name, steps: list[str]) -> Optional[QsType]:
         """`self.get_queryset()` / `super().get_queryset()` in a view or manager method."""
-        if root.value == "self" and steps[:2] != [".get_queryset", "()"]:
+        if root.id == "self" and steps[:2] != [".get_queryset", "()"]:
             return None
-        if root.value == "super" and steps[:3] != ["()", ".get_queryset", "()"]:
+        if root.id == "super" and steps[:3] != ["()", ".get_queryset", "()"]:
             return None
         cls_node = self.enclosing_class(root)
         if cls_node is None:
             return None
-        qualname = f"{self.summary.module}.{cls_node.name.value}"
-        index = self.chains.index
-        kind = index.class_kind(qualname)
+        kind = self.chains.index.class_kind(f"{self.summary.module}.{cls_node.name}")
         if kind not in ("view", "manager"):
             return None
-        why = (
-            "`get_queryset()` of a view: a subclass may override it"
-            if kind == "view"
-            else "`get_queryset()` of a manager: a subclass may override it"
-        )
-        return QsType(QUERYSET, LIKELY, why=why)
+        return QsType(QUERYSET, LIKELY, why=f"`get_queryset()` of a {kind}: a subclass may override it")
 
-    def type_name(self, node: cst.Name) -> QsType:
-        name = node.value
-        if name in ("None", "True", "False"):
-            return QsType(OTHER, PROVEN, why=f"`{name}`")
-        scope = self.scopes.get(node)
+    def type_name(self, node: ast.Name) -> QsType:
+        name = node.id
+        scope = self.scopes.binding_scope(node)
         if scope is None:
-            return NOT_KNOWN
-        assignments = list(scope[name]) if name in scope else []
-        local = [a for a in assignments if not isinstance(a.scope, (GlobalScope, ClassScope))]
-        if local:
-            return self.type_local(name, local)
-        if any(isinstance(a.scope, ClassScope) for a in assignments):
+            return QsType(OTHER, PROVEN, why=f"the builtin `{name}`") if name in ("None", "True", "False") else NOT_KNOWN
+        if scope.kind == "class":
             return QsType(NOTHING, UNKNOWN, why=f"`{name}` is a class attribute")
-        qualname = self.qualified(node)
+        if scope.kind in ("function", "comprehension"):
+            return self._memo(("local", id(scope), name), self.type_local, name, scope.bindings[name])
+        qualname = self.resolve_global(name)
         if qualname is None:
             return NOT_KNOWN
-        if "." not in qualname:
-            if name in self.summary.assigned and name not in self.summary.constants:
+        if qualname == f"{self.summary.module}.{name}" and name in self.summary.assigned:
+            if name not in self.summary.constants:
                 return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound more than once in the module")
-            qualname = f"{self.summary.module}.{qualname}"
         return self.chains.type_global(qualname)
 
-    def type_local(self, name: str, assignments: list) -> QsType:
+    def type_local(self, name: str, bindings: list[Binding]) -> QsType:
         types: list[QsType] = []
-        for assignment in assignments:
-            if not isinstance(assignment, Assignment):
-                return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound by an import")
-            types.append(self.type_binding(name, assignment.node))
+        for binding in bindings:
+            if binding.kind == "assign":
+                types.append(self.type_of(binding.value))
+            elif binding.kind == "param":
+                types.append(self.type_param(binding.node))
+            elif binding.kind == "loop":
+                iterated = self.type_of(binding.value)
+                if iterated.kind == QUERYSET:
+                    types.append(QsType(INSTANCE, iterated.confidence, model=iterated.model))
+                else:
+                    types.append(QsType(NOTHING, UNKNOWN, why=f"`{name}` is a loop variable"))
+            else:
+                return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound by something other than a plain assignment")
         return meet(types)
 
-    def type_binding(self, name: str, node: cst.CSTNode) -> QsType:
-        """The type one binding gives its name: `x = <expr>`, a parameter, a loop target..."""
-        if isinstance(node, cst.Param):
-            return self.type_param(node)
-        value = self.assigned_value(node)
-        if value is None:
-            return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound by something other than a plain assignment")
-        if isinstance(value, _LoopItem):
-            iterated = self.type_of(value.iterable)
-            if iterated.kind == QUERYSET:
-                return QsType(INSTANCE, iterated.confidence, model=iterated.model)
-            return NOT_KNOWN
-        return self.type_of(value)
-
-    def assigned_value(self, target: cst.CSTNode) -> Optional[cst.BaseExpression]:
-        """`x = value` / `x: T = value` -> value, for the Name target of the binding."""
-        parent = self.parents.get(target)
-        if isinstance(parent, (cst.For, cst.CompFor)) and parent.target is target:
-            return _LoopItem(parent.iter)
-        if isinstance(parent, cst.AssignTarget):
-            assign = self.parents.get(parent)
-            if isinstance(assign, cst.Assign):
-                return assign.value
-        if isinstance(parent, cst.AnnAssign) and parent.target is target and parent.value is not None:
-            return parent.value
-        if isinstance(parent, cst.NamedExpr) and parent.target is target:
-            return parent.value
-        return None
-
-    def type_param(self, param: cst.Param) -> QsType:
+    def type_param(self, arg: ast.arg) -> QsType:
         unknown = QsType(NOTHING, UNKNOWN, why="a function parameter: callers may pass a list or None")
-        if param.annotation is None:
+        annotation = arg.annotation
+        if annotation is None:
             return unknown
-        ann = param.annotation.annotation
-        target = ann.value if isinstance(ann, cst.Subscript) else ann
-        if not isinstance(target, (cst.Name, cst.Attribute)):
-            return unknown
+        target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            return unknown  # a string annotation: not resolved
         qualname = self.qualified(target)
-        if qualname and (
-            self.chains.index.resolve(qualname) in QUERYSET_ANNOTATIONS
-            or self.chains.index.class_kind(qualname) == "queryset"
-        ):
-            if param.default is not None:
+        index = self.chains.index
+        if qualname and (index.resolve(qualname) in QUERYSET_ANNOTATIONS or index.class_kind(qualname) == "queryset"):
+            function = self.scopes.parents.get(arg)
+            if function is not None and _has_default(function, arg):
                 return QsType(NOTHING, UNKNOWN, near=True, why="a parameter with a default value")
             return QsType(QUERYSET, LIKELY, why="a parameter annotated as a QuerySet; callers may pass something else")
         return unknown
+
+
+LITERALS = (
+    ast.List, ast.ListComp, ast.Tuple, ast.Set, ast.SetComp, ast.Dict, ast.DictComp,
+    ast.GeneratorExp, ast.Constant, ast.JoinedStr,
+)
+
+
+def _has_default(function: ast.AST, arg: ast.arg) -> bool:
+    args = getattr(function, "args", None)
+    if args is None:
+        return False
+    positional = [*args.posonlyargs, *args.args]
+    if arg in positional:
+        return positional.index(arg) >= len(positional) - len(args.defaults)
+    if arg in args.kwonlyargs:
+        return args.kw_defaults[args.kwonlyargs.index(arg)] is not None
+    return False

@@ -1,0 +1,257 @@
+"""Python's name scoping over an `ast` tree: which binding a name refers to, and who refers to it.
+
+The analysis runs on `ast` (ten times faster to parse than libcst, and analysis needs no
+formatting detail); libcst is used only to write the fixes back. This module is the small
+part of LibCST's ScopeProvider the passes need, for `ast`: function, lambda, comprehension,
+class and module scopes; `global`/`nonlocal`; class scopes not visible from methods.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Union
+
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+ScopeNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                  ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp]
+
+
+@dataclass(eq=False)
+class Binding:
+    """One place that binds a name: `kind` is assign / param / loop / import / def / other."""
+
+    name: str
+    kind: str
+    node: ast.AST  # the Name target, the arg, the alias, the def
+    value: Optional[ast.AST] = None  # assign: the value; loop: the iterable; param: the arg
+    scope: Optional["Scope"] = None
+
+
+@dataclass(eq=False)
+class Scope:
+    node: ast.AST
+    parent: Optional["Scope"]
+    kind: str  # module / class / function / comprehension
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+    # loads of names, by name, as (Name node, scope it occurs in)
+    loads: dict[str, list[ast.Name]] = field(default_factory=dict)
+
+    def bind(self, binding: Binding) -> None:
+        target = self
+        if binding.name in self.globals:
+            target = self.root()
+        binding.scope = target
+        target.bindings.setdefault(binding.name, []).append(binding)
+
+    def root(self) -> "Scope":
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def resolve(self, name: str) -> Optional["Scope"]:
+        """The scope whose binding of `name` a load in this scope sees (None: builtin)."""
+        scope: Optional[Scope] = self
+        first = True
+        while scope is not None:
+            if name in scope.globals:
+                root = scope.root()
+                return root if name in root.bindings else None
+            if scope.kind == "class" and not first:
+                scope = scope.parent
+                continue
+            if name in scope.bindings and name not in scope.nonlocals:
+                return scope
+            first = False
+            scope = scope.parent
+        return None
+
+
+class ScopeMap:
+    """Scopes and parents of every node of one module."""
+
+    def __init__(self, tree: ast.Module):
+        self.tree = tree
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.scope_of: dict[ast.AST, Scope] = {}
+        self.module = Scope(tree, None, "module")
+        self._build(tree, self.module)
+
+    # -- building --------------------------------------------------------------------
+    def _build(self, tree: ast.Module, module: Scope) -> None:
+        # One explicit-stack walk: (node, parent, scope it occurs in)
+        stack: list[tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, module)]
+        parents = self.parents
+        scope_of = self.scope_of
+        while stack:
+            node, parent, scope = stack.pop()
+            if parent is not None:
+                parents[node] = parent
+            scope_of[node] = scope
+            inner = scope
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                scope.bind(Binding(node.name, "def", node))
+                kind = "class" if isinstance(node, ast.ClassDef) else "function"
+                inner = Scope(node, scope, kind)
+                # decorators, bases, defaults and annotations are evaluated in the outer scope
+                outer_parts: list[ast.AST] = list(node.decorator_list)
+                if isinstance(node, ast.ClassDef):
+                    outer_parts += node.bases + [k.value for k in node.keywords]
+                else:
+                    outer_parts += [d for d in node.args.defaults + node.args.kw_defaults if d]
+                    outer_parts += [a.annotation for a in _all_args(node.args) if a.annotation]
+                    if node.returns:
+                        outer_parts.append(node.returns)
+                    for arg in _all_args(node.args):
+                        inner.bind(Binding(arg.arg, "param", arg, arg))
+                        parents[arg] = node
+                        scope_of[arg] = inner
+                for part in outer_parts:
+                    stack.append((part, node, scope))
+                for child in reversed(node.body):
+                    stack.append((child, node, inner))
+                continue
+            if isinstance(node, ast.Lambda):
+                inner = Scope(node, scope, "function")
+                for d in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+                    stack.append((d, node, scope))
+                for arg in _all_args(node.args):
+                    inner.bind(Binding(arg.arg, "param", arg, arg))
+                    parents[arg] = node
+                    scope_of[arg] = inner
+                stack.append((node.body, node, inner))
+                continue
+            if isinstance(node, COMPREHENSIONS):
+                inner = Scope(node, scope, "comprehension")
+                generators = node.generators
+                # the first iterable is evaluated in the enclosing scope
+                stack.append((generators[0].iter, generators[0], scope))
+                parents[generators[0]] = node
+                scope_of[generators[0]] = inner
+                for i, gen in enumerate(generators):
+                    if i:
+                        parents[gen] = node
+                        scope_of[gen] = inner
+                        stack.append((gen.iter, gen, inner))
+                    self._bind_target(gen.target, inner, "loop", gen.iter)
+                    stack.append((gen.target, gen, inner))
+                    for cond in gen.ifs:
+                        stack.append((cond, gen, inner))
+                elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+                for elt in elts:
+                    stack.append((elt, node, inner))
+                continue
+            if isinstance(node, ast.Global):
+                scope.globals.update(node.names)
+            elif isinstance(node, ast.Nonlocal):
+                scope.nonlocals.update(node.names)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._bind_target(target, scope, "assign", node.value)
+            elif isinstance(node, ast.AnnAssign):
+                if node.value is not None:
+                    self._bind_target(node.target, scope, "assign", node.value)
+                elif isinstance(node.target, ast.Name):
+                    scope.bind(Binding(node.target.id, "other", node.target))
+            elif isinstance(node, ast.AugAssign):
+                self._bind_target(node.target, scope, "other", None)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self._bind_target(node.target, scope, "loop", node.iter)
+            elif isinstance(node, ast.NamedExpr):
+                # the walrus binds in the nearest enclosing non-comprehension scope
+                target_scope = scope
+                while target_scope.kind == "comprehension" and target_scope.parent:
+                    target_scope = target_scope.parent
+                target_scope.bind(Binding(node.target.id, "assign", node.target, node.value))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name != "*":
+                        name = alias.asname or alias.name.split(".")[0]
+                        scope.bind(Binding(name, "import", alias))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        self._bind_target(item.optional_vars, scope, "other", None)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                scope.bind(Binding(node.name, "other", node))
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                scope.loads.setdefault(node.id, []).append(node)
+            elif isinstance(node, ast.Delete):
+                for target in node.targets:
+                    self._bind_target(target, scope, "other", None)
+            elif hasattr(ast, "MatchAs") and isinstance(node, (ast.MatchAs, ast.MatchStar)):
+                if node.name:
+                    scope.bind(Binding(node.name, "other", node))
+            elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
+                if node.rest:
+                    scope.bind(Binding(node.rest, "other", node))
+            for child in reversed(list(ast.iter_child_nodes(node))):
+                stack.append((child, node, scope))
+
+    def _bind_target(self, target: ast.AST, scope: Scope, kind: str, value: Optional[ast.AST]) -> None:
+        if isinstance(target, ast.Name):
+            scope.bind(Binding(target.id, kind, target, value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                # unpacking: the value of each name is not the whole value
+                self._bind_target(elt, scope, "other", None)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, scope, "other", None)
+
+    # -- questions -------------------------------------------------------------------
+    def scope(self, node: ast.AST) -> Scope:
+        return self.scope_of.get(node, self.module)
+
+    def binding_scope(self, name: ast.Name) -> Optional[Scope]:
+        return self.scope(name).resolve(name.id)
+
+    def references(self, scope: Scope, name: str) -> Iterator[ast.Name]:
+        """Loads of `name` that see `scope`'s binding: in the scope and the nested ones."""
+        todo = [scope]
+        seen: set[int] = set()
+        # collect nested scopes of `scope` once
+        children = self._children()
+        while todo:
+            current = todo.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            for node in current.loads.get(name, ()):
+                if current.resolve(name) is scope:
+                    yield node
+            todo.extend(children.get(id(current), ()))
+
+    def _children(self) -> dict[int, list[Scope]]:
+        if getattr(self, "_child_map", None) is None:
+            child_map: dict[int, list[Scope]] = {}
+            seen: set[int] = set()
+            for scope in self.scope_of.values():
+                if id(scope) in seen:
+                    continue
+                seen.add(id(scope))
+                if scope.parent is not None:
+                    child_map.setdefault(id(scope.parent), []).append(scope)
+            self._child_map = child_map
+        return self._child_map
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def contains(self, ancestor: ast.AST, node: ast.AST) -> bool:
+        return node is ancestor or any(a is ancestor for a in self.ancestors(node))
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    out = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    if args.vararg:
+        out.append(args.vararg)
+    if args.kwarg:
+        out.append(args.kwarg)
+    return out
