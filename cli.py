@@ -157,7 +157,7 @@ def summary_line(result: engine.RunResult, written: Optional[int] = None) -> str
         f"{len(skipped)} site{'s' * (len(skipped) != 1)} skipped"
         + ("" if not skipped else " (--show-skipped lists them)"),
     ]
-    changed = len(result.changed)
+    changed = len(result.would_change)
     parts.append(f"{changed} file{'s' * (changed != 1)} {'would change' if written is None else 'changed'}")
     if written is not None:
         parts[-1] = f"{written} file{'s' * (written != 1)} written"
@@ -173,7 +173,7 @@ def json_report(result: engine.RunResult, show_diff: bool) -> dict:
         "findings": [f.to_json() for f in result.findings],
         "files": {
             "scanned": len(result.files),
-            "changed": len(result.changed),
+            "changed": len(result.would_change),
             "failed": [{"path": r.path, "error": r.error} for r in result.failed],
         },
     }
@@ -261,6 +261,7 @@ def explain(code: str) -> None:
 def check(paths, select, ignore, unsafe, show_skipped, exclude, jobs, no_cache, fmt) -> None:
     """Report findings: one line each, `path:line:col: CODE message`."""
     run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped)
+    run.options = dataclasses.replace(run.options, build_fixes=False)
     result = execute(run)
     active = [f for f in result.findings if f.is_active]
     if fmt == "json":

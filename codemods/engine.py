@@ -43,6 +43,9 @@ class Options:
     # Finding keys to apply (interactive review); None applies every eligible fix.
     accept: Optional[frozenset[str]] = None
     jobs: int = 1
+    # False for `check`: decide which fixes would apply, but do not build the new text
+    # (libcst is then never needed)
+    build_fixes: bool = True
 
     @property
     def passes(self):
@@ -61,6 +64,11 @@ class FileResult:
     @property
     def changed(self) -> bool:
         return self.new is not None and self.new != self.original
+
+    @property
+    def would_change(self) -> bool:
+        """Changed, or (when fixes were not built, as in `check`) has a fix that applies."""
+        return self.changed or any(f.fix and f.fix.applied for f in self.findings)
 
 
 @dataclass
@@ -81,6 +89,10 @@ class RunResult:
     @property
     def changed(self) -> list[FileResult]:
         return [r for r in self.files if r.changed]
+
+    @property
+    def would_change(self) -> list[FileResult]:
+        return [r for r in self.files if r.would_change]
 
 
 def describe_error(path: str, exc: BaseException) -> str:
@@ -197,7 +209,7 @@ def analyse_source(
         edits.extend(fix.edits)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     result.findings = findings
-    if edits:
+    if edits and options.build_fixes:
         try:
             new = apply_edits(source.data, edits)
             ast.parse(new, filename=source.path)
