@@ -510,6 +510,11 @@ class ProjectIndex:
                 info = self.manager_from_call(called)
                 if info is not None:
                     found.setdefault(attr, info)
+                elif self.may_be_manager(called):
+                    # e.g. `objects = ScopedManager(...)` from another package: probably a
+                    # manager, and if so Django adds no default `objects`
+                    found.setdefault(attr, ManagerInfo(proven=False))
+                    complete = False
         if not found and complete:
             found["objects"] = ManagerInfo(proven=True)
         return found, complete
@@ -536,6 +541,27 @@ class ProjectIndex:
         if self.class_kind(called) == "manager":
             return ManagerInfo(proven=True, classes=(self.resolve(called),))
         return None
+
+    def may_be_manager(self, called: str) -> bool:
+        """A class attribute's callee the index cannot see through: it may be a manager."""
+        if ".from_queryset(" in called or called.endswith(".as_manager"):
+            return True
+        if called.startswith("?"):
+            return True
+        resolved = self.resolve(called)
+        if resolved in self.classes:
+            if self.class_kind(resolved) is not None:
+                return False
+            # a project class whose bases are all seen and none is a manager is not one
+            return any(
+                b.startswith("?") or self.resolve(b) not in self.classes
+                for b in self.class_and_bases(resolved)[1:] + self.classes[resolved].bases
+                if not self.resolve(b).startswith(("django.", "builtins."))
+            )
+        module = resolved.rpartition(".")[0]
+        if resolved.startswith("django.") or module in self.modules:
+            return False  # Django's fields and the project's functions are not managers
+        return True
 
     def overridden_methods(self, classes: Iterable[str]) -> set[str]:
         """Methods the project's own Manager/QuerySet classes define (following their bases)."""

@@ -591,3 +591,37 @@ def test_bound_inside_the_loop_is_safe():
         """,
         **QS002,
     )
+
+
+def test_manager_from_another_package_is_only_likely():
+    source = """\
+        from django.db import models
+        from django_scopes import ScopedManager
+        class Event(models.Model):
+            objects = ScopedManager(organizer="organizer")
+        def f():
+            return len(Event.objects.filter(live=True))
+        """
+    outcome = check_noop(source, **QS002)
+    assert outcome.findings[0].fix.applicability == "unsafe"
+    assert "outside the project" in outcome.findings[0].message
+
+
+def test_fields_are_not_mistaken_for_managers():
+    check_transformed(
+        """\
+        from django.db import models
+        class Tag(models.Model):
+            name = models.CharField(max_length=10)
+            slug = models.SlugField()
+        n = len(Tag.objects.all())
+        """,
+        """\
+        from django.db import models
+        class Tag(models.Model):
+            name = models.CharField(max_length=10)
+            slug = models.SlugField()
+        n = Tag.objects.all().count()
+        """,
+        **QS002,
+    )
