@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .index import ModuleSummary, ProjectIndex
+from .index import ModuleSummary, ProjectIndex, resolve_relative
 from .querysets import (
     LIKELY,
     MANAGER,
@@ -55,6 +55,7 @@ class Verdict:
     report: bool  # worth telling the user about (even if skipped)
     skip: Optional[str] = None
     unsafe: Optional[str] = None
+    requires: Optional[str] = None  # the QS004 unit whose call this fix builds on
 
 
 class FileAnalysis:
@@ -68,8 +69,11 @@ class FileAnalysis:
         summary: ModuleSummary,
         index: ProjectIndex,
         chains: ChainTyper,
+        factories_active: bool = False,
     ):
         self.path = path
+        self.factories_active = factories_active
+        self._import_maps = None
         self.text = text
         self.tree = tree
         self.summary = summary
@@ -173,6 +177,68 @@ class FileAnalysis:
                         return f"inside a branch that tests isinstance({name.id}, ...)"
         return None
 
+    # -- module-level QuerySets (QS004's plan) -------------------------------------------
+    def import_maps(self):
+        """id(alias) -> what an import alias names: a QS004 factory, or a module."""
+        if self._import_maps is None:
+            plan = self.typer.chains.factories
+            summary, index = self.summary, self.index
+            factories, modules = {}, {}
+            for node in self.parents:
+                if isinstance(node, ast.ImportFrom):
+                    base = resolve_relative(summary.module, summary.is_package, node.level, node.module)
+                    for alias in node.names:
+                        factory = plan.get(index.resolve(f"{base}.{alias.name}"))
+                        if factory is not None:
+                            factories[id(alias)] = factory
+                        elif index.is_module(f"{base}.{alias.name}"):
+                            modules[id(alias)] = f"{base}.{alias.name}"
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        modules[id(alias)] = alias.name if alias.asname else alias.name.split(".")[0]
+            self._import_maps = (factories, modules)
+        return self._import_maps
+
+    def factory_for(self, expr: ast.AST):
+        """The QS004 factory `expr` names (`NAME`, an imported alias, `module.NAME`), if any."""
+        plan = self.typer.chains.factories
+        if not plan:
+            return None
+        if isinstance(expr, ast.Name):
+            scope = self.scopes.binding_scope(expr)
+            if scope is None:
+                return None
+            factories, _ = self.import_maps()
+            found = set()
+            for binding in scope.bindings.get(expr.id, []):
+                if binding.kind == "import" and id(binding.node) in factories:
+                    found.add(factories[id(binding.node)].qualname)
+                elif scope.kind == "module" and binding.kind == "assign":
+                    own = plan.get(f"{self.summary.module}.{expr.id}")
+                    if own is None:
+                        return None
+                    found.add(own.qualname)
+                else:
+                    return None
+            return plan[found.pop()] if len(found) == 1 else None
+        if isinstance(expr, ast.Attribute):
+            parts = []
+            current: ast.AST = expr
+            while isinstance(current, ast.Attribute):
+                parts.append(current.attr)
+                current = current.value
+            if not isinstance(current, ast.Name):
+                return None
+            scope = self.scopes.binding_scope(current)
+            if scope is None:
+                return None
+            _, modules = self.import_maps()
+            named = {modules.get(id(b.node)) for b in scope.bindings.get(current.id, [])}
+            if len(named) != 1 or None in named:
+                return None
+            return plan.get(self.index.resolve(".".join([named.pop(), *reversed(parts)])))
+        return None
+
     # -- the shared judgement ------------------------------------------------------------
     def judge_receiver(self, expr: ast.AST, site: ast.AST, method: str) -> Verdict:
         """Can `expr` (evaluated at `site` by bool()/len()) become `expr.<method>()`?
@@ -195,6 +261,13 @@ class FileAnalysis:
         caveat = count_caveat(t) if method == "count" else None
         if caveat:
             unsafe = caveat
+        factory = self.factory_for(expr)
+        if factory is not None:
+            if factory.skip or not self.factories_active:
+                why = f" (it is not converted: {factory.skip})" if factory.skip else ""
+                return Verdict(t, True, skip="a module-level QuerySet is shared by every caller; QS004 makes it a factory first" + why)
+            # QS004 turns this into `factory()`: a fresh QuerySet nobody else holds
+            return Verdict(t, True, unsafe=unsafe, requires=factory.unit)
         if isinstance(expr, ast.Name):
             if self.local_bindings(expr) is None:
                 return Verdict(t, True, skip="a module-level QuerySet is shared by every caller; QS004 makes it a factory first")

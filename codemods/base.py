@@ -108,6 +108,7 @@ class Pass:
         edits: Sequence[tuple[ast.AST, Rewrite]] = (),
         unsafe_because: Optional[str] = None,
         unit: Optional[str] = None,
+        requires: Optional[str] = None,
     ) -> Finding:
         line, column = self.analysis.line_col(node)
         fix = None
@@ -115,14 +116,7 @@ class Pass:
             fix = Fix(
                 applicability=UNSAFE if unsafe_because else SAFE,
                 title=fix_title or "",
-                edits=[
-                    Edit(
-                        family_of(target),
-                        (self.analysis.start(target), self.analysis.end(target)),
-                        rewrite,
-                    )
-                    for target, rewrite in edits
-                ],
+                edits=self.make_edits(edits),
             )
             if unsafe_because:
                 message = f"{message} (unsafe: {unsafe_because})"
@@ -136,6 +130,16 @@ class Pass:
             fix=fix,
             skip_reason=skip,
             unit=unit,
+            requires=requires,
         )
         self.findings.append(finding)
         return finding
+
+    def make_edits(self, edits: Sequence[tuple[ast.AST, Rewrite]]) -> list[Edit]:
+        return [
+            Edit(family_of(target), (self.analysis.start(target), self.analysis.end(target)), rewrite)
+            for target, rewrite in edits
+        ]
+
+    def finish(self) -> None:
+        """Called once the walk over the file is done."""

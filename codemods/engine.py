@@ -24,7 +24,15 @@ import libcst as cst
 
 from . import registry
 from .analysis import FileAnalysis
-from .files import FileError, SourceFile, atomic_write, discover, project_root, read_source
+from .files import (
+    FileError,
+    SourceFile,
+    atomic_write,
+    decode,
+    discover,
+    project_root,
+    read_source,
+)
 from .findings import SAFE, Finding
 from .index import ModuleSummary, ProjectIndex, summarise
 from .querysets import ChainTyper
@@ -148,12 +156,6 @@ def _index_batch(paths: Sequence[str]) -> list[Indexed]:
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
-def decode(data: bytes) -> str:
-    """The text `ast` sees: encoding from the BOM or cookie, BOM dropped, newlines kept."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
-
-
 def _handlers(passes) -> dict[type, list]:
     table: dict[type, list] = {}
     for visitor in passes:
@@ -180,12 +182,17 @@ def analyse_source(
     try:
         text = decode(source.data)
         tree = ast.parse(source.data, filename=source.path)
-        analysis = FileAnalysis(source.path, text, tree, summary, index, chains)
+        analysis = FileAnalysis(
+            source.path, text, tree, summary, index, chains,
+            factories_active=any(p.code == "QS004" for p in passes),
+        )
         visitors = [info.visitor(analysis, options) for info in passes]
         handlers = _handlers(visitors)
         for node in analysis.parents:
             for handler in handlers.get(type(node), ()):
                 handler(node)
+        for visitor in visitors:
+            visitor.finish()
         findings = [f for v in visitors for f in v.findings]
     except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
         result.error = describe_error(source.path, exc)
@@ -194,8 +201,11 @@ def analyse_source(
     table = suppressions(text) if findings else {}
     order = [p.code for p in passes]
     edits = []
+    applied_units: set[str] = set()
     for finding in sorted(findings, key=lambda f: order.index(f.code)):
-        if finding.skip_reason is None:
+        if finding.skip_reason is None and finding.code != "QS004":
+            # QS004 spans files: only a comment at the definition counts (the plan reads it),
+            # or one file would call a function another file never defined
             finding.skip_reason = suppressed(table, finding.line, finding.code)
         fix = finding.fix
         if fix is None or finding.skip_reason is not None:
@@ -205,7 +215,10 @@ def analyse_source(
             continue
         if options.accept is not None and finding.key not in options.accept:
             continue
+        if finding.requires is not None and finding.requires not in applied_units:
+            continue  # QS004 did not make this name a call here, so the fix does not hold
         fix.applied = True
+        applied_units.add(finding.key)
         edits.extend(fix.edits)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     result.findings = findings
@@ -228,19 +241,17 @@ def analyse_source(
     return result
 
 
-_WORKER_INDEX: Optional[ProjectIndex] = None
-_WORKER_OPTIONS: Optional[Options] = None
+_WORKER: dict = {}
 
 
 def _init_worker(index: ProjectIndex, options: Options) -> None:
-    global _WORKER_INDEX, _WORKER_OPTIONS
-    _WORKER_INDEX, _WORKER_OPTIONS = index, options
+    # one typer per worker process: its caches (and QS004's plan) serve every batch
+    _WORKER.update(index=index, options=options, chains=ChainTyper(index))
 
 
 def _analyse_batch(batch: Sequence[tuple[SourceFile, ModuleSummary]]) -> list[FileResult]:
-    assert _WORKER_INDEX is not None and _WORKER_OPTIONS is not None
-    chains = ChainTyper(_WORKER_INDEX)
-    return [analyse_source(s, m, _WORKER_INDEX, _WORKER_OPTIONS, chains) for s, m in batch]
+    index, options, chains = _WORKER["index"], _WORKER["options"], _WORKER["chains"]
+    return [analyse_source(s, m, index, options, chains) for s, m in batch]
 
 
 def _batches(items: Sequence, jobs: int) -> list[Sequence]:
@@ -282,6 +293,10 @@ def run(
             report("index", len(indexed), len(files))
 
     index = ProjectIndex(i.summary for i in indexed if i.summary is not None)
+    index.targets = {i.summary.module for i in indexed[: len(targets)] if i.summary is not None}
+    index.failed_sources = {
+        i.path: i.source.data for i in indexed if i.error and i.source is not None
+    }
     results: dict[str, FileResult] = {}
     work: list[tuple[SourceFile, ModuleSummary]] = []
     indexed = indexed[: len(targets)]  # context files only feed the index

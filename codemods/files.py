@@ -10,9 +10,11 @@ permissions, and replace the original only if it still holds the bytes that were
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import stat
 import tempfile
+import tokenize
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -255,3 +257,9 @@ def project_root(path: str) -> Optional[str]:
         if parent == current:
             return None
         current = parent
+
+
+def decode(data: bytes) -> str:
+    """The text `ast` sees: encoding from the BOM or cookie, BOM dropped, newlines kept."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)

@@ -51,6 +51,9 @@ class Finding:
     # Findings that must be accepted or rejected together share a unit (QS004: one constant
     # across files). Defaults to the finding's own position.
     unit: Optional[str] = None
+    # A QS004 unit this fix builds on (`if ACTIVE:` -> `if active().exists():`): applied only
+    # together with it.
+    requires: Optional[str] = None
 
     @property
     def key(self) -> str:

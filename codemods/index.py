@@ -103,6 +103,15 @@ class ModuleSummary:
     function_returns: dict[str, list[Optional[Chain]]] = field(default_factory=dict)
     # module-level `NAME = <chain>` bound exactly once at module level
     constants: dict[str, Chain] = field(default_factory=dict)
+    top_level: set[str] = field(default_factory=set)  # constants assigned in the body itself
+    # what QS004 must know before it turns a name into a call (by local name)
+    global_decls: set[str] = field(default_factory=set)  # `global NAME` in a function
+    mutated: set[str] = field(default_factory=set)  # `NAME.x = ...`, `NAME[i] = ...`, `del NAME`
+    default_refs: set[str] = field(default_factory=set)  # dotted names in default values
+    local_names: set[str] = field(default_factory=set)  # names bound inside functions/classes
+    dunder_all: Optional[list[str]] = None
+    constant_lines: dict[str, int] = field(default_factory=dict)
+    suppressed_lines: dict[int, frozenset] = field(default_factory=dict)
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -227,11 +236,10 @@ class _Summariser:
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    for name in ast.walk(target):
-                        if isinstance(name, ast.Name):
-                            if name.id in self.s.assigned:
-                                bound_twice.add(name.id)
-                            self.s.assigned.add(name.id)
+                    for name in _bound_names(target):
+                        if name in self.s.assigned:
+                            bound_twice.add(name)
+                        self.s.assigned.add(name)
             elif isinstance(node, ast.ClassDef):
                 self.s.classes[node.name] = ClassSummary(
                     qualname=f"{self.s.module}.{node.name}",
@@ -253,6 +261,58 @@ class _Summariser:
                     value = chain(node.value)
                     if value is not None and name not in bound_twice:
                         self.s.constants[name] = value
+                        self.s.constant_lines[name] = node.lineno
+                        if node in tree.body:
+                            self.s.top_level.add(name)
+                    if name == "__all__" and isinstance(node.value, (ast.List, ast.Tuple)):
+                        self.s.dunder_all = [
+                            e.value for e in node.value.elts
+                            if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                        ]
+        self.read_usage(tree)
+
+    def read_usage(self, tree: ast.Module) -> None:
+        """One walk for what QS004 needs to know of every module-level name."""
+        s = self.s
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                s.global_decls.update(node.names)
+            elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(
+                node.ctx, (ast.Store, ast.Del)
+            ):
+                root = node.value
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                text = dotted(node.value) if isinstance(node.value, (ast.Name, ast.Attribute)) else None
+                if isinstance(root, ast.Name):
+                    s.mutated.add(root.id)
+                    if text:
+                        s.mutated.add(text)
+            elif isinstance(node, ast.Delete):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        s.mutated.add(target.id)
+            elif isinstance(node, ast.ClassDef):
+                for stmt in node.body:
+                    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                        s.local_names.update(t.id for t in targets if isinstance(t, ast.Name))
+                    elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        s.local_names.add(stmt.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                args = node.args
+                for default in [*args.defaults, *(d for d in args.kw_defaults if d)]:
+                    for sub in ast.walk(default):
+                        text = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+                        if text:
+                            s.default_refs.add(text)
+                for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                    if arg is not None:
+                        s.local_names.add(arg.arg)
+                if not isinstance(node, ast.Lambda):
+                    for sub in ast.walk(node):
+                        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                            s.local_names.add(sub.id)
 
     def read_class(self, node: ast.ClassDef, cls: ClassSummary) -> None:
         for base in node.bases:
@@ -340,6 +400,17 @@ class _Summariser:
         return Relation(field=name, kind=kind, target=target, related_name=related_name)
 
 
+def _bound_names(target: ast.AST) -> Iterable[str]:
+    """Names a target binds: `x`, `a, (b, *c)`; not the roots of `x.attr = ` or `x[i] = `."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _bound_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+
+
 def _is_django_queryset_machinery(qualname: str) -> bool:
     """Django's own Manager/QuerySet classes (scanned when the project is Django itself):
     their methods are the standard ones, not overrides."""
@@ -371,6 +442,12 @@ def summarise(path: str, source: bytes, tree: Optional[ast.Module] = None) -> Mo
     if tree is None:
         tree = ast.parse(source)
     _Summariser(summary).run(tree)
+    lowered = source.lower()
+    if b"qsfix" in lowered or b"noqa" in lowered:
+        from .files import decode
+        from .suppression import suppressions
+
+        summary.suppressed_lines = suppressions(decode(source))
     return summary
 
 
@@ -388,6 +465,9 @@ class ProjectIndex:
             self.add(summary)
         self._kind_cache: dict[str, Optional[str]] = {}
         self._resolving: set[str] = set()
+        # set by the engine: the modules being rewritten, and files that failed to parse
+        self.targets: set[str] = set(self.modules)
+        self.failed_sources: dict[str, bytes] = {}
 
     def add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary

@@ -83,6 +83,7 @@ class ExistsForTruthiness(Pass):
             fix_title=f"Replace with `{code}.exists()`",
             edits=[(replace, rewrite)],
             unsafe_because=verdict.unsafe,
+            requires=verdict.requires,
         )
 
 

@@ -88,7 +88,10 @@ class CountForLen(Pass):
         else:
             title = f"Replace with `{code}.{method}()`"
             edits = [(node, lambda original, updated: method_call(first_arg(updated), method))]
-        self.report(node, message, fix_title=title, edits=edits, unsafe_because=verdict.unsafe)
+        self.report(
+            node, message, fix_title=title, edits=edits, unsafe_because=verdict.unsafe,
+            requires=verdict.requires,
+        )
 
 
 def _emptiness_rewrite(len_on_left: bool, empty: bool):

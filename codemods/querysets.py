@@ -122,6 +122,16 @@ class ChainTyper:
     def __init__(self, index: ProjectIndex):
         self.index = index
         self._function_cache: dict[str, QsType] = {}
+        self._factories = None
+
+    @property
+    def factories(self):
+        """QS004's plan: module-level QuerySets that become factory functions."""
+        if self._factories is None:
+            from .factories import plan_factories
+
+            self._factories = plan_factories(self.index, self)
+        return self._factories
 
     # -- roots ------------------------------------------------------------------------
     def type_global(self, qualname: str, _depth: int = 0) -> QsType:

@@ -32,6 +32,13 @@ FAMILIES: dict[type, tuple[type, ...]] = {
     ast.ListComp: (cst.ListComp,),
     ast.GeneratorExp: (cst.GeneratorExp,),
     ast.NamedExpr: (cst.NamedExpr,),
+    # statements are replaced whole: `X = ...` alone on its line is a SimpleStatementLine
+    ast.Assign: (cst.SimpleStatementLine,),
+    ast.AnnAssign: (cst.SimpleStatementLine,),
+    ast.alias: (cst.ImportAlias,),
+    ast.Constant: (cst.SimpleString,),
+    ast.ClassDef: (cst.ClassDef,),
+    ast.FunctionDef: (cst.FunctionDef,),
 }
 
 

@@ -97,3 +97,30 @@ def check_noop(source: str, **kwargs) -> Outcome:
     outcome = rewrite(source, **kwargs)
     assert outcome.output == textwrap.dedent(source)
     return outcome
+
+
+def rewrite_project(files: dict[str, str], **options) -> tuple[dict[str, str], engine.RunResult]:
+    """Run the engine over a project (with the example models); every file's text after."""
+    project = {"shop/models.py": EXAMPLE_MODELS, **files}
+    root, result = run_project(project, **options)
+    for file_result in result.files:
+        assert file_result.error is None, file_result.error
+    out = {}
+    by_path = {r.path: r for r in result.files}
+    for rel in files:
+        r = by_path[rel]
+        out[rel] = r.new.decode() if r.changed else textwrap.dedent(files[rel])
+    return out, result
+
+
+def check_project(before: dict[str, str], after: dict[str, str], **options) -> engine.RunResult:
+    """Every file of `before` becomes exactly `after[file]` (unchanged when not listed), the
+    output parses, and running again on the output changes nothing."""
+    output, result = rewrite_project(before, **options)
+    expected = {k: textwrap.dedent(after.get(k, v)) for k, v in before.items()}
+    for path in before:
+        assert output[path] == expected[path], f"{path} differs"
+        ast.parse(output[path])
+    again, _ = rewrite_project(output, **options)
+    assert again == output, "not idempotent: a second run changed the output"
+    return result

@@ -1,0 +1,130 @@
+"""Which module-level QuerySets become factory functions: decided once, for the whole project.
+
+QS004 changes several files at once (the definition, every import, every reference), so the
+decision cannot be made file by file: a constant is converted only if every file that could
+name it is scanned, parsed and among the paths being rewritten, and no use of it would make a
+call wrong (a default argument value, `global`, mutation, a `*` import). The other passes ask
+the plan too: a name that becomes `factory()` is a fresh QuerySet at each use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .index import ModuleSummary, ProjectIndex
+from .querysets import QUERYSET, UNKNOWN, ChainTyper, QsType
+
+
+@dataclass
+class Factory:
+    qualname: str  # module.NAME
+    module: str
+    name: str
+    new_name: str = ""
+    qstype: Optional[QsType] = None
+    skip: Optional[str] = None
+    # modules that name it (by import or `module.NAME`), besides the defining one
+    users: set[str] = field(default_factory=set)
+
+    @property
+    def unit(self) -> str:
+        return f"QS004:{self.qualname}"
+
+
+def _module_names(summary: ModuleSummary) -> set[str]:
+    return (
+        set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
+        | summary.local_names
+    )
+
+
+def plan_factories(index: ProjectIndex, chains: ChainTyper) -> dict[str, Factory]:
+    plan: dict[str, Factory] = {}
+    for summary in index.modules.values():
+        for name in summary.constants:
+            qualname = f"{summary.module}.{name}"
+            t = chains.type_global(qualname)
+            if t.kind != QUERYSET or t.confidence == UNKNOWN:
+                continue
+            factory = Factory(qualname, summary.module, name, qstype=t)
+            plan[qualname] = factory
+            if name not in summary.top_level:
+                factory.skip = "assigned inside an `if`/`try` block at module level"
+            elif name in summary.global_decls:
+                factory.skip = f"declared `global {name}` in a function, so it may be reassigned"
+            elif name in summary.mutated:
+                factory.skip = f"`{name}` is mutated or deleted in its module"
+            elif name.startswith("__") or name == "__all__":
+                factory.skip = "a dunder name"
+    if not plan:
+        return plan
+
+    # who names each constant, and how
+    for summary in index.modules.values():
+        module_aliases = {
+            local: target for local, target in summary.imports.items() if index.is_module(target)
+        }
+        for star in summary.star_imports:
+            for factory in plan.values():
+                if factory.module == star or index.resolve(f"{star}.{factory.name}") == factory.qualname:
+                    factory.skip = factory.skip or f"imported with `*` in {summary.module}"
+        for local, target in summary.imports.items():
+            factory = plan.get(index.resolve(target))
+            if factory is None:
+                continue
+            factory.users.add(summary.module)
+            if local in summary.global_decls or local in summary.mutated or local in summary.assigned:
+                factory.skip = factory.skip or f"imported as `{local}` and reassigned or mutated in {summary.module}"
+            if local in summary.default_refs:
+                factory.skip = factory.skip or f"a default argument value in {summary.module}: a call there would still run once, at import"
+        for ref in summary.default_refs | summary.mutated:
+            head, _, rest = ref.partition(".")
+            if head in module_aliases and rest:
+                factory = plan.get(index.resolve(f"{module_aliases[head]}.{rest}"))
+                if factory is not None:
+                    what = "a default argument value" if ref in summary.default_refs else "mutated"
+                    factory.skip = factory.skip or f"`{ref}` is {what} in {summary.module}"
+        for local, target in module_aliases.items():
+            for factory in plan.values():
+                if factory.module == target or factory.module.startswith(target + "."):
+                    factory.users.add(summary.module)  # may use `module.NAME`
+        own = index.modules.get(summary.module)
+        for name in summary.default_refs:
+            factory = plan.get(f"{summary.module}.{name}")
+            if factory is not None and own is summary:
+                factory.skip = factory.skip or "a default argument value: a call there would still run once, at import"
+
+    for factory in plan.values():
+        for user in factory.users | {factory.module}:
+            if user not in index.targets:
+                factory.skip = factory.skip or f"{user} uses it but is not among the paths being rewritten"
+                break
+        for path, data in index.failed_sources.items():
+            if factory.name.encode() in data:
+                factory.skip = factory.skip or f"{path} mentions it but could not be parsed"
+        suppressed = index.modules[factory.module].suppressed_lines.get(
+            index.modules[factory.module].constant_lines.get(factory.name, 0)
+        )
+        if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
+            factory.skip = factory.skip or "suppressed by a comment on its line"
+        if factory.skip is None:
+            factory.new_name = _free_name(factory, index)
+            if not factory.new_name:
+                factory.skip = "no free function name: the lower-case name is taken"
+    return plan
+
+
+def _free_name(factory: Factory, index: ProjectIndex) -> str:
+    lower = factory.name.lower()
+    candidates = [lower] if lower != factory.name else []
+    candidates.append(f"get_{lower}")
+    taken: set[str] = set()
+    for module in factory.users | {factory.module}:
+        summary = index.modules.get(module)
+        if summary is not None:
+            taken |= _module_names(summary)
+    for candidate in candidates:
+        if candidate not in taken and candidate.isidentifier():
+            return candidate
+    return ""

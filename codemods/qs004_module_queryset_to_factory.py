@@ -1,0 +1,322 @@
+"""QS004 module-queryset-to-factory: `ACTIVE = Order.objects.filter(...)` at module level ->
+`def active(): return Order.objects.filter(...)`, and every use in the project becomes a call.
+
+A module-level QuerySet is built at import. The first time anything evaluates it, its rows are
+cached on that one object, and every request after that reads the same rows until the process
+restarts; filter values computed at import (`timezone.now()`) freeze too. A factory builds a
+fresh QuerySet at each use.
+
+Django docs: https://docs.djangoproject.com/en/stable/topics/db/queries/#caching-and-querysets
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+import libcst as cst
+
+from .base import Example, Pass, PassInfo
+from .factories import Factory
+from .querysets import PROVEN
+
+
+def _call(func: cst.BaseExpression, like: cst.BaseExpression) -> cst.Call:
+    """`func()`, wearing the parentheses the replaced expression had."""
+    return cst.Call(func=func.with_changes(lpar=[], rpar=[]), lpar=like.lpar, rpar=like.rpar)
+
+
+class ModuleQuerysetToFactory(Pass):
+    def __init__(self, analysis, options):
+        super().__init__(analysis, options)
+        self.plan = analysis.typer.chains.factories
+        # module-level constants of this module that the plan covers
+        self.own: dict[str, Factory] = {
+            f.name: f for f in self.plan.values() if f.module == analysis.summary.module
+        }
+        self.reported: set[str] = set()
+        self.pending: list = []
+
+    def local_name(self, factory: Factory, node: ast.Name) -> str:
+        """What the reference is called after the rewrite."""
+        if node.id == factory.name:
+            return factory.new_name  # the constant itself, or imported without `as`
+        return node.id  # `from m import NAME as alias`: the alias stays
+
+    # -- visits --------------------------------------------------------------------------
+    def visit_Assign(self, node: ast.AST) -> None:
+        if self.analysis.parents.get(node) is not self.analysis.tree:
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            return
+        factory = self.own.get(targets[0].id)
+        if factory is None:
+            return
+        message = (
+            f"module-level QuerySet `{factory.name}` is built once at import: every caller "
+            "shares its rows and its result cache for the life of the process"
+        )
+        if factory.skip:
+            self.report(node, message, skip=factory.skip, unit=factory.unit)
+            return
+        if self.shares_line(node):
+            self.report(node, message, skip="another statement shares its line", unit=factory.unit)
+            return
+        self.report(
+            node,
+            message,
+            fix_title=f"Make it a factory `{factory.new_name}()` and call it at every use",
+            edits=[(node, _definition_rewrite(factory.new_name))],
+            unsafe_because=_unsafe(factory),
+            unit=factory.unit,
+        )
+
+    visit_AnnAssign = visit_Assign
+
+    def shares_line(self, node: ast.AST) -> bool:
+        parent = self.analysis.parents.get(node)
+        body = getattr(parent, "body", [])
+        return any(
+            other is not node and (other.lineno == node.end_lineno or other.end_lineno == node.lineno)
+            for other in body
+            if isinstance(other, ast.stmt)
+        )
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        factory = self.analysis.factory_for(node)
+        if factory is None or factory.skip:
+            return
+        new = self.local_name(factory, node)
+        self.use(node, factory, lambda original, updated: _call(cst.Name(new), updated))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        factory = self.analysis.factory_for(node)
+        if factory is None or factory.skip:
+            return
+        new = factory.new_name
+        self.use(
+            node, factory,
+            lambda original, updated: _call(updated.with_changes(attr=cst.Name(new)), updated),
+        )
+
+    def visit_alias(self, node: ast.alias) -> None:
+        factory = self.analysis.import_maps()[0].get(id(node))
+        if factory is None or factory.skip:
+            return
+        new = factory.new_name
+        self.use(
+            node, factory,
+            lambda original, updated: updated.with_changes(name=cst.Name(new)),
+        )
+
+    def exported(self) -> dict[str, Factory]:
+        """Module-level names of this module that get renamed: its own constants, and
+        factories imported without `as` (a re-export)."""
+        if getattr(self, "_exported", None) is None:
+            names = {n: f for n, f in self.own.items()}
+            factories, _ = self.analysis.import_maps()
+            for binding_list in self.analysis.scopes.module.bindings.values():
+                for binding in binding_list:
+                    factory = factories.get(id(binding.node))
+                    if factory is not None and binding.name == factory.name:
+                        names[binding.name] = factory
+            self._exported = names
+        return self._exported
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        """`__all__ = ["ACTIVE_ORDERS"]` entries follow the rename."""
+        factory = self.exported().get(node.value) if isinstance(node.value, str) else None
+        if factory is None or factory.skip:
+            return
+        container = self.analysis.parents.get(node)
+        assign = self.analysis.parents.get(container)
+        if not (
+            isinstance(container, (ast.List, ast.Tuple))
+            and isinstance(assign, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+            and any(
+                isinstance(t, ast.Name) and t.id == "__all__"
+                for t in (assign.targets if isinstance(assign, ast.Assign) else [assign.target])
+            )
+        ):
+            return
+        new = factory.new_name
+
+        def rewrite(original, updated: cst.SimpleString) -> cst.SimpleString:
+            quote = updated.quote
+            return updated.with_changes(value=f"{updated.prefix}{quote}{new}{quote}")
+
+        self.use(node, factory, rewrite)
+
+    def use(self, node: ast.AST, factory: Factory, rewrite) -> None:
+        """A reference that follows the definition: one finding per file and constant, so the
+        file shows up in the unit; every reference carries its own edit."""
+        message = f"`{factory.name}` becomes `{factory.new_name}()` (QS004 in {factory.module})"
+        if factory.module == self.analysis.summary.module:
+            # the definition's finding speaks for this file; its references ride along
+            self.attach(node, factory, rewrite)
+            return
+        first = factory.qualname not in self.reported
+        self.reported.add(factory.qualname)
+        if first:
+            self.report(
+                node, message,
+                fix_title=f"Call `{factory.new_name}()`",
+                edits=[(node, rewrite)],
+                unsafe_because=_unsafe(factory),
+                unit=factory.unit,
+            )
+        else:
+            self.attach(node, factory, rewrite)
+
+    def attach(self, node: ast.AST, factory: Factory, rewrite) -> None:
+        """Add an edit to the finding of this unit in this file (made at the first use, or
+        at the definition, whichever this file has)."""
+        self.pending.append((factory.unit, node, rewrite))
+
+    def finish(self) -> None:
+        """Hand the references' edits to their unit's finding in this file."""
+        by_unit = {f.unit: f for f in self.findings if f.fix is not None}
+        for unit, node, rewrite in self.pending:
+            finding = by_unit.get(unit)
+            if finding is None:
+                continue
+            finding.fix.edits.extend(self.make_edits([(node, rewrite)]))
+        self.pending = []
+
+
+def _unsafe(factory: Factory) -> Optional[str]:
+    if factory.qstype.confidence >= PROVEN:
+        return None
+    return factory.qstype.why or "only likely a QuerySet"
+
+
+def _definition_rewrite(new_name: str):
+    def rewrite(original: cst.CSTNode, updated: cst.SimpleStatementLine) -> cst.FunctionDef:
+        statement = updated.body[0]
+        returns = None
+        if isinstance(statement, cst.AnnAssign):
+            returns = cst.Annotation(annotation=statement.annotation.annotation)
+        body = cst.IndentedBlock(
+            body=[
+                cst.SimpleStatementLine(
+                    body=[cst.Return(value=statement.value)],
+                    trailing_whitespace=updated.trailing_whitespace,
+                )
+            ]
+        )
+        leading = list(updated.leading_lines)
+        blank = 0
+        while blank < len(leading) and leading[blank].comment is None:
+            blank += 1
+        leading = [cst.EmptyLine()] * max(0, 2 - blank) + leading
+        return cst.FunctionDef(
+            name=cst.Name(new_name),
+            params=cst.Parameters(),
+            body=body,
+            returns=returns,
+            leading_lines=leading,
+        )
+
+    return rewrite
+
+
+INFO = PassInfo(
+    code="QS004",
+    name="module-queryset-to-factory",
+    summary="module-level QuerySet -> a factory function; every reference in the project becomes a call",
+    safety="safe or unsafe",
+    what=(
+        "Finds module-level `NAME = <QuerySet>` assignments (annotated ones, and ones built "
+        "from other module-level QuerySets too) and turns each into a function returning the "
+        "same expression (`ACTIVE_ORDERS` -> `active_orders()`, or `get_<name>()` when the "
+        "lower-case name is taken). Every reference in the scanned project follows: uses in "
+        "the module, `from m import NAME` (with `as` aliases and relative imports), "
+        "`import m` / `m.NAME`, re-exports in `__init__.py`, `__all__` entries, class bodies "
+        "and other module-level QuerySets."
+    ),
+    why=(
+        "A module-level QuerySet is built once, at import. The first time anything evaluates "
+        "it, its rows are cached on that one object; every request after that reads the same "
+        "rows until the process restarts, and filter values computed at import "
+        "(`timezone.now()`) freeze with it. A factory builds a fresh QuerySet at each use."
+    ),
+    fix_safety=(
+        "Safe when the value is a QuerySet beyond doubt and every file that names it is "
+        "scanned, parses and is being rewritten: the change spans files, is presented and "
+        "accepted as one unit, and is all or nothing. The whole constant is skipped, with the "
+        "reason, when a call would be wrong or the tool cannot see every use: reassigned, "
+        "mutated, declared `global`, imported with `*`, used as a default argument value "
+        "(the call would still run once, at import), named by a file outside the given "
+        "paths or one that does not parse, or suppressed on its line. Class bodies and form "
+        "fields get the call too: they are evaluated at import either way, and QS003 moves a "
+        "view's queryset into `get_queryset()`."
+    ),
+    references=(
+        "https://docs.djangoproject.com/en/stable/topics/db/queries/#caching-and-querysets",
+        "https://docs.djangoproject.com/en/stable/ref/models/querysets/#when-querysets-are-evaluated",
+    ),
+    examples=(
+        Example(
+            "constant_and_its_uses",
+            """\
+            from shop.models import Order
+
+            ACTIVE_ORDERS = Order.objects.filter(status="active")
+            RECENT_ACTIVE = ACTIVE_ORDERS.order_by("-created")
+
+
+            def newest():
+                return RECENT_ACTIVE.first()
+            """,
+            """\
+            from shop.models import Order
+
+
+            def active_orders():
+                return Order.objects.filter(status="active")
+
+
+            def recent_active():
+                return active_orders().order_by("-created")
+
+
+            def newest():
+                return recent_active().first()
+            """,
+        ),
+        Example(
+            "used_as_a_default_argument",
+            """\
+            from shop.models import Order
+
+            OPEN = Order.objects.filter(status="open")
+
+
+            def report(orders=OPEN):
+                return list(orders)
+            """,
+        ),
+        Example(
+            "reassigned",
+            """\
+            from shop.models import Order
+
+            CURRENT = Order.objects.all()
+            CURRENT = CURRENT.filter(status="open")
+            """,
+        ),
+        Example(
+            "not_a_queryset",
+            """\
+            STATUSES = ["active", "shipped"]
+            """,
+        ),
+    ),
+    visitor=ModuleQuerysetToFactory,
+)
+ModuleQuerysetToFactory.info = INFO

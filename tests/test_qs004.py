@@ -1,0 +1,318 @@
+"""QS004 module-queryset-to-factory over small multi-module projects: each import form, the
+skip reasons, and composition with the other passes."""
+
+from tests.helpers import check_noop, check_project, rewrite, rewrite_project
+
+QS004 = {"select": frozenset({"QS004"})}
+
+DEFINITION = """\
+from shop.models import Order
+
+ACTIVE_ORDERS = Order.objects.filter(status="active")
+"""
+FACTORY = """\
+from shop.models import Order
+
+
+def active_orders():
+    return Order.objects.filter(status="active")
+"""
+
+
+def test_every_import_form_follows():
+    check_project(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/__init__.py": "from .querysets import ACTIVE_ORDERS\n\n__all__ = [\"ACTIVE_ORDERS\"]\n",
+            "shop/views.py": """\
+                from .querysets import ACTIVE_ORDERS
+                from shop.querysets import ACTIVE_ORDERS as AO
+                from shop import querysets
+                import shop.querysets
+                import shop.querysets as q
+
+
+                def a():
+                    return ACTIVE_ORDERS.filter(pk=1), AO.first()
+
+
+                def b():
+                    return querysets.ACTIVE_ORDERS, shop.querysets.ACTIVE_ORDERS, q.ACTIVE_ORDERS
+                """,
+            "reports/stats.py": """\
+                from shop import ACTIVE_ORDERS
+
+
+                def c():
+                    return list(ACTIVE_ORDERS)
+                """,
+        },
+        {
+            "shop/querysets.py": FACTORY,
+            "shop/__init__.py": "from .querysets import active_orders\n\n__all__ = [\"active_orders\"]\n",
+            "shop/views.py": """\
+                from .querysets import active_orders
+                from shop.querysets import active_orders as AO
+                from shop import querysets
+                import shop.querysets
+                import shop.querysets as q
+
+
+                def a():
+                    return active_orders().filter(pk=1), AO().first()
+
+
+                def b():
+                    return querysets.active_orders(), shop.querysets.active_orders(), q.active_orders()
+                """,
+            "reports/stats.py": """\
+                from shop import active_orders
+
+
+                def c():
+                    return list(active_orders())
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_annotated_chain_of_constants_comments_and_class_bodies():
+    check_project(
+        {
+            "shop/querysets.py": """\
+                from django.db.models import QuerySet
+                from django import forms
+                from django.views.generic import ListView
+                from shop.models import Order
+
+                # the orders people care about
+                ACTIVE: "QuerySet[Order]" = Order.objects.filter(status="active")  # cached!
+                RECENT = ACTIVE.order_by("-created")
+
+
+                class Recent(ListView):
+                    queryset = RECENT
+
+
+                class PickForm(forms.Form):
+                    order = forms.ModelChoiceField(queryset=ACTIVE)
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from django.db.models import QuerySet
+                from django import forms
+                from django.views.generic import ListView
+                from shop.models import Order
+
+
+                # the orders people care about
+                def active() -> "QuerySet[Order]":
+                    return Order.objects.filter(status="active")  # cached!
+
+
+                def recent():
+                    return active().order_by("-created")
+
+
+                class Recent(ListView):
+                    queryset = recent()
+
+
+                class PickForm(forms.Form):
+                    order = forms.ModelChoiceField(queryset=active())
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_lower_case_name_is_taken_so_get_prefix():
+    check_project(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                OPEN = Order.objects.filter(status="open")
+
+
+                def open():
+                    return OPEN
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_open():
+                    return Order.objects.filter(status="open")
+
+
+                def open():
+                    return get_open()
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_local_variable_with_the_new_name_is_a_collision():
+    check_project(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/views.py": """\
+                from shop.querysets import ACTIVE_ORDERS
+
+
+                def f():
+                    active_orders = 3
+                    return ACTIVE_ORDERS, active_orders
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_active_orders():
+                    return Order.objects.filter(status="active")
+                """,
+            "shop/views.py": """\
+                from shop.querysets import get_active_orders
+
+
+                def f():
+                    active_orders = 3
+                    return get_active_orders(), active_orders
+                """,
+        },
+        **QS004,
+    )
+
+
+def _skip_reason(files, **options):
+    output, result = rewrite_project(files, **QS004, **options)
+    for path, text in files.items():
+        assert output[path] == __import__("textwrap").dedent(text), f"{path} changed"
+    [finding] = [f for f in result.findings if f.code == "QS004"]
+    return finding.skip_reason
+
+
+def test_skip_default_argument():
+    assert "default argument" in _skip_reason(
+        {"shop/querysets.py": DEFINITION + "\n\ndef f(qs=ACTIVE_ORDERS):\n    return qs\n"}
+    )
+
+
+def test_skip_default_argument_in_another_module():
+    reason = _skip_reason(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/views.py": "from shop import querysets\n\n\ndef f(qs=querysets.ACTIVE_ORDERS):\n    return qs\n",
+        }
+    )
+    assert "default argument" in reason and "shop.views" in reason
+
+
+def test_skip_global_mutated_star():
+    assert "global" in _skip_reason(
+        {"shop/querysets.py": DEFINITION + "\n\ndef f():\n    global ACTIVE_ORDERS\n    ACTIVE_ORDERS = None\n"}
+    )
+    assert "mutated" in _skip_reason(
+        {"shop/querysets.py": DEFINITION + "\nACTIVE_ORDERS.query.low_mark = 1\n"}
+    )
+    assert "`*`" in _skip_reason(
+        {"shop/querysets.py": DEFINITION, "shop/views.py": "from shop.querysets import *\n"}
+    )
+
+
+def test_skip_suppressed_at_the_definition():
+    reason = _skip_reason(
+        {
+            "shop/querysets.py": DEFINITION.replace('"active")', '"active")  # qsfix: ignore[QS004]'),
+            "shop/views.py": "from shop.querysets import ACTIVE_ORDERS\n\n\ndef f():\n    return ACTIVE_ORDERS\n",
+        }
+    )
+    assert reason.startswith("suppressed")
+
+
+def test_reassigned_constant_is_not_a_candidate():
+    outcome = check_noop(
+        "from shop.models import Order\nX = Order.objects.all()\nX = X.filter(pk=1)\n", **QS004
+    )
+    assert outcome.findings == []
+
+
+def test_a_user_outside_the_given_paths_blocks_the_rewrite(tmp_path, monkeypatch):
+    from codemods import engine
+    from codemods.base import EXAMPLE_MODELS
+    from tests.helpers import write_project
+
+    (tmp_path / "pyproject.toml").write_text("")
+    write_project(
+        tmp_path,
+        {
+            "shop/models.py": EXAMPLE_MODELS,
+            "shop/querysets.py": DEFINITION,
+            "shop/views.py": "from shop.querysets import ACTIVE_ORDERS\nx = ACTIVE_ORDERS\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    result = engine.run(["shop/querysets.py"], engine.Options(**QS004))
+    [finding] = result.findings
+    assert "shop.views uses it but is not among the paths" in finding.skip_reason
+    assert not result.changed
+
+
+def test_one_unit_across_files_in_json_and_interactive_keys():
+    _, result = rewrite_project(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/views.py": "from shop.querysets import ACTIVE_ORDERS\n\n\ndef f():\n    return ACTIVE_ORDERS, ACTIVE_ORDERS\n",
+        },
+        **QS004,
+    )
+    keys = {f.key for f in result.findings}
+    assert keys == {"QS004:shop.querysets.ACTIVE_ORDERS"}
+    assert sorted(f.path for f in result.findings) == ["shop/querysets.py", "shop/views.py"]
+
+
+def test_rejecting_the_unit_leaves_every_file_alone():
+    _, result = rewrite_project(
+        {"shop/querysets.py": DEFINITION, "shop/views.py": "from shop.querysets import ACTIVE_ORDERS\n"},
+        accept=frozenset({"something-else"}),
+        **QS004,
+    )
+    assert not result.changed
+
+
+def test_composes_with_qs001_and_qs002():
+    check_project(
+        {
+            "shop/querysets.py": DEFINITION + "\n\ndef f():\n    if ACTIVE_ORDERS:\n        return len(ACTIVE_ORDERS)\n",
+        },
+        {
+            "shop/querysets.py": FACTORY + "\n\ndef f():\n    if active_orders().exists():\n        return active_orders().count()\n",
+        },
+    )
+
+
+def test_without_qs004_a_module_level_queryset_is_left_to_it():
+    outcome = check_noop(
+        DEFINITION + "\n\ndef f():\n    return len(ACTIVE_ORDERS)\n",
+        select=frozenset({"QS002"}),
+    )
+    assert "QS004 makes it a factory first" in outcome.findings[0].skip_reason
+
+
+def test_module_attribute_reference_is_left_when_qs004_is_off():
+    output, result = rewrite_project(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/views.py": "from shop import querysets\n\n\ndef f():\n    return len(querysets.ACTIVE_ORDERS)\n",
+        },
+        select=frozenset({"QS002"}),
+    )
+    assert not result.changed
