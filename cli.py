@@ -221,8 +221,9 @@ def main() -> None:
 def list_passes() -> None:
     """Table of passes: code, name, fix safety, description."""
     table = Table(box=None, pad_edge=False)
-    for column in ("code", "name", "safety", "description"):
-        table.add_column(column)
+    for column in ("code", "name", "safety"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("description", ratio=1)
     for info in sorted(registry.PASSES, key=lambda i: i.code):
         table.add_row(info.code, info.name, info.safety, info.summary)
     out_console().print(table)

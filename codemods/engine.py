@@ -51,6 +51,8 @@ class Options:
     # Finding keys to apply (interactive review); None applies every eligible fix.
     accept: Optional[frozenset[str]] = None
     jobs: int = 1
+    # QS003: move every view's class-level queryset, not only the stale ones
+    all_views: bool = False
     # False for `check`: decide which fixes would apply, but do not build the new text
     # (libcst is then never needed)
     build_fixes: bool = True

@@ -33,6 +33,20 @@ VIEW_MODULES = (
     "rest_framework.viewsets.",
     "rest_framework.mixins.",
 )
+# Calls whose value depends on when they run: evaluated at import, they freeze.
+VOLATILE_CALLS = frozenset(
+    {
+        "django.utils.timezone.now", "django.utils.timezone.localtime",
+        "django.utils.timezone.localdate", "datetime.datetime.now", "datetime.datetime.utcnow",
+        "datetime.datetime.today", "datetime.date.today", "time.time", "uuid.uuid4",
+        "random.random", "random.randint", "random.choice",
+    }
+)
+# QuerySet methods that return a clone: reading `self.queryset` through them shares nothing.
+CLONING_METHODS = frozenset(
+    """all filter exclude order_by reverse distinct values values_list none union intersection
+    difference select_related prefetch_related extra defer only using annotate alias""".split()
+)
 VIEW_ALIASES = frozenset({"django.views.View", "rest_framework.views.APIView"})
 
 # Django's own models, for projects that use them without scanning Django: qualified name ->
@@ -87,6 +101,10 @@ class ClassSummary:
     abstract: bool = False
     meta_ordering: bool = False
     relations: list[Relation] = field(default_factory=list)
+    # what QS003 must know of views: reads and writes of `self.queryset` in methods
+    queryset_reads: list[tuple[str, int]] = field(default_factory=list)  # (method, line), evaluating reads
+    queryset_assigned: list[str] = field(default_factory=list)  # methods doing `self.queryset = ...`
+    get_queryset_returns_attr: bool = False  # `def get_queryset(self): return self.queryset`
 
 
 @dataclass
@@ -111,6 +129,7 @@ class ModuleSummary:
     local_names: set[str] = field(default_factory=set)  # names bound inside functions/classes
     dunder_all: Optional[list[str]] = None
     constant_lines: dict[str, int] = field(default_factory=dict)
+    volatile: dict[str, str] = field(default_factory=dict)  # constant -> call evaluated at import
     suppressed_lines: dict[int, frozenset] = field(default_factory=dict)
 
 
@@ -262,6 +281,9 @@ class _Summariser:
                     if value is not None and name not in bound_twice:
                         self.s.constants[name] = value
                         self.s.constant_lines[name] = node.lineno
+                        volatile = self.volatile_call(node.value)
+                        if volatile:
+                            self.s.volatile[name] = volatile
                         if node in tree.body:
                             self.s.top_level.add(name)
                     if name == "__all__" and isinstance(node.value, (ast.List, ast.Tuple)):
@@ -333,6 +355,7 @@ class _Summariser:
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = stmt.args
+                self.read_queryset_uses(stmt, cls)
                 cls.method_returns[stmt.name] = [
                     ast_chain(r, self.resolve) if r is not None else None for r in _returns(stmt)
                 ]
@@ -362,6 +385,52 @@ class _Summariser:
                         relation = self.relation(name, stmt.value)
                         if relation:
                             cls.relations.append(relation)
+
+    def read_queryset_uses(self, method: ast.AST, cls: ClassSummary) -> None:
+        parents: dict[int, ast.AST] = {}
+        for node in ast.walk(method):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+        for node in ast.walk(method):
+            if not (
+                isinstance(node, ast.Attribute)
+                and node.attr == "queryset"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+            ):
+                continue
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                cls.queryset_assigned.append(method.name)
+                continue
+            parent = parents.get(id(node))
+            grand = parents.get(id(parent)) if parent is not None else None
+            if (
+                isinstance(parent, ast.Attribute)
+                and isinstance(grand, ast.Call)
+                and grand.func is parent
+                and parent.attr in CLONING_METHODS
+            ):
+                continue  # `self.queryset.filter(...)`: a clone per call, nothing shared
+            cls.queryset_reads.append((method.name, node.lineno))
+        body = [s for s in method.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if (
+            method.name == "get_queryset"
+            and len(body) == 1
+            and isinstance(body[0], ast.Return)
+            and dotted(body[0].value) == "self.queryset"
+        ):
+            cls.get_queryset_returns_attr = True
+
+    def volatile_call(self, expr: ast.AST) -> Optional[str]:
+        """A call in `expr` whose value depends on when it runs (`timezone.now()`)."""
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call):
+                name = self.resolve(dotted(node.func))
+                if name in VOLATILE_CALLS:
+                    return (dotted(node.func) or name) + "()"
+            elif isinstance(node, ast.Name) and node.id in self.s.volatile:
+                return self.s.volatile[node.id]
+        return None
 
     def describe_call(self, call: ast.Call) -> Optional[str]:
         func = call.func
@@ -727,3 +796,34 @@ class ProjectIndex:
             if name == attr and "%(" not in name and name != "+":
                 return ("instance" if relation.kind == "o2o" else "manager", source)
         return None
+
+    def subclasses(self, qualname: str) -> list[str]:
+        """Project classes that derive from `qualname`, directly or not."""
+        if getattr(self, "_children", None) is None:
+            children: dict[str, list[str]] = {}
+            for cls in self.classes.values():
+                for base in cls.bases:
+                    if not base.startswith("?"):
+                        children.setdefault(self.resolve(base), []).append(cls.qualname)
+            self._children = children
+        out: list[str] = []
+        stack = list(self._children.get(self.resolve(qualname), []))
+        while stack:
+            current = stack.pop()
+            if current not in out:
+                out.append(current)
+                stack.extend(self._children.get(current, []))
+        return out
+
+    def external_bases(self, qualname: str) -> list[str]:
+        """Resolved names of the classes outside the project that `qualname` builds on."""
+        out = []
+        for name in self.class_and_bases(qualname):
+            if name not in self.classes:
+                out.append(name)
+        for name in self.class_and_bases(qualname):
+            cls = self.classes.get(name)
+            for base in cls.bases if cls else ():
+                if base.startswith("?"):
+                    out.append(base)
+        return out

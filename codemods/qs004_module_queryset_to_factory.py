@@ -213,7 +213,7 @@ def _definition_rewrite(new_name: str):
         blank = 0
         while blank < len(leading) and leading[blank].comment is None:
             blank += 1
-        leading = [cst.EmptyLine()] * max(0, 2 - blank) + leading
+        leading = [cst.EmptyLine(indent=False)] * max(0, 2 - blank) + leading
         return cst.FunctionDef(
             name=cst.Name(new_name),
             params=cst.Parameters(),

@@ -11,9 +11,10 @@ from __future__ import annotations
 from .base import PassInfo
 from .qs001_exists_for_truthiness import INFO as QS001
 from .qs002_count_for_len import INFO as QS002
+from .qs003_class_queryset_to_get_queryset import INFO as QS003
 from .qs004_module_queryset_to_factory import INFO as QS004
 
-PASSES: tuple[PassInfo, ...] = (QS004, QS001, QS002)
+PASSES: tuple[PassInfo, ...] = (QS004, QS003, QS001, QS002)
 
 BY_CODE: dict[str, PassInfo] = {info.code: info for info in PASSES}
 

@@ -1,0 +1,503 @@
+"""QS003 class-queryset-to-get-queryset: a view's class-level `queryset = ...` that can go
+stale -> a `get_queryset()` method that builds it per request.
+
+Django's and DRF's generic views clone a class-level queryset per request (`.all()` in
+`get_queryset()`), so `queryset = Order.objects.filter(status="x")` is not stale. It is when
+a filter value was computed at import (`timezone.now()`), when a method evaluates
+`self.queryset` directly (its cache is shared by every request the process serves), or when
+the project's own base view returns `self.queryset` without cloning it. Those are rewritten by
+default; every other view's queryset moves only with `--all-views`.
+
+Django docs: https://docs.djangoproject.com/en/stable/topics/class-based-views/generic-display/#dynamic-filtering
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+import libcst as cst
+
+from .base import Example, Pass, PassInfo
+from .index import VOLATILE_CALLS
+from .querysets import MANAGER, MODEL, PROVEN, QUERYSET
+
+# Django views whose get_queryset() (MultipleObjectMixin's) applies get_ordering()
+ORDERING_VIEWS = frozenset(
+    """MultipleObjectMixin BaseListView ListView BaseDateListView ArchiveIndexView
+    BaseArchiveIndexView YearArchiveView BaseYearArchiveView MonthArchiveView
+    BaseMonthArchiveView WeekArchiveView BaseWeekArchiveView DayArchiveView BaseDayArchiveView
+    TodayArchiveView BaseTodayArchiveView""".split()
+)
+
+GET_QUERYSET = """\
+def get_queryset(self):
+    return __QSFIX_VALUE__
+"""
+# MultipleObjectMixin.get_queryset() applied get_ordering() to the class attribute
+GET_QUERYSET_ORDERED = """\
+def get_queryset(self):
+    queryset = __QSFIX_VALUE__
+    ordering = self.get_ordering()
+    if ordering:
+        if isinstance(ordering, str):
+            ordering = (ordering,)
+        queryset = queryset.order_by(*ordering)
+    return queryset
+"""
+# a subclass in the project sets its own `queryset`: it must keep getting its own rows
+SUBCLASS_GUARD = """\
+if self.queryset is not None:  # set by a subclass
+    return super().get_queryset()
+"""
+DATE_VIEWS = frozenset(v for v in ORDERING_VIEWS if "Archive" in v or "Date" in v)
+
+
+class ClassQuerysetToGetQueryset(Pass):
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        analysis = self.analysis
+        if analysis.parents.get(node) is not analysis.tree:
+            return  # only module-level classes are in the project index
+        statement = _queryset_statement(node)
+        if statement is None:
+            return
+        value = statement.value
+        t = analysis.type_of(value)
+        if t.kind == MANAGER:
+            return  # `queryset = Order.objects`: cloned like any other, and not stale
+        if t.kind != QUERYSET:
+            return
+        index = analysis.index
+        qualname = f"{analysis.summary.module}.{node.name}"
+        message = f"class-level `queryset` of {node.name} is built once, at import"
+        if index.class_kind(qualname) != "view":
+            self.report(statement, message, skip="not a Django or DRF view: nothing calls a get_queryset() on it")
+            return
+        cls = index.classes[qualname]
+        externals = index.external_bases(qualname)
+        drf = any(e.startswith("rest_framework.") for e in externals)
+        skip = self.why_not(node, qualname, drf) or self.module_level_source(value)
+        if skip:
+            self.report(statement, message, skip=skip)
+            return
+        stale = self.staleness(node, qualname, value)
+        if stale is None and not getattr(self.options, "all_views", False):
+            self.report(
+                statement, message,
+                skip="not stale: the view clones a class-level queryset per request "
+                "(get_queryset() calls .all()); --all-views moves it anyway",
+            )
+            return
+        ordered = any(
+            e.startswith("django.views.") and e.rsplit(".", 1)[-1] in ORDERING_VIEWS
+            for e in externals
+        )
+        keep = None
+        if drf:
+            keep = self.router_attribute(value, t)
+            if keep is None:
+                self.report(
+                    statement, message,
+                    skip="a DRF view: routers and schemas read `queryset.model`, and the model "
+                    "cannot be named here to keep a plain `queryset = Model.objects.all()`",
+                )
+                return
+        unsafe = None
+        if t.confidence < PROVEN:
+            unsafe = t.why or "only likely a QuerySet"
+        reads = self.queryset_reads(node)
+        if ordered and reads and self.ordering_set(qualname, externals):
+            unsafe = "`self.queryset` reads become `self.get_queryset()`, which also applies the view's ordering"
+        indent = self.indent_unit(node)
+        position = _insert_position(node, statement)
+        edits = [(read, _get_queryset_call) for read in reads]
+        guard = bool(self.overriding_subclasses(qualname))
+        edits.append((node, _move(node.body.index(statement), position, ordered, keep, indent, guard)))
+        if stale:
+            message = f"{message}: {stale}"
+        self.report(
+            statement,
+            message,
+            fix_title="Build it per request in get_queryset()",
+            edits=edits,
+            unsafe_because=unsafe,
+            requires=self.factory_unit(value),
+        )
+
+    def factories_in(self, value: ast.AST):
+        found = {}
+        for sub in ast.walk(value):
+            if isinstance(sub, (ast.Name, ast.Attribute)):
+                factory = self.analysis.factory_for(sub)
+                if factory is not None:
+                    found[factory.qualname] = factory
+        return list(found.values())
+
+    def module_level_source(self, value: ast.AST) -> Optional[str]:
+        """Moved into get_queryset(), a module-level QuerySet would be returned uncloned:
+        only fine once QS004 makes it a call."""
+        factories = self.factories_in(value)
+        if len(factories) > 1:
+            return "built from several module-level QuerySets"
+        for factory in factories:
+            if factory.skip or not self.analysis.factories_active:
+                why = factory.skip or "QS004 is not selected"
+                return f"built from module-level {factory.name}, which is not made a factory ({why})"
+        return None
+
+    def factory_unit(self, value: ast.AST) -> Optional[str]:
+        factories = self.factories_in(value)
+        return factories[0].unit if factories else None
+
+    # -- decisions ---------------------------------------------------------------------
+    def overriding_subclasses(self, qualname: str) -> list[str]:
+        index = self.analysis.index
+        return [
+            index.classes[sub].name
+            for sub in index.subclasses(qualname)
+            if "queryset" in index.classes[sub].attrs and "get_queryset" not in index.classes[sub].methods
+        ]
+
+    def ordering_set(self, qualname: str, externals: list[str]) -> bool:
+        """Does anything make get_ordering() return something for this view?"""
+        index = self.analysis.index
+        if any(e.rsplit(".", 1)[-1] in DATE_VIEWS for e in externals):
+            return True  # date views order by their date field
+        for name in index.class_and_bases(qualname) + index.subclasses(qualname):
+            cls = index.classes.get(name)
+            if cls and ("ordering" in cls.attrs or "get_ordering" in cls.methods):
+                return True
+        return False
+
+    def why_not(self, node: ast.ClassDef, qualname: str, drf: bool) -> Optional[str]:
+        index = self.analysis.index
+        cls = index.classes[qualname]
+        if "get_queryset" in cls.methods:
+            return "the class defines get_queryset() already; its super().get_queryset() clones this attribute per request"
+        if cls.queryset_assigned:
+            return f"`self.queryset` is assigned in {cls.queryset_assigned[0]}(); moving the attribute would change which QuerySet is used"
+        if _shares_lines(node):
+            return "statements share a line in the class body"
+        for base in index.class_and_bases(qualname)[1:]:
+            base_cls = index.classes.get(base)
+            if base_cls is None:
+                continue
+            if "get_queryset" in base_cls.methods and not self.trivial_base(base_cls):
+                params = ", ".join(base_cls.methods["get_queryset"])
+                return (
+                    f"the project's base class {base_cls.name} defines get_queryset({params}); "
+                    "a generated get_queryset(self) would bypass it"
+                )
+            if base_cls.queryset_assigned:
+                return f"the project's base class {base_cls.name} assigns self.queryset"
+        overriding = self.overriding_subclasses(qualname)
+        if overriding and drf:
+            return (
+                f"subclass {overriding[0]} sets its own queryset, and a DRF view keeps the "
+                "class attribute for its router: a get_queryset() here could not tell them apart"
+            )
+        for sub in index.subclasses(qualname):
+            sub_cls = index.classes[sub]
+            if sub_cls.queryset_reads or sub_cls.queryset_assigned:
+                return f"subclass {sub_cls.name} uses self.queryset directly"
+        return None
+
+    @staticmethod
+    def trivial_base(base_cls) -> bool:
+        return base_cls.get_queryset_returns_attr and base_cls.methods["get_queryset"] == ["self"]
+
+    def staleness(self, node: ast.ClassDef, qualname: str, value: ast.AST) -> Optional[str]:
+        analysis = self.analysis
+        volatile = _volatile(analysis, value)
+        if volatile:
+            return f"{volatile} evaluated once at import"
+        cls = analysis.index.classes[qualname]
+        if cls.queryset_reads:
+            method, line = cls.queryset_reads[0]
+            return (
+                f"{method}() evaluates self.queryset directly (line {line}): its rows are cached "
+                "once and shared by every request"
+            )
+        for base in analysis.index.class_and_bases(qualname)[1:]:
+            base_cls = analysis.index.classes.get(base)
+            if base_cls is not None and "get_queryset" in base_cls.methods and self.trivial_base(base_cls):
+                return (
+                    f"the project's base class {base_cls.name} returns self.queryset without "
+                    "cloning it: every request shares one QuerySet and its cache"
+                )
+        return None
+
+    def queryset_reads(self, node: ast.ClassDef) -> list[ast.Attribute]:
+        reads = []
+        for method in node.body:
+            if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(method):
+                if (
+                    isinstance(sub, ast.Attribute)
+                    and sub.attr == "queryset"
+                    and isinstance(sub.value, ast.Name)
+                    and sub.value.id == "self"
+                    and isinstance(sub.ctx, ast.Load)
+                ):
+                    reads.append(sub)
+        return reads
+
+    def router_attribute(self, value: ast.AST, t) -> Optional[str]:
+        """`Model.objects.all()` text to keep on a DRF view for routers and schemas."""
+        root, steps = self.analysis.typer.chain(value)
+        if isinstance(root, ast.Name) and steps and steps[0].startswith("."):
+            root_type = self.analysis.typer.type_name(root)
+            if root_type.kind == MODEL:
+                return f"{root.id}{steps[0]}.all()"
+        if t.model:
+            for local, target in self.analysis.summary.imports.items():
+                if self.analysis.index.resolve(target) == t.model:
+                    return f"{local}._default_manager.all()"
+            name = t.model.rsplit(".", 1)[-1]
+            if t.model == f"{self.analysis.summary.module}.{name}":
+                return f"{name}._default_manager.all()"
+        return None
+
+    def indent_unit(self, node: ast.ClassDef) -> str:
+        first = node.body[0]
+        line = self.analysis.line_text(first.lineno)
+        body_indent = line[: len(line) - len(line.lstrip())]
+        class_line = self.analysis.line_text(node.lineno)
+        class_indent = class_line[: len(class_line) - len(class_line.lstrip())]
+        return body_indent[len(class_indent):] or "    "
+
+
+def _volatile(analysis, value: ast.AST) -> Optional[str]:
+    typer = analysis.typer
+    for sub in ast.walk(value):
+        if isinstance(sub, ast.Call):
+            name = typer.qualified(sub.func)
+            if name in VOLATILE_CALLS:
+                return f"`{analysis.code(sub.func)}()`"
+        if isinstance(sub, (ast.Name, ast.Attribute)):
+            factory = analysis.factory_for(sub)
+            qualname = factory.qualname if factory else None
+            if qualname is None and isinstance(sub, ast.Name):
+                scope = analysis.scopes.binding_scope(sub)
+                if scope is analysis.scopes.module and sub.id in analysis.summary.volatile:
+                    return f"{analysis.summary.volatile[sub.id]} (in {sub.id})"
+            if qualname:
+                module, _, name = qualname.rpartition(".")
+                summary = analysis.index.modules.get(module)
+                if summary and name in summary.volatile:
+                    return f"{summary.volatile[name]} (in module-level {name})"
+    return None
+
+
+def _queryset_statement(node: ast.ClassDef) -> Optional[ast.AST]:
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target = statement.target
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "queryset":
+            return statement
+    return None
+
+
+def _shares_lines(node: ast.ClassDef) -> bool:
+    body = node.body
+    if body and body[0].lineno == node.lineno:
+        return True  # `class V(ListView): queryset = ...`
+    return any(a.end_lineno >= b.lineno for a, b in zip(body, body[1:]))
+
+
+def _insert_position(node: ast.ClassDef, statement: ast.AST) -> int:
+    """After the class attributes: the last simple statement before the first method."""
+    position = 0
+    for i, child in enumerate(node.body):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            break
+        position = i + 1
+    return position
+
+
+def _get_queryset_call(original, updated: cst.Attribute) -> cst.Call:
+    return cst.Call(
+        func=updated.with_changes(attr=cst.Name("get_queryset"), lpar=[], rpar=[]),
+        lpar=updated.lpar, rpar=updated.rpar,
+    )
+
+
+class _Reindent(cst.CSTTransformer):
+    """Shift continuation lines of a moved expression one level deeper."""
+
+    def __init__(self, unit: str):
+        super().__init__()
+        self.unit = unit
+
+    def leave_ParenthesizedWhitespace(self, original, updated):
+        return updated.with_changes(
+            last_line=cst.SimpleWhitespace(self.unit + updated.last_line.value)
+        )
+
+
+def _move(index: int, position: int, ordered: bool, keep: Optional[str], unit: str, guard: bool):
+    def rewrite(original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        body = list(updated.body.body)
+        line = body[index]
+        value = line.body[0].value.visit(_Reindent(unit))
+        template = cst.parse_statement(GET_QUERYSET_ORDERED if ordered else GET_QUERYSET)
+        method = template.visit(_Fill(value))
+        if guard:
+            guard_statement = cst.parse_statement(SUBCLASS_GUARD)
+            method = method.with_changes(
+                body=method.body.with_changes(body=[guard_statement, *method.body.body])
+            )
+        if keep is not None:
+            # DRF routers derive the basename from queryset.model, and schemas read it
+            body[index] = line.with_changes(
+                body=[line.body[0].with_changes(value=cst.parse_expression(keep))]
+            )
+            comments: list = []
+            at = position
+        else:
+            del body[index]
+            # comments above the attribute travel with the expression
+            comments = [l for l in line.leading_lines if l.comment is not None]
+            at = position - 1 if index < position else position
+        leading = list(line.leading_lines) if at == 0 else [cst.EmptyLine(indent=False), *comments]
+        body.insert(at, method.with_changes(leading_lines=leading))
+        if at + 1 < len(body):  # a blank line between the method and what follows it
+            following = body[at + 1]
+            if not following.leading_lines or following.leading_lines[0].comment is not None:
+                body[at + 1] = following.with_changes(
+                    leading_lines=[cst.EmptyLine(indent=False), *following.leading_lines]
+                )
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    return rewrite
+
+
+class _Fill(cst.CSTTransformer):
+    def __init__(self, value: cst.BaseExpression):
+        super().__init__()
+        self.value = value
+
+    def leave_Name(self, original, updated):
+        if updated.value == "__QSFIX_VALUE__":
+            return self.value
+        return updated
+
+
+INFO = PassInfo(
+    code="QS003",
+    name="class-queryset-to-get-queryset",
+    summary="a view's class-level `queryset` that can go stale -> `get_queryset()` (every view's with --all-views)",
+    safety="safe or unsafe",
+    what=(
+        "Finds class-level `queryset = <QuerySet>` on Django generic views and DRF views (and "
+        "the project's own subclasses of them, across modules) and moves the expression into a "
+        "`get_queryset(self)` method placed after the class attributes; reads of "
+        "`self.queryset` in the class's methods become `self.get_queryset()`. On list views "
+        "the method applies `get_ordering()` as Django's did; on DRF views a plain "
+        "`queryset = Model.objects.all()` stays beside it, because routers derive the "
+        "basename from `queryset.model` and schema generation reads it."
+    ),
+    why=(
+        "A class attribute is evaluated once, at import. Django and DRF clone it per request, "
+        "so a plain filter is fine, but a filter value computed at import "
+        "(`timezone.now() - timedelta(days=7)`) is frozen until the process restarts, and a "
+        "method that evaluates `self.queryset` directly fills one result cache that every "
+        "later request reads. Only those stale sites are rewritten by default; the others are "
+        "reported as skipped, and `--all-views` moves every view's queryset for teams that "
+        "want the style everywhere."
+    ),
+    fix_safety=(
+        "Safe when the attribute is a QuerySet beyond doubt and nothing else depends on the "
+        "attribute: the class does not define get_queryset() already, no project base class "
+        "defines a get_queryset() of its own (other parameters, other logic), no subclass "
+        "sets its own queryset or uses self.queryset, and self.queryset is never assigned. "
+        "Those are skipped with the reason. Unsafe when it is only likely a QuerySet, or when "
+        "rewritten self.queryset reads would now see a list view's ordering."
+    ),
+    references=(
+        "https://docs.djangoproject.com/en/stable/topics/class-based-views/generic-display/#dynamic-filtering",
+        "https://docs.djangoproject.com/en/stable/ref/class-based-views/mixins-multiple-object/#django.views.generic.list.MultipleObjectMixin.get_queryset",
+        "https://www.django-rest-framework.org/api-guide/generic-views/#get_querysetself",
+    ),
+    examples=(
+        Example(
+            "filter_value_frozen_at_import",
+            """\
+            from datetime import timedelta
+
+            from django.utils import timezone
+            from django.views.generic import DetailView
+            from shop.models import Order
+
+
+            class RecentOrder(DetailView):
+                queryset = Order.objects.filter(created__gte=timezone.now() - timedelta(days=7))
+                template_name = "order.html"
+
+                def get_context_data(self, **kwargs):
+                    return super().get_context_data(**kwargs)
+            """,
+            """\
+            from datetime import timedelta
+
+            from django.utils import timezone
+            from django.views.generic import DetailView
+            from shop.models import Order
+
+
+            class RecentOrder(DetailView):
+                template_name = "order.html"
+
+                def get_queryset(self):
+                    return Order.objects.filter(created__gte=timezone.now() - timedelta(days=7))
+
+                def get_context_data(self, **kwargs):
+                    return super().get_context_data(**kwargs)
+            """,
+        ),
+        Example(
+            "plain_queryset_is_cloned_per_request",
+            """\
+            from django.views.generic import DetailView
+            from shop.models import Order
+
+
+            class OrderDetail(DetailView):
+                queryset = Order.objects.filter(status="active")
+            """,
+        ),
+        Example(
+            "admin_get_queryset_takes_a_request",
+            """\
+            from django.contrib import admin
+            from django.utils import timezone
+            from shop.models import Order
+
+
+            class OrderAdmin(admin.ModelAdmin):
+                queryset = Order.objects.filter(created__gte=timezone.now())
+
+                def get_queryset(self, request):
+                    return super().get_queryset(request)
+            """,
+        ),
+        Example(
+            "form_field_queryset",
+            """\
+            from django import forms
+            from shop.models import Customer
+
+
+            class PickForm(forms.Form):
+                customer = forms.ModelChoiceField(queryset=Customer.objects.all())
+            """,
+        ),
+    ),
+    visitor=ClassQuerysetToGetQueryset,
+)
+ClassQuerysetToGetQueryset.info = INFO
