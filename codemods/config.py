@@ -26,6 +26,7 @@ class Config:
     ignore: list[str] = field(default_factory=list)
     unsafe: bool = False
     exclude: list[str] = field(default_factory=list)
+    all_views: bool = False
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -62,7 +63,7 @@ def load_config(start: str = ".") -> Config:
     section = data.get("tool", {}).get("qsfix")
     if section is None:
         return Config(path=None)
-    unknown = set(section) - {"select", "ignore", "unsafe", "exclude"}
+    unknown = set(section) - {"select", "ignore", "unsafe", "exclude", "all-views", "all_views"}
     if unknown:
         raise ConfigError(f"{path}: [tool.qsfix] unknown key(s): {', '.join(sorted(unknown))}")
     config = Config(path=path)
@@ -74,6 +75,11 @@ def load_config(start: str = ".") -> Config:
         if not isinstance(section["unsafe"], bool):
             raise ConfigError(f"{path}: [tool.qsfix] unsafe must be true or false")
         config.unsafe = section["unsafe"]
+    for key in ("all-views", "all_views"):
+        if key in section:
+            if not isinstance(section[key], bool):
+                raise ConfigError(f"{path}: [tool.qsfix] {key} must be true or false")
+            config.all_views = section[key]
     if "exclude" in section:
         exclude = section["exclude"]
         if isinstance(exclude, str):

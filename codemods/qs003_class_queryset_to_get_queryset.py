@@ -328,13 +328,16 @@ def _get_queryset_call(original, updated: cst.Attribute) -> cst.Call:
 
 
 class _Reindent(cst.CSTTransformer):
-    """Shift continuation lines of a moved expression one level deeper."""
+    """Shift continuation lines of a moved expression one level deeper. Lines libcst already
+    indents relative to the enclosing block (`indent=True`) follow by themselves."""
 
     def __init__(self, unit: str):
         super().__init__()
         self.unit = unit
 
     def leave_ParenthesizedWhitespace(self, original, updated):
+        if updated.indent:
+            return updated
         return updated.with_changes(
             last_line=cst.SimpleWhitespace(self.unit + updated.last_line.value)
         )
