@@ -7,7 +7,7 @@ from django.utils import timezone
 from shop.models import Order
 
 # QS004: a module-level QuerySet; once anything iterates it, its rows are cached for the
-# life of the process. Becomes a factory, and every reference becomes ACTIVE_ORDERS().
+# life of the process. Becomes a factory, and every reference calls active_orders().
 ACTIVE_ORDERS = Order.objects.filter(status="active")
 
 # QS004: worse, the cutoff is frozen at import. Its use of ACTIVE_ORDERS becomes a call too.

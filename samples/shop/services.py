@@ -80,6 +80,6 @@ def legacy_order_count(customer):
 def orders_to_show(customer):
     orders = Order.objects.filter(customer=customer)
     # untouched: `or` returns the QuerySet itself, so more than its truthiness is used.
-    # QS004 still turns querysets.RECENT_ORDERS into querysets.RECENT_ORDERS().
+    # QS004 still turns querysets.RECENT_ORDERS into querysets.recent_orders().
     shown = orders or querysets.RECENT_ORDERS
     return list(shown)

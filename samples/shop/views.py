@@ -47,5 +47,5 @@ class ActiveOrderList(ListView):
     template_name = "shop/order_list.html"
 
     def get_queryset(self):
-        # QS004 (reference): ACTIVE_ORDERS becomes ACTIVE_ORDERS()
+        # QS004 (reference): ACTIVE_ORDERS becomes active_orders()
         return ACTIVE_ORDERS.select_related("customer")
