@@ -58,6 +58,7 @@ def common_options(func):
         click.option("--unsafe/--no-unsafe", default=None, help="Also apply unsafe fixes (overrides the config file)."),
         click.option("--show-skipped", is_flag=True, help="Also list sites left alone, with the reason."),
         click.option("--all-views", is_flag=True, default=None, help="QS003: move every view's class-level queryset, not only stale ones."),
+        click.option("--keep-names", is_flag=True, default=None, help="QS004: keep old names importable via a module __getattr__ (for libraries)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
@@ -82,7 +83,7 @@ class Run:
     show_skipped: bool
 
 
-def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None) -> Run:
+def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None) -> Run:
     try:
         config = load_config(".")
     except ConfigError as exc:
@@ -97,6 +98,7 @@ def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_view
         ignore=frozenset(ignore_codes or ()),
         unsafe=config.unsafe if unsafe is None else unsafe,
         all_views=config.all_views if all_views is None else all_views,
+        keep_names=config.keep_names if keep_names is None else keep_names,
         jobs=jobs or os.cpu_count() or 1,
     )
     return Run(options, [*config.exclude, *exclude], list(paths) or ["."], show_skipped)
@@ -261,9 +263,9 @@ def explain(code: str) -> None:
 @main.command()
 @common_options
 @format_option
-def check(paths, select, ignore, unsafe, show_skipped, all_views, exclude, jobs, no_cache, fmt) -> None:
+def check(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, fmt) -> None:
     """Report findings: one line each, `path:line:col: CODE message`."""
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views)
+    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names)
     run.options = dataclasses.replace(run.options, build_fixes=False)
     result = execute(run)
     active = [f for f in result.findings if f.is_active]
@@ -282,9 +284,9 @@ def check(paths, select, ignore, unsafe, show_skipped, all_views, exclude, jobs,
 @main.command()
 @common_options
 @format_option
-def diff(paths, select, ignore, unsafe, show_skipped, all_views, exclude, jobs, no_cache, fmt) -> None:
+def diff(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, fmt) -> None:
     """Print a unified diff of every change; write nothing."""
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views)
+    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names)
     result = execute(run)
     if fmt == "json":
         click.echo(json.dumps(json_report(result, show_diff=True), indent=2))
@@ -301,11 +303,11 @@ def diff(paths, select, ignore, unsafe, show_skipped, all_views, exclude, jobs, 
 @common_options
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (for scripts and CI).")
 @click.option("--interactive", "-i", is_flag=True, help="Accept or reject each change.")
-def apply(paths, select, ignore, unsafe, show_skipped, all_views, exclude, jobs, no_cache, yes, interactive) -> None:
+def apply(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, yes, interactive) -> None:
     """Show the diff, ask once, and write the changes."""
     if yes and interactive:
         raise click.UsageError("--yes and --interactive exclude each other")
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views)
+    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names)
     if not yes and not _stdin_is_interactive():
         err.print(
             "qsfix apply: standard input is not a terminal, so nothing can be confirmed; "

@@ -27,6 +27,7 @@ class Config:
     unsafe: bool = False
     exclude: list[str] = field(default_factory=list)
     all_views: bool = False
+    keep_names: bool = False
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -63,7 +64,7 @@ def load_config(start: str = ".") -> Config:
     section = data.get("tool", {}).get("qsfix")
     if section is None:
         return Config(path=None)
-    unknown = set(section) - {"select", "ignore", "unsafe", "exclude", "all-views", "all_views"}
+    unknown = set(section) - {"select", "ignore", "unsafe", "exclude", "all-views", "all_views", "keep-names", "keep_names"}
     if unknown:
         raise ConfigError(f"{path}: [tool.qsfix] unknown key(s): {', '.join(sorted(unknown))}")
     config = Config(path=path)
@@ -75,11 +76,12 @@ def load_config(start: str = ".") -> Config:
         if not isinstance(section["unsafe"], bool):
             raise ConfigError(f"{path}: [tool.qsfix] unsafe must be true or false")
         config.unsafe = section["unsafe"]
-    for key in ("all-views", "all_views"):
+    for key, attr in (("all-views", "all_views"), ("all_views", "all_views"),
+                      ("keep-names", "keep_names"), ("keep_names", "keep_names")):
         if key in section:
             if not isinstance(section[key], bool):
                 raise ConfigError(f"{path}: [tool.qsfix] {key} must be true or false")
-            config.all_views = section[key]
+            setattr(config, attr, section[key])
     if "exclude" in section:
         exclude = section["exclude"]
         if isinstance(exclude, str):

@@ -53,6 +53,8 @@ class Options:
     jobs: int = 1
     # QS003: move every view's class-level queryset, not only the stale ones
     all_views: bool = False
+    # QS004: keep the old names importable through a module __getattr__ (for libraries)
+    keep_names: bool = False
     # False for `check`: decide which fixes would apply, but do not build the new text
     # (libcst is then never needed)
     build_fixes: bool = True
@@ -178,7 +180,7 @@ def analyse_source(
 ) -> FileResult:
     result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
     passes = options.passes
-    chains = chains or ChainTyper(index)
+    chains = chains or ChainTyper(index, keep_names=options.keep_names)
     if not passes or not chains.module_is_relevant(summary):
         return result  # nothing in this file can name a model, manager or QuerySet
     try:
@@ -248,7 +250,7 @@ _WORKER: dict = {}
 
 def _init_worker(index: ProjectIndex, options: Options) -> None:
     # one typer per worker process: its caches (and QS004's plan) serve every batch
-    _WORKER.update(index=index, options=options, chains=ChainTyper(index))
+    _WORKER.update(index=index, options=options, chains=ChainTyper(index, keep_names=options.keep_names))
 
 
 def _analyse_batch(batch: Sequence[tuple[SourceFile, ModuleSummary]]) -> list[FileResult]:
@@ -320,7 +322,7 @@ def run(
                 done += len(batch)
                 report("analyse", done, len(work))
     else:
-        chains = ChainTyper(index)
+        chains = ChainTyper(index, keep_names=options.keep_names)
         for source, summary in work:
             result = analyse_source(source, summary, index, options, chains)
             results[result.path] = result
@@ -337,7 +339,7 @@ def rerun(run_result: RunResult, options: Options, paths: Iterable[str]) -> list
     """Analyse some files of a finished run again with other options (e.g. the fixes a user
     accepted one by one); the index is reused."""
     assert run_result.index is not None
-    chains = ChainTyper(run_result.index)
+    chains = ChainTyper(run_result.index, keep_names=options.keep_names)
     out = []
     for path in paths:
         source, summary = run_result.sources[path]

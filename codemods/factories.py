@@ -26,10 +26,12 @@ class Factory:
     skip: Optional[str] = None
     # modules that name it (by import or `module.NAME`), besides the defining one
     users: set[str] = field(default_factory=set)
+    keep_name: bool = False  # a module __getattr__ keeps the old name importable
 
     @property
     def unit(self) -> str:
-        return f"QS004:{self.qualname}"
+        # with --keep-names one __getattr__ serves a module's constants: they go together
+        return f"QS004:{self.module}" if self.keep_name else f"QS004:{self.qualname}"
 
 
 def _module_names(summary: ModuleSummary) -> set[str]:
@@ -39,7 +41,7 @@ def _module_names(summary: ModuleSummary) -> set[str]:
     )
 
 
-def plan_factories(index: ProjectIndex, chains: ChainTyper) -> dict[str, Factory]:
+def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = False) -> dict[str, Factory]:
     plan: dict[str, Factory] = {}
     for summary in index.modules.values():
         for name in summary.constants:
@@ -47,7 +49,7 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper) -> dict[str, Factory
             t = chains.type_global(qualname)
             if t.kind != QUERYSET or t.confidence == UNKNOWN:
                 continue
-            factory = Factory(qualname, summary.module, name, qstype=t)
+            factory = Factory(qualname, summary.module, name, qstype=t, keep_name=keep_names)
             plan[qualname] = factory
             if name not in summary.top_level:
                 factory.skip = "assigned inside an `if`/`try` block at module level"
@@ -57,6 +59,8 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper) -> dict[str, Factory
                 factory.skip = f"`{name}` is mutated or deleted in its module"
             elif name.startswith("__") or name == "__all__":
                 factory.skip = "a dunder name"
+            elif keep_names and "__getattr__" in summary.functions | summary.assigned:
+                factory.skip = "the module defines __getattr__ already, so --keep-names cannot add one"
     if not plan:
         return plan
 
@@ -97,6 +101,8 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper) -> dict[str, Factory
 
     for factory in plan.values():
         for user in factory.users | {factory.module}:
+            if factory.keep_name and user != factory.module:
+                continue  # the old name still works there, through the module __getattr__
             if user not in index.targets:
                 factory.skip = factory.skip or f"{user} uses it but is not among the paths being rewritten"
                 break

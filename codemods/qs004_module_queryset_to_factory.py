@@ -63,16 +63,31 @@ class ModuleQuerysetToFactory(Pass):
         if self.shares_line(node):
             self.report(node, message, skip="another statement shares its line", unit=factory.unit)
             return
+        shim = self.shim_after(factory)
         self.report(
             node,
             message,
             fix_title=f"Make it a factory `{factory.new_name}()` and call it at every use",
-            edits=[(node, _definition_rewrite(factory.new_name))],
+            edits=[(node, _definition_rewrite(factory.new_name, shim))],
             unsafe_because=_unsafe(factory),
             unit=factory.unit,
         )
 
     visit_AnnAssign = visit_Assign
+
+    def shim_after(self, factory: Factory) -> Optional[dict[str, str]]:
+        """With --keep-names, the module's last converted constant carries the module
+        `__getattr__` that keeps every old name importable: {old name: factory name}."""
+        if not factory.keep_name:
+            return None
+        summary = self.analysis.summary
+        converted = sorted(
+            (f for f in self.own.values() if not f.skip),
+            key=lambda f: summary.constant_lines.get(f.name, 0),
+        )
+        if not converted or converted[-1] is not factory:
+            return None
+        return {f.name: f.new_name for f in converted}
 
     def shares_line(self, node: ast.AST) -> bool:
         parent = self.analysis.parents.get(node)
@@ -195,34 +210,63 @@ def _unsafe(factory: Factory) -> Optional[str]:
     return factory.qstype.why or "only likely a QuerySet"
 
 
-def _definition_rewrite(new_name: str):
-    def rewrite(original: cst.CSTNode, updated: cst.SimpleStatementLine) -> cst.FunctionDef:
-        statement = updated.body[0]
-        returns = None
-        if isinstance(statement, cst.AnnAssign):
-            returns = cst.Annotation(annotation=statement.annotation.annotation)
-        body = cst.IndentedBlock(
-            body=[
-                cst.SimpleStatementLine(
-                    body=[cst.Return(value=statement.value)],
-                    trailing_whitespace=updated.trailing_whitespace,
-                )
-            ]
+SHIM = """\
+def __getattr__(name):
+    # qsfix QS004: the old module-level QuerySets stay importable, built fresh at each use
+    factories = {%s}
+    if name in factories:
+        import warnings
+
+        warnings.warn(
+            f"{__name__}.{name} is deprecated: call {factories[name].__name__}() instead",
+            DeprecationWarning,
+            stacklevel=2,
         )
-        leading = list(updated.leading_lines)
-        blank = 0
-        while blank < len(leading) and leading[blank].comment is None:
-            blank += 1
-        leading = [cst.EmptyLine(indent=False)] * max(0, 2 - blank) + leading
-        return cst.FunctionDef(
-            name=cst.Name(new_name),
-            params=cst.Parameters(),
-            body=body,
-            returns=returns,
-            leading_lines=leading,
+        return factories[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+"""
+
+
+def _definition_rewrite(new_name: str, shim: Optional[dict[str, str]] = None):
+    def rewrite(original: cst.CSTNode, updated: cst.SimpleStatementLine):
+        function = _factory(new_name, updated)
+        if not shim:
+            return function
+        entries = ", ".join(f'"{old}": {new}' for old, new in shim.items())
+        getattr_def = cst.parse_statement(SHIM % entries).with_changes(
+            leading_lines=[cst.EmptyLine(indent=False)] * 2
         )
+        return cst.FlattenSentinel([function, getattr_def])
 
     return rewrite
+
+
+def _factory(new_name: str, updated: cst.SimpleStatementLine) -> cst.FunctionDef:
+    """`NAME = value` -> `def new_name(): return value`, comments kept."""
+    statement = updated.body[0]
+    returns = None
+    if isinstance(statement, cst.AnnAssign):
+        returns = cst.Annotation(annotation=statement.annotation.annotation)
+    body = cst.IndentedBlock(
+        body=[
+            cst.SimpleStatementLine(
+                body=[cst.Return(value=statement.value)],
+                trailing_whitespace=updated.trailing_whitespace,
+            )
+        ]
+    )
+    leading = list(updated.leading_lines)
+    blank = 0
+    while blank < len(leading) and leading[blank].comment is None:
+        blank += 1
+    leading = [cst.EmptyLine(indent=False)] * max(0, 2 - blank) + leading
+    return cst.FunctionDef(
+        name=cst.Name(new_name),
+        params=cst.Parameters(),
+        body=body,
+        returns=returns,
+        leading_lines=leading,
+    )
 
 
 INFO = PassInfo(

@@ -119,8 +119,9 @@ def count_caveat(t: QsType) -> Optional[str]:
 class ChainTyper:
     """Types chains against the project index (shared by every file and every pass)."""
 
-    def __init__(self, index: ProjectIndex):
+    def __init__(self, index: ProjectIndex, keep_names: bool = False):
         self.index = index
+        self.keep_names = keep_names
         self._function_cache: dict[str, QsType] = {}
         self._factories = None
 
@@ -130,7 +131,7 @@ class ChainTyper:
         if self._factories is None:
             from .factories import plan_factories
 
-            self._factories = plan_factories(self.index, self)
+            self._factories = plan_factories(self.index, self, self.keep_names)
         return self._factories
 
     # -- roots ------------------------------------------------------------------------

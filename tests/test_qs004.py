@@ -316,3 +316,63 @@ def test_module_attribute_reference_is_left_when_qs004_is_off():
         select=frozenset({"QS002"}),
     )
     assert not result.changed
+
+
+def test_keep_names_adds_a_module_getattr():
+    check_project(
+        {
+            "shop/querysets.py": DEFINITION + 'CLOSED = Order.objects.filter(status="closed")\nOTHER = 1\n',
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def active_orders():
+                    return Order.objects.filter(status="active")
+
+
+                def closed():
+                    return Order.objects.filter(status="closed")
+
+
+                def __getattr__(name):
+                    # qsfix QS004: the old module-level QuerySets stay importable, built fresh at each use
+                    factories = {"ACTIVE_ORDERS": active_orders, "CLOSED": closed}
+                    if name in factories:
+                        import warnings
+
+                        warnings.warn(
+                            f"{__name__}.{name} is deprecated: call {factories[name].__name__}() instead",
+                            DeprecationWarning,
+                            stacklevel=2,
+                        )
+                        return factories[name]()
+                    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+                OTHER = 1
+                """,
+        },
+        keep_names=True,
+        **QS004,
+    )
+
+
+def test_keep_names_shim_works_at_runtime(tmp_path, monkeypatch):
+    import importlib
+    import sys
+    import warnings
+
+    output, _ = rewrite_project(
+        {"shop/querysets.py": "ACTIVE = [1, 2]\nfrom shop.models import Order\nOPEN = Order.objects.none()\n"},
+        keep_names=True,
+        **QS004,
+    )
+    namespace = {"__name__": "libmod"}
+    source = output["shop/querysets.py"].replace("from shop.models import Order", "class Order:\n    class objects:\n        @staticmethod\n        def none():\n            return ['fresh']")
+    exec(compile(source, "libmod", "exec"), namespace)
+    module = type(sys)("libmod")
+    module.__dict__.update(namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert module.OPEN == ["fresh"]
+    assert "call open() instead" in str(caught[0].message) or "call get_open() instead" in str(caught[0].message)
