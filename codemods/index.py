@@ -128,6 +128,10 @@ class ModuleSummary:
     default_refs: set[str] = field(default_factory=set)  # dotted names in default values
     local_names: set[str] = field(default_factory=set)  # names bound inside functions/classes
     dunder_all: Optional[list[str]] = None
+    # QS003: classes whose `queryset` attribute is read as `Class.queryset` (not through
+    # self), and classes given a queryset by `Class.as_view(queryset=...)`
+    class_queryset_reads: set[str] = field(default_factory=set)
+    as_view_querysets: set[str] = field(default_factory=set)
     constant_lines: dict[str, int] = field(default_factory=dict)
     volatile: dict[str, str] = field(default_factory=dict)  # constant -> call evaluated at import
     suppressed_lines: dict[int, frozenset] = field(default_factory=dict)
@@ -297,6 +301,19 @@ class _Summariser:
         """One walk for what QS004 needs to know of every module-level name."""
         s = self.s
         for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "queryset":
+                root = dotted(node.value)
+                if root and root not in ("self",):
+                    s.class_queryset_reads.add(self.resolve(root) or f"?{root}")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "as_view"
+                and any(k.arg == "queryset" for k in node.keywords)
+            ):
+                root = dotted(node.func.value)
+                if root:
+                    s.as_view_querysets.add(self.resolve(root) or f"?{root}")
             if isinstance(node, ast.Global):
                 s.global_decls.update(node.names)
             elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(

@@ -47,7 +47,7 @@ def get_queryset(self):
 """
 # a subclass in the project sets its own `queryset`: it must keep getting its own rows
 SUBCLASS_GUARD = """\
-if self.queryset is not None:  # set by a subclass
+if self.queryset is not None:  # set by a subclass or as_view(queryset=...)
     return super().get_queryset()
 """
 DATE_VIEWS = frozenset(v for v in ORDERING_VIEWS if "Archive" in v or "Date" in v)
@@ -151,12 +151,20 @@ class ClassQuerysetToGetQueryset(Pass):
 
     # -- decisions ---------------------------------------------------------------------
     def overriding_subclasses(self, qualname: str) -> list[str]:
+        """Who sets a queryset of their own on this view: subclasses, and
+        `View.as_view(queryset=...)` calls (in urls.py, typically) on it or a subclass."""
         index = self.analysis.index
-        return [
+        found = [
             index.classes[sub].name
             for sub in index.subclasses(qualname)
             if "queryset" in index.classes[sub].attrs and "get_queryset" not in index.classes[sub].methods
         ]
+        family = {qualname, *index.subclasses(qualname)}
+        for summary in index.modules.values():
+            for target in summary.as_view_querysets:
+                if index.resolve(target) in family:
+                    found.append(f"{index.resolve(target).rsplit('.', 1)[-1]}.as_view(queryset=...) in {summary.module}")
+        return found
 
     def ordering_set(self, qualname: str, externals: list[str]) -> bool:
         """Does anything make get_ordering() return something for this view?"""
@@ -176,6 +184,16 @@ class ClassQuerysetToGetQueryset(Pass):
             return "the class defines get_queryset() already; its super().get_queryset() clones this attribute per request"
         if cls.queryset_assigned:
             return f"`self.queryset` is assigned in {cls.queryset_assigned[0]}(); moving the attribute would change which QuerySet is used"
+        family = {qualname, *index.subclasses(qualname)}
+        for summary in index.modules.values():
+            for target in summary.class_queryset_reads:
+                if index.resolve(target) in family or (
+                    target in ("?cls", "?self.__class__") and summary.module == cls.module
+                ):
+                    return (
+                        f"`{index.resolve(target).rsplit('.', 1)[-1]}.queryset` is read in "
+                        f"{summary.module}; without the attribute it would be None"
+                    )
         if _shares_lines(node):
             return "statements share a line in the class body"
         for base in index.class_and_bases(qualname)[1:]:

@@ -153,7 +153,7 @@ class Shipped(Recent):
         HEAD + """
 class Recent(DetailView):
     def get_queryset(self):
-        if self.queryset is not None:  # set by a subclass
+        if self.queryset is not None:  # set by a subclass or as_view(queryset=...)
             return super().get_queryset()
         return Order.objects.filter(created__gte=timezone.now())
 
@@ -376,4 +376,57 @@ RECENT = Order.objects.filter(created__gte=timezone.now())
 class One(DetailView):
     queryset = RECENT
 """
+    )
+
+
+def test_noop_class_attribute_read_through_the_class():
+    assert "`Recent.queryset` is read" in _reason(
+        HEAD + """
+class Recent(DetailView):
+    queryset = Order.objects.filter(created__gte=timezone.now())
+
+
+def count():
+    return Recent.queryset.count()
+"""
+    )
+
+
+def test_noop_queryset_read_through_cls():
+    assert "is read in" in _reason(
+        HEAD + """
+class Recent(DetailView):
+    queryset = Order.objects.filter(created__gte=timezone.now())
+
+    @classmethod
+    def peek(cls):
+        return cls.queryset.first()
+"""
+    )
+
+
+def test_as_view_queryset_argument_gets_the_guard():
+    check_project(
+        {
+            "shop/views.py": HEAD + """
+class Recent(DetailView):
+    queryset = Order.objects.filter(created__gte=timezone.now())
+""",
+            "shop/urls.py": """\
+                from shop.models import Order
+                from shop.views import Recent
+
+                view = Recent.as_view(queryset=Order.objects.filter(status="active"))
+                """,
+        },
+        {
+            "shop/views.py": HEAD + """
+class Recent(DetailView):
+    def get_queryset(self):
+        if self.queryset is not None:  # set by a subclass or as_view(queryset=...)
+            return super().get_queryset()
+        return Order.objects.filter(created__gte=timezone.now())
+""",
+        },
+        **QS003,
     )
