@@ -421,7 +421,7 @@ def test_subclass_with_its_own_queryset(db_rows, pk):
     assert rewrite.applied() == [("QS003", 11, "safe")], rewrite.findings
     assert [(code, line) for code, line, _ in rewrite.skipped(SHOP_VIEWS)] == [("QS003", 19)]
     after = rewrite.after[SHOP_VIEWS]
-    assert "if self.queryset is not None:  # set by a subclass\n            return super().get_queryset()" in after
+    assert "if self.queryset is not None:  # set by a subclass or as_view(queryset=...)\n            return super().get_queryset()" in after
     assert '    queryset = Order.objects.filter(status="shipped")\n' in after  # the subclass is untouched
     assert_idempotent(rewrite)
 
