@@ -83,7 +83,7 @@ class Run:
     show_skipped: bool
 
 
-def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None) -> Run:
+def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None, no_cache=False) -> Run:
     try:
         config = load_config(".")
     except ConfigError as exc:
@@ -99,6 +99,7 @@ def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_view
         unsafe=config.unsafe if unsafe is None else unsafe,
         all_views=config.all_views if all_views is None else all_views,
         keep_names=config.keep_names if keep_names is None else keep_names,
+        use_cache=not no_cache,
         jobs=jobs or os.cpu_count() or 1,
     )
     return Run(options, [*config.exclude, *exclude], list(paths) or ["."], show_skipped)
@@ -265,7 +266,7 @@ def explain(code: str) -> None:
 @format_option
 def check(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, fmt) -> None:
     """Report findings: one line each, `path:line:col: CODE message`."""
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names)
+    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names, no_cache)
     run.options = dataclasses.replace(run.options, build_fixes=False)
     result = execute(run)
     active = [f for f in result.findings if f.is_active]
@@ -286,7 +287,7 @@ def check(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, ex
 @format_option
 def diff(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, fmt) -> None:
     """Print a unified diff of every change; write nothing."""
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names)
+    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names, no_cache)
     result = execute(run)
     if fmt == "json":
         click.echo(json.dumps(json_report(result, show_diff=True), indent=2))
@@ -307,7 +308,7 @@ def apply(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, ex
     """Show the diff, ask once, and write the changes."""
     if yes and interactive:
         raise click.UsageError("--yes and --interactive exclude each other")
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names)
+    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names, no_cache)
     if not yes and not _stdin_is_interactive():
         err.print(
             "qsfix apply: standard input is not a terminal, so nothing can be confirmed; "

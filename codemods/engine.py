@@ -13,16 +13,18 @@ so nothing outside the rewritten spans changes.
 from __future__ import annotations
 
 import ast
-import io
+import dataclasses
+import multiprocessing
 import os
-import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
 import libcst as cst
 
-from . import registry
+from . import __version__, registry
+from . import cache as cache_mod
+from .cache import Cache, content_hash
 from .analysis import FileAnalysis
 from .files import (
     FileError,
@@ -34,7 +36,7 @@ from .files import (
     read_source,
 )
 from .findings import SAFE, Finding
-from .index import ModuleSummary, ProjectIndex, summarise
+from .index import ModuleSummary, ProjectIndex, module_name_for, summarise
 from .querysets import ChainTyper
 from .rewrite import apply_edits
 from .suppression import suppressed, suppressions
@@ -55,6 +57,7 @@ class Options:
     all_views: bool = False
     # QS004: keep the old names importable through a module __getattr__ (for libraries)
     keep_names: bool = False
+    use_cache: bool = False
     # False for `check`: decide which fixes would apply, but do not build the new text
     # (libcst is then never needed)
     build_fixes: bool = True
@@ -89,6 +92,7 @@ class RunResult:
     index: Optional[ProjectIndex] = None
     # what was analysed, kept so a subset of fixes can be previewed or applied again
     sources: dict[str, tuple[SourceFile, ModuleSummary]] = field(default_factory=dict)
+    analysed: list[str] = field(default_factory=list)  # files not answered from the cache
 
     @property
     def findings(self) -> list[Finding]:
@@ -147,6 +151,10 @@ def index_one(path: str) -> Indexed:
         source = read_source(path)
     except FileError as exc:
         return Indexed(None, None, describe_error(path, exc), path)
+    return index_source(source)
+
+
+def index_source(source: SourceFile) -> Indexed:
     try:
         tree = ast.parse(source.data, filename=source.path)
         summary = summarise(source.abspath, source.data, tree)
@@ -155,8 +163,8 @@ def index_one(path: str) -> Indexed:
     return Indexed(source, summary, None, source.path)
 
 
-def _index_batch(paths: Sequence[str]) -> list[Indexed]:
-    return [index_one(p) for p in paths]
+def _index_batch(sources: Sequence[SourceFile]) -> list[Indexed]:
+    return [index_source(s) for s in sources]
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
@@ -249,8 +257,10 @@ _WORKER: dict = {}
 
 
 def _init_worker(index: ProjectIndex, options: Options) -> None:
-    # one typer per worker process: its caches (and QS004's plan) serve every batch
-    _WORKER.update(index=index, options=options, chains=ChainTyper(index, keep_names=options.keep_names))
+    # one typer per worker process: its caches (and QS004's plan) serve every batch; a
+    # forked worker already holds them
+    if _WORKER.get("index") is not index:
+        _WORKER.update(index=index, options=options, chains=ChainTyper(index, keep_names=options.keep_names))
 
 
 def _analyse_batch(batch: Sequence[tuple[SourceFile, ModuleSummary]]) -> list[FileResult]:
@@ -265,6 +275,56 @@ def _batches(items: Sequence, jobs: int) -> list[Sequence]:
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def _pool(jobs: int, **kwargs) -> ProcessPoolExecutor:
+    """Workers forked after the index exists share it without pickling where fork is
+    available; elsewhere the initializer hands it over once per worker."""
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        context = None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, **kwargs)
+
+
+def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
+                     digests: dict[str, str]) -> dict[str, str]:
+    """Per module: a digest of everything its analysis can read (see codemods.cache)."""
+    graph: dict[str, set[str]] = {}
+    modules = index.modules
+    for name, summary in modules.items():
+        deps = set()
+        for target in [*summary.imports.values(), *summary.star_imports]:
+            resolved = index.resolve(target)
+            while resolved and resolved not in modules:
+                resolved = resolved.rpartition(".")[0]
+            if resolved and resolved != name:
+                deps.add(resolved)
+        graph[name] = deps
+    closure = cache_mod.merkle(graph, digests)
+    plan = chains.factories
+    project = cache_mod.digest(
+        __version__,
+        sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in plan.items()),
+        sorted(
+            (c.qualname, r.field, r.kind, r.target, r.related_name)
+            for c in index.classes.values() for r in c.relations
+        ),
+        sorted(
+            (c.qualname, tuple(c.bases), "queryset" in c.attrs, "ordering" in c.attrs,
+             sorted(m for m in c.methods if m in ("get_queryset", "get_ordering")),
+             c.queryset_reads, c.queryset_assigned, c.get_queryset_returns_attr)
+            for c in index.classes.values()
+            if "queryset" in c.attrs or index.class_kind(c.qualname) == "view"
+        ),
+        sorted(
+            (m.module, sorted(m.as_view_querysets), sorted(m.class_queryset_reads))
+            for m in modules.values() if m.as_view_querysets or m.class_queryset_reads
+        ),
+        (options.select and sorted(options.select), sorted(options.ignore), options.unsafe,
+         options.all_views, options.keep_names, options.build_fixes),
+    )
+    return {name: cache_mod.digest(project, closure[name]) for name in modules}
 
 
 def run(
@@ -282,56 +342,100 @@ def run(
     context = [f for f in discover(roots, excludes) if os.path.abspath(f) not in target_set]
     files = targets + context
     jobs = max(1, options.jobs)
-    parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
     report = progress or (lambda phase, done, total: None)
+    cache = Cache(roots[0] if roots else os.getcwd()) if options.use_cache else None
 
-    indexed: list[Indexed] = []
+    # read everything; parse only what the cache does not already know
+    indexed: list[Optional[Indexed]] = []
+    digests: dict[str, str] = {}
+    misses: list[tuple[int, SourceFile]] = []
+    for path in files:
+        try:
+            source = read_source(path)
+        except FileError as exc:
+            indexed.append(Indexed(None, None, describe_error(path, exc), path))
+            continue
+        digest = content_hash(source.data) if cache else ""
+        digests[source.abspath] = digest
+        summary = cache.summary(source.abspath, digest, module_name_for(source.abspath)[0]) if cache else None
+        if summary is not None:
+            indexed.append(Indexed(source, summary, None, source.path))
+        else:
+            indexed.append(None)
+            misses.append((len(indexed) - 1, source))
+    parallel = jobs > 1 and len(misses) >= PARALLEL_THRESHOLD
+    done = 0
     if parallel:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for batch in pool.map(_index_batch, _batches(files, jobs)):
-                indexed.extend(batch)
-                report("index", len(indexed), len(files))
+        with _pool(jobs) as pool:
+            batches = _batches(misses, jobs)
+            for batch, out in zip(batches, pool.map(_index_batch, [[s for _, s in b] for b in batches])):
+                for (position, _), item in zip(batch, out):
+                    indexed[position] = item
+                done += len(batch)
+                report("index", done, len(misses))
     else:
-        for path in files:
-            indexed.append(index_one(path))
-            report("index", len(indexed), len(files))
+        for position, source in misses:
+            indexed[position] = index_source(source)
+            done += 1
+            report("index", done, len(misses))
+    if cache:
+        for position, source in misses:
+            item = indexed[position]
+            if item.summary is not None:
+                cache.put_summary(source.abspath, digests[source.abspath], item.summary.module, item.summary)
 
     index = ProjectIndex(i.summary for i in indexed if i.summary is not None)
     index.targets = {i.summary.module for i in indexed[: len(targets)] if i.summary is not None}
     index.failed_sources = {
         i.path: i.source.data for i in indexed if i.error and i.source is not None
     }
+    chains = ChainTyper(index, keep_names=options.keep_names)
+    keys: dict[str, str] = {}
+    if cache:
+        module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
+        keys = _dependency_keys(index, chains, options, module_digests)
     results: dict[str, FileResult] = {}
     work: list[tuple[SourceFile, ModuleSummary]] = []
-    indexed = indexed[: len(targets)]  # context files only feed the index
-    for item in indexed:
+    analysed: list[str] = []
+    for item in indexed[: len(targets)]:  # context files only feed the index
         if item.error or item.source is None or item.summary is None:
             abspath = item.source.abspath if item.source else os.path.abspath(item.path)
             results[item.path] = FileResult(path=item.path, abspath=abspath, error=item.error)
+            continue
+        cached = cache.result(item.source.abspath, keys[item.summary.module]) if cache else None
+        if cached is not None:
+            results[item.path] = dataclasses.replace(cached, path=item.path, original=item.source.data)
         else:
             work.append((item.source, item.summary))
 
     done = 0
-    if parallel and work:
-        with ProcessPoolExecutor(
-            max_workers=jobs, initializer=_init_worker, initargs=(index, options)
-        ) as pool:
+    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        _WORKER.update(index=index, options=options, chains=chains)
+        with _pool(jobs, initializer=_init_worker, initargs=(index, options)) as pool:
             for batch in pool.map(_analyse_batch, _batches(work, jobs)):
                 for result in batch:
                     results[result.path] = result
                 done += len(batch)
                 report("analyse", done, len(work))
     else:
-        chains = ChainTyper(index, keep_names=options.keep_names)
         for source, summary in work:
             result = analyse_source(source, summary, index, options, chains)
             results[result.path] = result
             done += 1
             report("analyse", done, len(work))
+    for source, summary in work:
+        result = results[source.path]
+        analysed.append(source.path)
+        if cache and result.error is None:
+            cache.put_result(source.abspath, keys[summary.module], dataclasses.replace(result, original=b""))
+    if cache:
+        cache.prune(i.source.abspath for i in indexed if i.source is not None)
+        cache.save()
     return RunResult(
-        files=[results[i.path] for i in indexed],
+        files=[results[i.path] for i in indexed[: len(targets)]],
         index=index,
-        sources={source.path: (source, summary) for source, summary in work},
+        sources={i.source.path: (i.source, i.summary) for i in indexed[: len(targets)] if i.summary},
+        analysed=analysed,
     )
 
 

@@ -1,0 +1,175 @@
+"""The cache: re-runs only redo what changed.
+
+Two tables, kept in one file per project (`.qsfix_cache/` at the project root, like other
+linters' caches, with a `.gitignore` of its own):
+
+- summaries, keyed by the file's content hash and module name: the `ast` index pass is
+  skipped for files that did not change;
+- results, keyed by a *dependency key*: the file's content, the tool version, the options that
+  change results, the content of every project module the file imports (transitively, since
+  typing follows imports: a model's bases, a function's returns), and digests of the few
+  project-wide facts a pass reads (QS004's plan, the relation graph, the view hierarchy QS003
+  checks). Editing a model file re-analyses the files that import it, and nothing else,
+  unless it changes one of those project-wide facts.
+
+A cache that cannot be read is ignored; one that cannot be written is skipped. Neither is an
+error: the cache only ever saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from typing import Iterable, Optional
+
+from . import __version__
+
+CACHE_DIR = ".qsfix_cache"
+FORMAT = 1
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: Optional[str]):
+        self.root = root
+        self.path = (
+            os.path.join(root, CACHE_DIR, f"v{FORMAT}-{__version__}.pickle") if root else None
+        )
+        self.summaries: dict = {}
+        self.results: dict = {}
+        self.dirty = False
+        if self.path and os.path.isfile(self.path):
+            try:
+                with open(self.path, "rb") as handle:
+                    data = pickle.load(handle)
+                if data.get("format") == FORMAT and data.get("version") == __version__:
+                    self.summaries = data["summaries"]
+                    self.results = data["results"]
+            except Exception:  # a damaged or foreign cache is no reason to fail
+                self.summaries, self.results = {}, {}
+
+    # -- summaries -----------------------------------------------------------------------
+    def summary(self, abspath: str, digest: str, module: str):
+        entry = self.summaries.get(abspath)
+        if entry is not None and entry[0] == digest and entry[1] == module:
+            return entry[2]
+        return None
+
+    def put_summary(self, abspath: str, digest: str, module: str, summary) -> None:
+        self.summaries[abspath] = (digest, module, summary)
+        self.dirty = True
+
+    # -- results ---------------------------------------------------------------------------
+    def result(self, abspath: str, key: str):
+        entry = self.results.get(abspath)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        return None
+
+    def put_result(self, abspath: str, key: str, result) -> None:
+        self.results[abspath] = (key, result)
+        self.dirty = True
+
+    def prune(self, keep: Iterable[str]) -> None:
+        """Forget files that are gone, so the cache does not grow without end."""
+        keep = set(keep)
+        for table in (self.summaries, self.results):
+            for path in [p for p in table if p not in keep]:
+                del table[path]
+                self.dirty = True
+
+    def save(self) -> None:
+        if not self.path or not self.dirty:
+            return
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            ignore = os.path.join(folder, ".gitignore")
+            if not os.path.exists(ignore):
+                with open(ignore, "w") as handle:
+                    handle.write("# created by qsfix\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(
+                    {"format": FORMAT, "version": __version__, "summaries": self.summaries,
+                     "results": self.results},
+                    handle,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only checkout: run without saving
+
+
+def digest(*parts) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(repr(part).encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def merkle(graph: dict[str, set[str]], digests: dict[str, str]) -> dict[str, str]:
+    """Per node: a digest of the contents of every node it reaches (itself included).
+    Cycles (modules importing each other) are collapsed first (Tarjan's SCC)."""
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    component: dict[str, int] = {}
+    components: list[list[str]] = []
+    counter = 0
+    for start in graph:
+        if start in index_of:
+            continue
+        work = [(start, iter(sorted(graph.get(start, ()))))]
+        index_of[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in graph:
+                    continue
+                if child not in index_of:
+                    index_of[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index_of[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index_of[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = len(components)
+                    members.append(member)
+                    if member == node:
+                        break
+                components.append(members)
+    # Tarjan emits components in reverse topological order: children before parents
+    done: dict[int, str] = {}
+    for number, members in enumerate(components):
+        children = sorted(
+            {done[component[c]] for m in members for c in graph.get(m, ()) if c in component
+             and component[c] != number}
+        )
+        done[number] = digest(sorted((m, digests.get(m, "")) for m in members), children)
+    return {node: done[component[node]] for node in graph}

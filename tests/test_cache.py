@@ -1,0 +1,103 @@
+"""The cache: a warm run answers from it, an edit re-analyses what depends on it and nothing
+else, and results never depend on the cache or on the number of processes."""
+
+import json
+import os
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli import main
+from codemods import engine
+from codemods.base import EXAMPLE_MODELS
+from tests.helpers import write_project
+
+FILES = {
+    "shop/models.py": EXAMPLE_MODELS,
+    "shop/services.py": """\
+        from shop.models import Order
+
+
+        def f():
+            return len(Order.objects.filter(status="x"))
+        """,
+    "shop/reports.py": """\
+        from shop.services import f
+
+
+        def g():
+            return f() + 1
+        """,
+    "blog/posts.py": """\
+        def h(items):
+            if items:
+                return len(items)
+        """,
+}
+
+
+def run(root, **options):
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return engine.run(["."], engine.Options(use_cache=True, **options))
+    finally:
+        os.chdir(cwd)
+
+
+def test_warm_run_answers_from_the_cache(tmp_path):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    cold = run(tmp_path)
+    assert sorted(cold.analysed) == sorted(str(Path(p)) for p in ["blog/__init__.py", "blog/posts.py", "shop/__init__.py", "shop/models.py", "shop/reports.py", "shop/services.py"])
+    warm = run(tmp_path)
+    assert warm.analysed == []
+    assert [f.to_json() for f in warm.findings] == [f.to_json() for f in cold.findings]
+    assert (tmp_path / ".qsfix_cache" / ".gitignore").read_text().endswith("*\n")
+
+
+def test_editing_a_model_file_reanalyses_its_dependents_only(tmp_path):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+    models = tmp_path / "shop" / "models.py"
+    models.write_text(models.read_text() + "\n\nclass Tag(models.Model):\n    name = models.CharField(max_length=5)\n")
+    warm = run(tmp_path)
+    # services imports models, reports imports services; blog imports nothing of them
+    assert sorted(warm.analysed) == ["shop/models.py", "shop/reports.py", "shop/services.py"]
+
+
+def test_options_are_part_of_the_key(tmp_path):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+    assert run(tmp_path, unsafe=True).analysed != []
+    assert run(tmp_path, unsafe=True).analysed == []
+
+
+def test_same_findings_with_and_without_cache_and_jobs(tmp_path, monkeypatch):
+    files = dict(FILES)
+    for i in range(45):  # enough files for the process pool to be used
+        files[f"shop/gen{i}.py"] = f"from shop.models import Order\n\n\ndef f{i}():\n    if Order.objects.filter(pk={i}):\n        return len(Order.objects.all())\n"
+    write_project(tmp_path, files)
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    outputs = []
+    for args in (["--no-cache", "-j", "1"], ["--no-cache", "-j", "2"], ["-j", "2"], ["-j", "1"], ["-j", "2"]):
+        result = runner.invoke(main, ["check", "--format", "json", *args, "."])
+        assert result.exit_code == 1, result.output
+        outputs.append(json.loads(result.stdout)["findings"])
+    assert all(o == outputs[0] for o in outputs)
+    assert len(outputs[0]) == 2 * 45 + 1
+
+
+def test_a_damaged_cache_is_ignored(tmp_path):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+    for entry in (tmp_path / ".qsfix_cache").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    again = run(tmp_path)
+    assert len(again.analysed) == 6
+    assert [f.code for f in again.findings] == ["QS002"]
