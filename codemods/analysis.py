@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from .files import split_lines
 from .index import ModuleSummary, ProjectIndex, resolve_relative
 from .querysets import (
     LIKELY,
@@ -70,6 +71,7 @@ class FileAnalysis:
         index: ProjectIndex,
         chains: ChainTyper,
         factories_active: bool = False,
+        skip_bodies: frozenset = frozenset(),
     ):
         self.path = path
         self.factories_active = factories_active
@@ -78,10 +80,10 @@ class FileAnalysis:
         self.tree = tree
         self.summary = summary
         self.index = index
-        self.scopes = ScopeMap(tree)
+        self.scopes = ScopeMap(tree, skip_bodies)
         self.parents = self.scopes.parents
         self.typer = ExprTyper(self.scopes, summary, chains)
-        self.lines = text.splitlines(keepends=True)
+        self.lines = split_lines(text)
 
     # -- small helpers -----------------------------------------------------------------
     def type_of(self, expr: ast.AST) -> QsType:

@@ -16,6 +16,7 @@ import ast
 import dataclasses
 import multiprocessing
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
@@ -34,6 +35,7 @@ from .files import (
     discover,
     project_root,
     read_source,
+    split_lines,
 )
 from .findings import SAFE, Finding
 from .index import ModuleSummary, ProjectIndex, module_name_for, summarise
@@ -168,6 +170,24 @@ def _index_batch(sources: Sequence[SourceFile]) -> list[Indexed]:
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
+def _quiet_definitions(tree: ast.Module, text: str, pattern) -> frozenset:
+    """Top-level functions and classes whose source names nothing relevant: no finding can
+    be inside, so their bodies are not analysed (the cheap part of the superset check)."""
+    if pattern is None:
+        return frozenset()
+    lines = None
+    quiet = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if lines is None:
+                lines = split_lines(text)
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            segment = "".join(lines[start - 1 : node.end_lineno])
+            if not pattern.search(segment):
+                quiet.add(id(node))
+    return frozenset(quiet)
+
+
 def _handlers(passes) -> dict[type, list]:
     table: dict[type, list] = {}
     for visitor in passes:
@@ -189,14 +209,22 @@ def analyse_source(
     result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
     passes = options.passes
     chains = chains or ChainTyper(index, keep_names=options.keep_names)
-    if not passes or not chains.module_is_relevant(summary):
-        return result  # nothing in this file can name a model, manager or QuerySet
+    if not passes:
+        return result
     try:
         text = decode(source.data)
+        names = chains.relevant_names(summary, text)
+        if not names:
+            return result  # nothing in this file can name a model, manager or QuerySet
+        factory_names = [f.name for f in chains.factories.values()]
+        pattern = re.compile(
+            r"\b(?:%s)\b" % "|".join(re.escape(n) for n in sorted(names | set(factory_names)) if n)
+        ) if "" not in names else None
         tree = ast.parse(source.data, filename=source.path)
         analysis = FileAnalysis(
             source.path, text, tree, summary, index, chains,
             factories_active=any(p.code == "QS004" for p in passes),
+            skip_bodies=_quiet_definitions(tree, text, pattern),
         )
         visitors = [info.visitor(analysis, options) for info in passes]
         handlers = _handlers(visitors)

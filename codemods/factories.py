@@ -51,8 +51,11 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
                 continue
             factory = Factory(qualname, summary.module, name, qstype=t, keep_name=keep_names)
             plan[qualname] = factory
+            summary = index.name_usage(summary.module)
             if name not in summary.top_level:
                 factory.skip = "assigned inside an `if`/`try` block at module level"
+            elif "*" in summary.global_decls:
+                factory.skip = "its module could not be read again"
             elif name in summary.global_decls:
                 factory.skip = f"declared `global {name}` in a function, so it may be reassigned"
             elif name in summary.mutated:
@@ -65,10 +68,17 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
         return plan
 
     # who names each constant, and how
+    defining = {f.module for f in plan.values()}
     for summary in index.modules.values():
         module_aliases = {
-            local: target for local, target in summary.imports.items() if index.is_module(target)
+            local: target for local, target in summary.imports.items()
+            if index.is_module(target)
+            and any(m == target or m.startswith(target + ".") for m in defining)
         }
+        imports_factory = any(index.resolve(t) in plan for t in summary.imports.values())
+        if not (module_aliases or imports_factory or summary.star_imports or summary.module in defining):
+            continue
+        summary = index.name_usage(summary.module)
         for star in summary.star_imports:
             for factory in plan.values():
                 if factory.module == star or index.resolve(f"{star}.{factory.name}") == factory.qualname:
@@ -93,6 +103,8 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
             for factory in plan.values():
                 if factory.module == target or factory.module.startswith(target + "."):
                     factory.users.add(summary.module)  # may use `module.NAME`
+                    if "*" in summary.global_decls:
+                        factory.skip = factory.skip or f"{summary.module} could not be read again"
         own = index.modules.get(summary.module)
         for name in summary.default_refs:
             factory = plan.get(f"{summary.module}.{name}")
@@ -127,9 +139,8 @@ def _free_name(factory: Factory, index: ProjectIndex) -> str:
     candidates.append(f"get_{lower}")
     taken: set[str] = set()
     for module in factory.users | {factory.module}:
-        summary = index.modules.get(module)
-        if summary is not None:
-            taken |= _module_names(summary)
+        if module in index.modules:
+            taken |= _module_names(index.name_usage(module))
     for candidate in candidates:
         if candidate not in taken and candidate.isidentifier():
             return candidate

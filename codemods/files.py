@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -263,3 +264,12 @@ def decode(data: bytes) -> str:
     """The text `ast` sees: encoding from the BOM or cookie, BOM dropped, newlines kept."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     return data.decode(encoding)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as Python's tokenizer counts them: ended by \\n, \\r\\n or \\r only (str.splitlines
+    also breaks at form feeds and other separators, which would shift every line number)."""
+    return _LINE.findall(text)

@@ -127,6 +127,7 @@ class ModuleSummary:
     mutated: set[str] = field(default_factory=set)  # `NAME.x = ...`, `NAME[i] = ...`, `del NAME`
     default_refs: set[str] = field(default_factory=set)  # dotted names in default values
     local_names: set[str] = field(default_factory=set)  # names bound inside functions/classes
+    usage_read: bool = False  # the four fields above are filled (read_name_usage)
     dunder_all: Optional[list[str]] = None
     # QS003: classes whose `queryset` attribute is read as `Class.queryset` (not through
     # self), and classes given a queryset by `Class.as_view(queryset=...)`
@@ -203,25 +204,42 @@ def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
     return root, tuple(steps)
 
 
-def _returns(func: ast.AST) -> list[Optional[ast.expr]]:
-    """Return values of a function, not looking into nested functions or classes."""
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _returns(func: ast.AST, source_lines: Optional[list[bytes]] = None) -> list[Optional[ast.expr]]:
+    """Return values of a function, not looking into nested functions or classes.
+
+    Only statements are walked (a return is one), which skips the expressions that make up
+    most of a tree; a generator is told by the word `yield` in its lines (a generator's call
+    gives no QuerySet, whatever it returns)."""
+    if source_lines is not None:
+        segment = b"".join(source_lines[func.lineno - 1 : func.end_lineno])
+        if b"yield" in segment:
+            return [None]
     found: list[Optional[ast.expr]] = []
     stack = list(getattr(func, "body", []))
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Return):
             found.append(node.value)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            found.append(None)  # a generator: calling it gives no QuerySet
-        stack.extend(ast.iter_child_nodes(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if source_lines is None and isinstance(node, ast.Expr) and isinstance(node.value, (ast.Yield, ast.YieldFrom)):
+            found.append(None)
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(block)
     return found
 
 
 class _Summariser:
-    def __init__(self, summary: ModuleSummary):
+    def __init__(self, summary: ModuleSummary, source: bytes = b""):
         self.s = summary
+        self.source = source
+        self.lines = source.splitlines(keepends=True) if source else None
 
     def resolve(self, name: Optional[str]) -> Optional[str]:
         """Resolve a dotted expression text through this module's imports and definitions."""
@@ -276,7 +294,7 @@ class _Summariser:
             if isinstance(node, ast.ClassDef):
                 self.read_class(node, self.s.classes[node.name])
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.s.function_returns[node.name] = [chain(r) for r in _returns(node)]
+                self.s.function_returns[node.name] = [chain(r) for r in _returns(node, self.lines)]
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -298,7 +316,10 @@ class _Summariser:
         self.read_usage(tree)
 
     def read_usage(self, tree: ast.Module) -> None:
-        """One walk for what QS004 needs to know of every module-level name."""
+        """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), for files
+        that mention them at all."""
+        if self.lines is not None and b".queryset" not in self.source and b"as_view" not in self.source:
+            return
         s = self.s
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "queryset":
@@ -314,44 +335,6 @@ class _Summariser:
                 root = dotted(node.func.value)
                 if root:
                     s.as_view_querysets.add(self.resolve(root) or f"?{root}")
-            if isinstance(node, ast.Global):
-                s.global_decls.update(node.names)
-            elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(
-                node.ctx, (ast.Store, ast.Del)
-            ):
-                root = node.value
-                while isinstance(root, (ast.Attribute, ast.Subscript)):
-                    root = root.value
-                text = dotted(node.value) if isinstance(node.value, (ast.Name, ast.Attribute)) else None
-                if isinstance(root, ast.Name):
-                    s.mutated.add(root.id)
-                    if text:
-                        s.mutated.add(text)
-            elif isinstance(node, ast.Delete):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        s.mutated.add(target.id)
-            elif isinstance(node, ast.ClassDef):
-                for stmt in node.body:
-                    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                        s.local_names.update(t.id for t in targets if isinstance(t, ast.Name))
-                    elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                        s.local_names.add(stmt.name)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                args = node.args
-                for default in [*args.defaults, *(d for d in args.kw_defaults if d)]:
-                    for sub in ast.walk(default):
-                        text = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
-                        if text:
-                            s.default_refs.add(text)
-                for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
-                    if arg is not None:
-                        s.local_names.add(arg.arg)
-                if not isinstance(node, ast.Lambda):
-                    for sub in ast.walk(node):
-                        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                            s.local_names.add(sub.id)
 
     def read_class(self, node: ast.ClassDef, cls: ClassSummary) -> None:
         for base in node.bases:
@@ -372,9 +355,11 @@ class _Summariser:
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = stmt.args
-                self.read_queryset_uses(stmt, cls)
+                if self.mentions(stmt, b"queryset"):
+                    self.read_queryset_uses(stmt, cls)
                 cls.method_returns[stmt.name] = [
-                    ast_chain(r, self.resolve) if r is not None else None for r in _returns(stmt)
+                    ast_chain(r, self.resolve) if r is not None else None
+                    for r in _returns(stmt, self.lines)
                 ]
                 cls.methods[stmt.name] = [
                     a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
@@ -402,6 +387,12 @@ class _Summariser:
                         relation = self.relation(name, stmt.value)
                         if relation:
                             cls.relations.append(relation)
+
+    def mentions(self, node: ast.AST, word: bytes) -> bool:
+        """Does the source of `node` contain `word`? (a cheap gate before a deep walk)"""
+        if self.lines is None:
+            return True
+        return word in b"".join(self.lines[node.lineno - 1 : node.end_lineno])
 
     def read_queryset_uses(self, method: ast.AST, cls: ClassSummary) -> None:
         parents: dict[int, ast.AST] = {}
@@ -527,7 +518,7 @@ def summarise(path: str, source: bytes, tree: Optional[ast.Module] = None) -> Mo
     summary = ModuleSummary(module=module, path=path, is_package=is_package)
     if tree is None:
         tree = ast.parse(source)
-    _Summariser(summary).run(tree)
+    _Summariser(summary, source).run(tree)
     lowered = source.lower()
     if b"qsfix" in lowered or b"noqa" in lowered:
         from .files import decode
@@ -575,6 +566,20 @@ class ProjectIndex:
             if head != module:
                 return self.resolve(f"{head}.{attr}", _depth + 1)
         return name
+
+    def name_usage(self, module: str) -> ModuleSummary:
+        """The module's summary with QS004's name-usage facts read (once; a re-parse)."""
+        summary = self.modules[module]
+        if not summary.usage_read:
+            try:
+                with open(summary.path, "rb") as handle:
+                    tree = ast.parse(handle.read())
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                summary.usage_read = True
+                summary.global_decls.add("*")  # unreadable now: assume the worst
+                return summary
+            read_name_usage(summary, tree)
+        return summary
 
     def is_module(self, name: str) -> bool:
         """A scanned module, or a package prefix of one (`shop` for `shop.models`)."""
@@ -844,3 +849,48 @@ class ProjectIndex:
                 if base.startswith("?"):
                     out.append(base)
         return out
+
+
+def read_name_usage(summary: ModuleSummary, tree: ast.Module) -> None:
+    """What QS004 must know of a module's names before it turns one into a call: `global`
+    declarations, mutation or deletion, uses in default values, names bound in functions and
+    class bodies (collisions). One deep walk, so it runs only for the few modules QS004's plan
+    involves (`ProjectIndex.name_usage`)."""
+    s = summary
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            s.global_decls.update(node.names)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            root = node.value
+            while isinstance(root, (ast.Attribute, ast.Subscript)):
+                root = root.value
+            text = dotted(node.value) if isinstance(node.value, (ast.Name, ast.Attribute)) else None
+            if isinstance(root, ast.Name):
+                s.mutated.add(root.id)
+                if text:
+                    s.mutated.add(text)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    s.mutated.add(target.id)
+        elif isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    s.local_names.update(t.id for t in targets if isinstance(t, ast.Name))
+                elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    s.local_names.add(stmt.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            for default in [*args.defaults, *(d for d in args.kw_defaults if d)]:
+                for sub in ast.walk(default):
+                    text = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+                    if text:
+                        s.default_refs.add(text)
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if arg is not None:
+                    s.local_names.add(arg.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            # module-level stores are in `assigned`; any other is a function's or a class's
+            s.local_names.add(node.id)
+    s.usage_read = True

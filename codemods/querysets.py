@@ -181,14 +181,14 @@ class ChainTyper:
         self._function_cache[qualname] = result
         return result
 
-    # -- relevance: the cheap check before a file is analysed -----------------------------
+    # -- relevance: the cheap check before a file (or a function) is analysed ------------
     RELEVANT_KINDS = frozenset({MODEL, MANAGER, QUERYSET, RAW, INSTANCE})
 
     def global_is_relevant(self, qualname: str) -> bool:
         """Could an expression rooted at this module-level name be typed as anything a pass
         acts on? Every typing rule starts from such a name (a model, a module holding one, a
         function or constant giving one, a view/manager class for `self.get_queryset()`, a
-        QuerySet class for annotations), so a file naming none of them has no finding."""
+        QuerySet class for annotations), so code naming none of them has no finding."""
         index = self.index
         if qualname in (GET_USER_MODEL, GET_OBJECT_OR_404) or qualname in QUERYSET_ANNOTATIONS:
             return True
@@ -205,18 +205,20 @@ class ChainTyper:
         return False
 
     def module_prefix_is_relevant(self, name: str) -> bool:
+        """A module (or package) through which a chain can reach something relevant."""
         if getattr(self, "_relevant_modules", None) is None:
             self._relevant_modules = {
                 m for m, summary in self.index.modules.items() if self.defines_relevant(summary)
             }
-        if name == "django.db.models" or name.startswith("django.db.models."):
-            return True  # QuerySet annotations through `models.QuerySet`
         return any(m == name or m.startswith(name + ".") for m in self._relevant_modules)
 
     def defines_relevant(self, summary: ModuleSummary) -> bool:
+        """Defines or imports a concrete model, a function or constant giving a QuerySet,
+        manager, model or instance, or a view/manager/QuerySet class."""
         index = self.index
         for cls in summary.classes.values():
-            if index.class_kind(cls.qualname) is not None:
+            kind = index.class_kind(cls.qualname)
+            if kind is not None and not (kind == "model" and index.is_abstract_model(cls.qualname)):
                 return True
         for name in summary.functions:
             if self.function_result(f"{summary.module}.{name}").kind in self.RELEVANT_KINDS:
@@ -226,16 +228,35 @@ class ChainTyper:
                 return True
         for target in summary.imports.values():
             resolved = index.resolve(target)
-            if resolved != target or index.class_kind(resolved) is not None:
-                if index.class_kind(resolved) is not None:
-                    return True
+            kind = index.class_kind(resolved)
+            if kind is not None and not (kind == "model" and index.is_abstract_model(resolved)):
+                return True
         return False
 
-    def module_is_relevant(self, summary: ModuleSummary) -> bool:
-        if self.defines_relevant(summary):
-            return True
-        targets = list(summary.imports.values()) + summary.star_imports
-        return any(self.global_is_relevant(t) for t in targets)
+    def relevant_names(self, summary: ModuleSummary, text: str) -> set[str]:
+        """Words whose absence from a piece of this module proves it has no finding: its
+        module-level names bound to relevant globals, and the words other rules start from
+        (`get_queryset` in a view or manager, `QuerySet` in an annotation)."""
+        names: set[str] = set()
+        for local, target in summary.imports.items():
+            if self.global_is_relevant(target):
+                names.add(local)
+        for star in summary.star_imports:
+            if self.global_is_relevant(star):
+                return {""}  # names we cannot list: every piece may be relevant
+        for name in (*summary.classes, *summary.functions, *summary.constants):
+            if self.global_is_relevant(f"{summary.module}.{name}"):
+                names.add(name)
+        if "QuerySet" in text:
+            names.add("QuerySet")
+        if "get_queryset" in text:
+            names.add("get_queryset")
+        if "queryset" in text and summary.classes:
+            names.add("queryset")  # QS003: a view's class attribute
+        return names
+
+    def module_is_relevant(self, summary: ModuleSummary, text: str = "QuerySet get_queryset") -> bool:
+        return bool(self.relevant_names(summary, text))
 
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:

@@ -74,11 +74,14 @@ class Scope:
 class ScopeMap:
     """Scopes and parents of every node of one module."""
 
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, skip_bodies: frozenset = frozenset()):
+        """`skip_bodies`: ids of top-level defs whose bodies cannot matter (nothing in them
+        names anything relevant): they are bound, not walked."""
         self.tree = tree
         self.parents: dict[ast.AST, ast.AST] = {}
         self.scope_of: dict[ast.AST, Scope] = {}
         self.module = Scope(tree, None, "module")
+        self.skip_bodies = skip_bodies
         self._build(tree, self.module)
 
     # -- building --------------------------------------------------------------------
@@ -95,6 +98,8 @@ class ScopeMap:
             inner = scope
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 scope.bind(Binding(node.name, "def", node))
+                if id(node) in self.skip_bodies:
+                    continue
                 kind = "class" if isinstance(node, ast.ClassDef) else "function"
                 inner = Scope(node, scope, kind)
                 # decorators, bases, defaults and annotations are evaluated in the outer scope

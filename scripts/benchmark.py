@@ -35,6 +35,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -131,19 +132,13 @@ def count_lines(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
-def tree_digest(folder: str) -> str:
-    """Every file below `folder` (path, bytes), to prove nothing was modified."""
+def files_digest(folder: str, files: list[str]) -> str:
+    """The bytes of the benchmarked files of a corpus folder, to prove none was modified.
+    (Other entries, such as a `.qsfix_cache` someone else's run left there, do not count.)"""
     digest = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            digest.update(os.path.relpath(full, folder).encode("utf-8", "surrogateescape") + b"\0")
-            if os.path.islink(full):
-                digest.update(b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
-            else:
-                with open(full, "rb") as handle:
-                    digest.update(hashlib.sha256(handle.read()).digest())
+    for rel in files:
+        with open(os.path.join(folder, rel), "rb") as handle:
+            digest.update(rel.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()
 
 
@@ -223,8 +218,16 @@ class Tool:
     argv: Callable[[Project], list[str]]
     ok_exit: tuple[int, ...]
     module: Optional[str] = None  # must be importable, else the row says "missing"
-    before: Optional[Callable[[Project], None]] = None
-    after: Optional[Callable[[Project], None]] = None
+    after: Optional[Callable[[Project], None]] = None  # e.g. put back what it rewrote
+    # (succeeded, note) from a finished run; default: an expected exit status, no traceback
+    judge: Optional[Callable[["Sample"], tuple[bool, str]]] = None
+
+    def verdict(self, sample: "Sample") -> tuple[bool, str]:
+        if b"Traceback (most recent call last)" in sample.stderr:
+            return False, ""
+        if self.judge is not None:
+            return self.judge(sample)
+        return sample.exit_code in self.ok_exit, ""
 
 
 def arg_max() -> int:
@@ -251,18 +254,34 @@ def make_tools(scratch: str, jobs: int) -> list[Tool]:
     def restore(p: Project) -> None:
         p.restored += p.reset()
 
+    def qsfix_judge(sample: Sample) -> tuple[bool, str]:
+        if sample.exit_code == 3:
+            return True, "exit 3: some files could not be read or parsed"
+        return sample.exit_code in (0, 1), ""
+
+    def libcst_judge(sample: Sample) -> tuple[bool, str]:
+        # exit 1 also when some files failed to parse; that is the corpus, not the tool
+        match = re.search(rb"Failed to codemod (\d+) files", sample.stderr)
+        failed = int(match.group(1)) if match else 0
+        if sample.exit_code == 0 or (sample.exit_code == 1 and failed):
+            return True, f"{failed} file(s) failed to parse" if failed else ""
+        return False, ""
+
+    def ast_judge(sample: Sample) -> tuple[bool, str]:
+        return sample.exit_code == 0, sample.stdout.decode("utf-8", "replace").strip()
+
     return [
-        Tool(QSFIX_COLD, lambda p: qsfix + ["--no-cache", "-j", str(jobs), "."], (0, 1, 3), "codemods"),
-        Tool(QSFIX_WARM, lambda p: qsfix + ["-j", str(jobs), "."], (0, 1, 3), "codemods"),
+        Tool(QSFIX_COLD, lambda p: qsfix + ["--no-cache", "-j", str(jobs), "."], (0, 1, 3), "codemods", judge=qsfix_judge),
+        Tool(QSFIX_WARM, lambda p: qsfix + ["-j", str(jobs), "."], (0, 1, 3), "codemods", judge=qsfix_judge),
         Tool(DJANGO_UPGRADE, django_upgrade, (0, 1), "django_upgrade", after=restore),
         Tool(
             LIBCST,
             lambda p: [py, "-m", "libcst.tool", "codemod", "-x", "qsfix_bench_noop.NoopCommand",
                        "--no-format", "-j", str(jobs), "--include-generated", "--hide-progress",
                        "@" + file_list(p)],
-            (0,), "libcst.tool", after=restore,
+            (0,), "libcst.tool", after=restore, judge=libcst_judge,
         ),
-        Tool(AST_PARSE, lambda p: [py, "-c", AST_SCRIPT, file_list(p)], (0,)),
+        Tool(AST_PARSE, lambda p: [py, "-c", AST_SCRIPT, file_list(p)], (0,), judge=ast_judge),
     ]
 
 
@@ -293,6 +312,24 @@ def tail(data: bytes, lines: int = 3) -> str:
     return " | ".join(text[-lines:])[:300]
 
 
+def cache_state(project: Project, baseline: set[str]) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file in what a cache added to the copy."""
+    state = {}
+    for entry in sorted(cache_entries(project) - baseline):
+        top = os.path.join(project.copy, entry)
+        walked = os.walk(top) if os.path.isdir(top) else [(project.copy, [], [entry])]
+        for dirpath, _, filenames in walked:
+            for name in filenames:
+                st = os.stat(os.path.join(dirpath, name))
+                state[os.path.relpath(os.path.join(dirpath, name), project.copy)] = (st.st_size, st.st_mtime_ns)
+    return state
+
+
+def add_note(row: Row, note: str) -> None:
+    if note and note not in row.note:
+        row.note = f"{row.note}; {note}" if row.note else note
+
+
 def bench_project(project: Project, tools: list[Tool], runs: int, env: dict[str, str], log) -> list[Row]:
     rows = {t.name: Row(t.name) for t in tools}
     active = []
@@ -302,54 +339,58 @@ def bench_project(project: Project, tools: list[Tool], runs: int, env: dict[str,
         else:
             active.append(tool)
 
+    def run(tool: Tool) -> Optional[Sample]:
+        """One timed run; None (and the row says why) when the tool failed."""
+        sample = timed(tool.argv(project), project.copy, env)
+        if tool.after:
+            tool.after(project)
+        row = rows[tool.name]
+        row.exit_codes.append(sample.exit_code)
+        ok, note = tool.verdict(sample)
+        if not ok:
+            row.status = f"failed: exit {sample.exit_code}: {tail(sample.stderr)}"
+            active.remove(tool)
+            return None
+        add_note(row, note)
+        return sample
+
     baseline = cache_entries(project)
     has_cache = False
     warm = next((t for t in active if t.name == QSFIX_WARM), None)
     if warm is not None:
         log(f"  {project.name}: priming the qsfix cache")
         remove_cache(project, baseline)
-        sample = timed(warm.argv(project), project.copy, env)
-        created = sorted(cache_entries(project) - baseline)
-        has_cache = bool(created)
-        if has_cache:
-            rows[QSFIX_WARM].note = "cache: " + ", ".join(created)
-        else:
-            rows[QSFIX_WARM].status = "warm = cold (no cache)"
-            rows[QSFIX_WARM].note = "no .qsfix_cache (or any new entry) appeared in the project after a run"
-        if sample.exit_code not in warm.ok_exit:
-            rows[QSFIX_WARM].status = f"failed: exit {sample.exit_code}: {tail(sample.stderr)}"
-            active.remove(warm)
+        if run(warm) is not None:
+            rows[QSFIX_WARM].exit_codes.clear()  # the priming run is not one of the timed runs
+            created = sorted(cache_entries(project) - baseline)
+            has_cache = bool(created)
+            if has_cache:
+                add_note(rows[QSFIX_WARM], "cache: " + ", ".join(created))
+            else:
+                rows[QSFIX_WARM].status = "warm = cold (no cache)"
+                add_note(rows[QSFIX_WARM], "no .qsfix_cache (or any new entry) appeared in the project after a run")
 
     outputs: dict[str, set[bytes]] = {QSFIX_COLD: set(), QSFIX_WARM: set()}
     for round_ in range(1, runs + 1):
         log(f"  {project.name}: round {round_}/{runs}")
         for tool in list(active):
-            row = rows[tool.name]
-            if tool.name == QSFIX_COLD and has_cache:
-                remove_cache(project, baseline)  # cold means cold, even if --no-cache still wrote
-            sample = timed(tool.argv(project), project.copy, env)
-            if tool.after:
-                tool.after(project)
-            if tool.name == QSFIX_COLD and has_cache and warm is not None:  # re-prime for warm
-                remove_cache(project, baseline)
-                timed(warm.argv(project), project.copy, env)
-            row.exit_codes.append(sample.exit_code)
-            if sample.exit_code not in tool.ok_exit:
-                row.status = f"failed: exit {sample.exit_code}: {tail(sample.stderr)}"
-                active.remove(tool)
+            if tool not in active:
                 continue
+            before = cache_state(project, baseline) if tool.name == QSFIX_COLD and has_cache else None
+            sample = run(tool)
+            if sample is None:
+                continue
+            if before is not None and cache_state(project, baseline) != before:
+                add_note(rows[QSFIX_COLD], "--no-cache changed the cache")
+            row = rows[tool.name]
             row.seconds.append(sample.seconds)
             if sample.rss_mb is not None:
                 row.rss_mb.append(sample.rss_mb)
             if tool.name in outputs:
                 outputs[tool.name].add(sample.stdout)
-            if tool.name == AST_PARSE:
-                row.note = sample.stdout.decode("utf-8", "replace").strip()
 
     if len(outputs[QSFIX_COLD] | outputs[QSFIX_WARM]) > 1:
-        rows[QSFIX_COLD].note = "qsfix output differs between runs (cold vs warm or run to run)"
-    if 3 in rows[QSFIX_COLD].exit_codes:
-        rows[QSFIX_COLD].note = (rows[QSFIX_COLD].note + "; " if rows[QSFIX_COLD].note else "") + "exit 3: some files not parsed"
+        add_note(rows[QSFIX_COLD], "qsfix output differs between runs (cold vs warm, or run to run)")
     if project.restored:
         project.notes.append(f"django-upgrade/libcst rewrote {project.restored} file(s) in the scratch copy (restored after each run)")
 
@@ -369,6 +410,16 @@ def bench_project(project: Project, tools: list[Tool], runs: int, env: dict[str,
 
 
 # -- report -----------------------------------------------------------------------------------
+def revision() -> Optional[str]:
+    """The commit of the qsfix being measured, "+dirty" with uncommitted edits."""
+    try:
+        done = subprocess.run(["git", "describe", "--always", "--dirty=+dirty"], cwd=REPO,
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
 def machine_info(jobs: int) -> dict:
     def version(dist: str) -> Optional[str]:
         try:
@@ -390,6 +441,7 @@ def machine_info(jobs: int) -> dict:
         "usable_cpus": usable,
         "jobs": jobs,
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "qsfix_revision": revision(),
         "versions": {
             "django-qsfix": version("django-qsfix"),
             "django-upgrade": version("django-upgrade"),
@@ -468,7 +520,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"{machine['cpu_count']} CPUs ({machine['usable_cpus']} usable), -j {args.jobs}, "
         f"load {' '.join(f'{x:.2f}' for x in machine['loadavg_start'] or [])}"
     )
-    print("versions: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["versions"].items()))
+    print("versions: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["versions"].items())
+          + f"; qsfix revision {machine['qsfix_revision'] or 'unknown'}")
     report: dict = {"machine": machine, "runs": args.runs, "projects": {}}
     scratch = tempfile.mkdtemp(prefix="qsfix-bench-")
     try:
@@ -482,12 +535,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         tools = make_tools(scratch, args.jobs)
         for name in names:
             source = os.path.join(args.corpus, name)
-            before = tree_digest(source)
             log(f"{name}: copying the files qsfix scans")
             project = prepare(name, source, scratch)
+            before = files_digest(source, project.files)
+            load = os.getloadavg() if hasattr(os, "getloadavg") else None
             rows = bench_project(project, tools, args.runs, env, log)
-            if tree_digest(source) != before:  # never expected: every tool runs in the copy
-                project.notes.append("THE CORPUS FOLDER CHANGED DURING THE BENCHMARK")
+            if load is not None:
+                project.notes.append(
+                    f"1-min load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after "
+                    f"({machine['usable_cpus']} CPUs; above that, other work shared the machine)")
+            if files_digest(source, project.files) != before:  # every tool runs in the copy
+                project.notes.append("CORPUS FILES CHANGED during the benchmark (not by it: every tool runs in the copy)")
             print(render(project, rows, args.runs), flush=True)
             report["projects"][name] = {
                 "files": len(project.files),

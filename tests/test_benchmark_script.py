@@ -111,7 +111,7 @@ def test_benchmark_runs_on_a_tiny_project(tmp_path):
     assert rows[bench.QSFIX_COLD]["exit_codes"] == [1]  # it found the two sites
     assert rows[bench.DJANGO_UPGRADE]["exit_codes"] == [1]  # it rewrote urls.py (in the copy)
     assert any("restored" in note for note in result["notes"])
-    assert not any("CORPUS FOLDER CHANGED" in note for note in result["notes"])
+    assert not any("CORPUS FILES CHANGED" in note for note in result["notes"])
 
 
 def test_a_missing_tool_gets_a_row_not_a_crash(tmp_path, capsys):

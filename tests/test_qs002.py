@@ -625,3 +625,13 @@ def test_fields_are_not_mistaken_for_managers():
         """,
         **QS002,
     )
+
+
+def test_form_feed_does_not_shift_line_numbers():
+    # str.splitlines() breaks at \x0c; Python's tokenizer (and ast) do not
+    outcome = check_transformed(
+        "from shop.models import Order\n\x0c\ndef f():\n    x = 1  # \x0c page\n    return len(Order.objects.all())\n",
+        "from shop.models import Order\n\x0c\ndef f():\n    x = 1  # \x0c page\n    return Order.objects.all().count()\n",
+        **QS002,
+    )
+    assert outcome.findings[0].line == 5
