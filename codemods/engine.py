@@ -33,6 +33,7 @@ from .files import (
     atomic_write,
     decode,
     discover,
+    display_path,
     project_root,
     read_source,
     split_lines,
@@ -360,9 +361,18 @@ def run(
     options: Options,
     excludes: Sequence[str] = (),
     progress: Optional[Progress] = None,
+    stdin: Optional[tuple[str, bytes]] = None,
 ) -> RunResult:
+    """Analyse `paths` (files and folders) in the light of their whole project.
+
+    `stdin=(filename, data)`: the only target is `data`, as if it were the file `filename`
+    (which need not exist); the rest of the project is read from disk for the index."""
     paths = list(paths)
-    targets = list(discover(paths, excludes))
+    if stdin is not None:
+        paths = [stdin[0]]
+        targets = [stdin[0]]
+    else:
+        targets = list(discover(paths, excludes))
     # The index sees the whole project of each path, so a model defined in a file that is
     # not being rewritten is still known; only the targets are analysed and reported.
     roots = sorted({r for r in (project_root(p) for p in paths) if r is not None})
@@ -371,7 +381,8 @@ def run(
     files = targets + context
     jobs = max(1, options.jobs)
     report = progress or (lambda phase, done, total: None)
-    cache = Cache(roots[0] if roots else os.getcwd()) if options.use_cache else None
+    use_cache = options.use_cache and stdin is None  # stdin text is not the file on disk
+    cache = Cache(roots[0] if roots else os.getcwd()) if use_cache else None
 
     # read everything; parse only what the cache does not already know
     indexed: list[Optional[Indexed]] = []
@@ -379,7 +390,10 @@ def run(
     misses: list[tuple[int, SourceFile]] = []
     for path in files:
         try:
-            source = read_source(path)
+            if stdin is not None and path == stdin[0]:
+                source = SourceFile(path=display_path(path), abspath=os.path.abspath(path), data=stdin[1])
+            else:
+                source = read_source(path)
         except FileError as exc:
             indexed.append(Indexed(None, None, describe_error(path, exc), path))
             continue

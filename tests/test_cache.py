@@ -101,3 +101,15 @@ def test_a_damaged_cache_is_ignored(tmp_path):
     again = run(tmp_path)
     assert len(again.analysed) == 6
     assert [f.code for f in again.findings] == ["QS002"]
+
+
+def test_stdin_source_is_analysed_with_the_project_index(tmp_path, monkeypatch):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    source = b"from shop.models import Order\nn = len(Order.objects.all())\n"
+    result = engine.run([], engine.Options(), stdin=("shop/new_module.py", source))
+    [file_result] = result.files
+    assert file_result.path == "shop/new_module.py"
+    assert file_result.new == b"from shop.models import Order\nn = Order.objects.all().count()\n"
+    assert not (tmp_path / "shop" / "new_module.py").exists()
