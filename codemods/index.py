@@ -180,9 +180,10 @@ def dotted(node: ast.AST) -> Optional[str]:
 Chain = tuple[str, tuple[str, ...]]  # (root, steps): `Order.objects.filter(x)` -> ("app.models.Order", (".objects", ".filter", "()"))
 
 
-def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
-    """A call/attribute chain as (root, steps); the root resolved by `resolve` when it can be."""
+def chain_steps(expr: ast.AST) -> tuple[ast.AST, list[str]]:
+    """`Order.objects.filter(x)[0]` -> (Name Order, [".objects", ".filter", "()", "[i]"])."""
     steps: list[str] = []
+    node = expr
     while True:
         if isinstance(node, ast.Attribute):
             steps.append("." + node.attr)
@@ -193,15 +194,21 @@ def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
         elif isinstance(node, ast.Subscript):
             steps.append("[:]" if isinstance(node.slice, ast.Slice) else "[i]")
             node = node.value
-        elif isinstance(node, ast.Name):
-            break
         else:
-            return None
+            break
     steps.reverse()
-    root = node.id
-    if root not in ("self", "super", "cls"):
-        root = resolve(root) or f"?{root}"
-    return root, tuple(steps)
+    return node, steps
+
+
+def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
+    """A call/attribute chain as (root, steps); the root resolved by `resolve` when it can be."""
+    root, steps = chain_steps(node)
+    if not isinstance(root, ast.Name):
+        return None
+    name = root.id
+    if name not in ("self", "super", "cls"):
+        name = resolve(name) or f"?{name}"
+    return name, tuple(steps)
 
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 import ast
 
-from .index import ModuleSummary, ProjectIndex, dotted
+from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 
 UNKNOWN, LIKELY, PROVEN = 0, 1, 2
@@ -421,24 +421,7 @@ class ExprTyper:
             and self.scopes.binding_scope(expr) is None
         )
 
-    @staticmethod
-    def chain(expr: ast.AST) -> tuple[ast.AST, list[str]]:
-        steps: list[str] = []
-        node = expr
-        while True:
-            if isinstance(node, ast.Attribute):
-                steps.append("." + node.attr)
-                node = node.value
-            elif isinstance(node, ast.Call):
-                steps.append("()")
-                node = node.func
-            elif isinstance(node, ast.Subscript):
-                steps.append("[:]" if isinstance(node.slice, ast.Slice) else "[i]")
-                node = node.value
-            else:
-                break
-        steps.reverse()
-        return node, steps
+    chain = staticmethod(chain_steps)
 
     def type_of(self, expr: ast.AST) -> QsType:
         return self._memo(id(expr), self._type_of, expr)
