@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
+import pathlib
+import subprocess
 import sys
+import urllib.parse
 from typing import Optional, Sequence
 
 import click
@@ -19,7 +23,9 @@ import codemods
 from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
+from codemods.files import decode, discover, split_lines
 from codemods.findings import SAFE, Finding
+from codemods.suppression import ALL, suppressed
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.
@@ -62,6 +68,15 @@ def common_options(func):
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
+        click.option(
+            "--changed-since", metavar="REF",
+            help="Only files changed since the git revision REF (where this branch left it): "
+            "committed, staged, unstaged or untracked.",
+        ),
+        click.option(
+            "--stdin-filename", metavar="PATH",
+            help="With the path `-`: read the source from stdin as the file PATH (its project gives the models).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -70,8 +85,9 @@ def common_options(func):
 
 def format_option(func):
     return click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-        help="Output format.",
+        "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+        show_default=True,
+        help="Output format: text, json, sarif (SARIF 2.1.0) or github (workflow command annotations).",
     )(func)
 
 
@@ -81,9 +97,28 @@ class Run:
     excludes: list[str]
     paths: list[str]
     show_skipped: bool
+    changed_since: Optional[str] = None
+    # `-`: the file the source on stdin stands for, and (once read) that source
+    stdin_filename: Optional[str] = None
+    stdin_data: Optional[bytes] = None
 
 
-def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None, no_cache=False) -> Run:
+def prepare(
+    paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None,
+    no_cache=False, changed_since=None, stdin_filename=None,
+) -> Run:
+    paths = list(paths)
+    if "-" in paths:
+        if len(paths) > 1:
+            raise click.UsageError("`-` (the source on stdin) cannot be combined with other paths")
+        if not stdin_filename:
+            raise click.UsageError(
+                "`-` needs --stdin-filename PATH: the file the source on stdin stands for"
+            )
+        if changed_since is not None:
+            raise click.UsageError("--changed-since cannot be combined with `-`")
+    elif stdin_filename is not None:
+        raise click.UsageError("--stdin-filename is only used with the path `-` (source on stdin)")
     try:
         config = load_config(".")
     except ConfigError as exc:
@@ -102,7 +137,10 @@ def prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_view
         use_cache=not no_cache,
         jobs=jobs or os.cpu_count() or 1,
     )
-    return Run(options, [*config.exclude, *exclude], list(paths) or ["."], show_skipped)
+    return Run(
+        options, [*config.exclude, *exclude], paths or ["."], show_skipped,
+        changed_since=changed_since, stdin_filename=stdin_filename if paths == ["-"] else None,
+    )
 
 
 def _check_known(codes: Sequence[str]) -> None:
@@ -112,9 +150,19 @@ def _check_known(codes: Sequence[str]) -> None:
 
 
 def execute(run: Run) -> engine.RunResult:
+    if run.stdin_filename is not None:
+        run.stdin_data = sys.stdin.buffer.read()
+        return engine.run([], run.options, run.excludes, stdin=(run.stdin_filename, run.stdin_data))
     missing = [p for p in run.paths if not os.path.exists(p)]
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
+    if run.changed_since is not None:
+        changed = changed_files(run.changed_since)
+        # the files a plain run would look at (defaults, .gitignore, --exclude), if changed;
+        # the engine still indexes their whole project
+        run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
+        if not run.paths:
+            return engine.RunResult(files=[])
     progress: Optional[Progress] = None
     tasks: dict[str, int] = {}
 
@@ -137,6 +185,46 @@ def execute(run: Run) -> engine.RunResult:
     finally:
         if progress is not None:
             progress.stop()
+
+
+def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        raise click.UsageError(f"--changed-since needs git: {exc.strerror or exc}") from None
+
+
+def _git_error(proc: subprocess.CompletedProcess) -> str:
+    lines = os.fsdecode(proc.stderr).strip().splitlines()
+    return lines[0] if lines else f"git exited with status {proc.returncode}"
+
+
+def changed_files(ref: str) -> set[str]:
+    """Real paths of the files changed since `ref`: the working tree (staged or not) against the
+    commit where the current branch left `ref` (`ref` itself when it is an ancestor, as
+    `origin/main` usually is), plus untracked files that are not ignored. Deleted files are
+    left out. Raises a usage error outside a git repository or for an unknown revision."""
+    top = _git("rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise click.UsageError(f"--changed-since: not inside a git repository ({_git_error(top)})")
+    root = os.fsdecode(top.stdout).rstrip("\n")
+    commit = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=root)
+    if ref.startswith("-") or commit.returncode != 0:
+        raise click.UsageError(f"--changed-since: unknown git revision: {ref}")
+    base = os.fsdecode(commit.stdout).strip()
+    fork = _git("merge-base", base, "HEAD", cwd=root)
+    if fork.returncode == 0:  # no common history, or no commit yet: compare with REF itself
+        base = os.fsdecode(fork.stdout).strip()
+    names: list[bytes] = []
+    for args in (
+        ("diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", base, "--"),
+        ("ls-files", "-z", "--others", "--exclude-standard"),
+    ):
+        proc = _git(*args, cwd=root)
+        if proc.returncode != 0:
+            raise click.UsageError(f"--changed-since: git {args[0]} failed: {_git_error(proc)}")
+        names.extend(n for n in proc.stdout.split(b"\0") if n)
+    return {os.path.realpath(os.path.join(root, os.fsdecode(n))) for n in names}
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -188,6 +276,204 @@ def json_report(result: engine.RunResult, show_diff: bool) -> dict:
             for r in result.changed
         ]
     return data
+
+
+# -- SARIF 2.1.0 ---------------------------------------------------------------------------
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+# the reason the engine gives a finding silenced by `# qsfix: ignore` / `# noqa: QS00N`
+SUPPRESSED_REASON = suppressed({1: ALL}, 1, "")
+
+
+def _artifact_location(path: str) -> dict:
+    if os.path.isabs(path):
+        return {"uri": pathlib.Path(path).as_uri()}
+    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+
+
+def _rules() -> list:
+    return sorted(registry.PASSES, key=lambda i: i.code)
+
+
+def sarif_rule(info) -> dict:
+    help_text = explain_markdown(info)
+    return {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.what},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"fixSafety": info.safety, "tags": ["django", "performance"]},
+    }
+
+
+def _start_of_line(lines: Sequence[str], index: int) -> dict:
+    """SARIF position of the start of line `index` (0-based); past the last line: the end of
+    the file."""
+    if index < len(lines):
+        return {"line": index + 1, "column": 1}
+    if not lines:
+        return {"line": 1, "column": 1}
+    last = lines[-1]
+    if last.endswith(("\n", "\r")):
+        return {"line": len(lines) + 1, "column": 1}
+    return {"line": len(lines), "column": len(last) + 1}
+
+
+def sarif_replacements(original: bytes, new: bytes) -> list[dict]:
+    """One replacement per changed run of lines (whole lines: deletedRegion from the start of
+    its first line to the start of the line after it), positions in the file as read."""
+    old_lines, new_lines = split_lines(decode(original)), split_lines(decode(new))
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    replacements = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        start, end = _start_of_line(old_lines, i1), _start_of_line(old_lines, i2)
+        replacement: dict = {
+            "deletedRegion": {
+                "startLine": start["line"], "startColumn": start["column"],
+                "endLine": end["line"], "endColumn": end["column"],
+            },
+        }
+        if j2 > j1:
+            replacement["insertedContent"] = {"text": "".join(new_lines[j1:j2])}
+        replacements.append(replacement)
+    return replacements
+
+
+def sarif_result(f: Finding, rule_index: dict[str, int]) -> dict:
+    result: dict = {
+        "ruleId": f.code,
+        "ruleIndex": rule_index[f.code],
+        "level": "warning",
+        "message": {"text": f.message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": _artifact_location(f.path),
+                "region": {"startLine": f.line, "startColumn": f.column},
+            },
+        }],
+        "properties": {
+            "name": f.name,
+            "unit": f.key,
+            "fix": None if f.fix is None else {
+                "applicability": f.fix.applicability, "applied": f.fix.applied, "title": f.fix.title,
+            },
+            "skipReason": f.skip_reason,
+        },
+    }
+    if f.skip_reason == SUPPRESSED_REASON:
+        # silenced by the user: a suppressed problem, which viewers hide
+        result["suppressions"] = [{"kind": "inSource", "justification": f.skip_reason}]
+    elif f.skip_reason is not None:
+        # declined by the tool (unsafe, not provable, not stale): an observation, not a problem
+        result["kind"] = "informational"
+        result["level"] = "none"
+        result["message"] = {"text": f"skipped: {f.skip_reason} — {f.message}"}
+    return result
+
+
+def sarif_report(result: engine.RunResult, show_skipped: bool) -> dict:
+    """SARIF 2.1.0: every finding a result; declined sites only with --show-skipped. A changed
+    file's replacements (whole changed lines, original vs rewritten text) are attached as one
+    fix to its first applied finding: applying that fix gives exactly what `apply` writes."""
+    rules = _rules()
+    rule_index = {info.code: i for i, info in enumerate(rules)}
+    results = []
+    for file_result in result.files:
+        fix_holder = None
+        for f in file_result.findings:
+            if not (f.is_active or show_skipped):
+                continue
+            entry = sarif_result(f, rule_index)
+            results.append(entry)
+            if fix_holder is None and f.fix is not None and f.fix.applied:
+                fix_holder = entry
+        if fix_holder is not None and file_result.changed:
+            applied = [f for f in file_result.findings if f.fix and f.fix.applied]
+            description = (
+                applied[0].fix.title if len(applied) == 1 and applied[0].fix.title
+                else f"apply qsfix's {len(applied)} fixes in {file_result.path}"
+            )
+            fix_holder["fixes"] = [{
+                "description": {"text": description},
+                "artifactChanges": [{
+                    "artifactLocation": _artifact_location(file_result.path),
+                    "replacements": sarif_replacements(file_result.original, file_result.new),
+                }],
+            }]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": r.error},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(r.path)}}],
+        }
+        for r in result.failed
+    ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "qsfix",
+                    "version": codemods.__version__,
+                    "rules": [sarif_rule(info) for info in rules],
+                },
+            },
+            "originalUriBaseIds": {SRCROOT: {"uri": pathlib.Path(os.getcwd()).as_uri().rstrip("/") + "/"}},
+            "invocations": [{
+                "executionSuccessful": not result.failed,
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+# -- GitHub Actions workflow commands ---------------------------------------------------------
+def _github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_lines(result: engine.RunResult, show_skipped: bool) -> list[str]:
+    """`::warning file=...,line=...,col=...,title=QS001::message` per finding; declined sites
+    (with --show-skipped) as notices; unreadable files as errors."""
+    lines = []
+    for f in result.findings:
+        if f.is_active:
+            command, title, message = "warning", f.code, f.message
+        elif show_skipped:
+            command, title, message = "notice", f"{f.code} skipped", f"{f.skip_reason} — {f.message}"
+        else:
+            continue
+        path = f.path.replace(os.sep, "/")
+        lines.append(
+            f"::{command} file={_github_property(path)},line={f.line},col={f.column},"
+            f"title={_github_property(title)}::{_github_data(message)}"
+        )
+    for r in result.failed:
+        path = r.path.replace(os.sep, "/")
+        lines.append(f"::error file={_github_property(path)},title=qsfix::{_github_data(r.error)}")
+    return lines
+
+
+def print_report(result: engine.RunResult, run: Run, fmt: str, show_diff: bool) -> None:
+    """The machine formats, on stdout."""
+    if fmt == "json":
+        click.echo(json.dumps(json_report(result, show_diff=show_diff), indent=2))
+    elif fmt == "sarif":
+        click.echo(json.dumps(sarif_report(result, run.show_skipped), indent=2))
+    elif fmt == "github":
+        for line in github_lines(result, run.show_skipped):
+            click.echo(line)
 
 
 def show_diffs(results: Sequence[engine.FileResult]) -> None:
@@ -264,19 +550,20 @@ def explain(code: str) -> None:
 @main.command()
 @common_options
 @format_option
-def check(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, fmt) -> None:
+def check(fmt, **common) -> None:
     """Report findings: one line each, `path:line:col: CODE message`."""
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names, no_cache)
-    run.options = dataclasses.replace(run.options, build_fixes=False)
+    run = prepare(**common)
+    # SARIF carries the fixes, so only it needs the rewritten text
+    run.options = dataclasses.replace(run.options, build_fixes=fmt == "sarif")
     result = execute(run)
     active = [f for f in result.findings if f.is_active]
-    if fmt == "json":
-        click.echo(json.dumps(json_report(result, show_diff=False), indent=2))
-    else:
+    if fmt == "text":
         console = out_console()
         for f in result.findings:
             if f.is_active or run.show_skipped:
                 console.print(finding_line(f), markup=False, soft_wrap=True)
+    else:
+        print_report(result, run, fmt, show_diff=False)
     print_errors(result)
     err.print(summary_line(result), markup=False, soft_wrap=True)
     sys.exit(exit_status(result, bool(active)))
@@ -285,16 +572,16 @@ def check(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, ex
 @main.command()
 @common_options
 @format_option
-def diff(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, fmt) -> None:
+def diff(fmt, **common) -> None:
     """Print a unified diff of every change; write nothing."""
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names, no_cache)
+    run = prepare(**common)
     result = execute(run)
-    if fmt == "json":
-        click.echo(json.dumps(json_report(result, show_diff=True), indent=2))
-    else:
+    if fmt == "text":
         show_diffs(result.changed)
         if run.show_skipped:
             print_skipped(result, err)
+    else:
+        print_report(result, run, fmt, show_diff=True)
     print_errors(result)
     err.print(summary_line(result), markup=False, soft_wrap=True)
     sys.exit(exit_status(result, bool(result.changed)))
@@ -304,11 +591,18 @@ def diff(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exc
 @common_options
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (for scripts and CI).")
 @click.option("--interactive", "-i", is_flag=True, help="Accept or reject each change.")
-def apply(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, exclude, jobs, no_cache, yes, interactive) -> None:
-    """Show the diff, ask once, and write the changes."""
+def apply(yes, interactive, **common) -> None:
+    """Show the diff, ask once, and write the changes.
+
+    With the path `-` (and --stdin-filename): read the source from stdin and print it,
+    rewritten or unchanged, on stdout; no file is written and nothing is asked."""
     if yes and interactive:
         raise click.UsageError("--yes and --interactive exclude each other")
-    run = prepare(paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views, keep_names, no_cache)
+    run = prepare(**common)
+    if run.stdin_filename is not None:
+        if interactive:
+            raise click.UsageError("--interactive cannot review source read from stdin")
+        apply_stdin(run)
     if not yes and not _stdin_is_interactive():
         err.print(
             "qsfix apply: standard input is not a terminal, so nothing can be confirmed; "
@@ -331,6 +625,21 @@ def apply(paths, select, ignore, unsafe, show_skipped, all_views, keep_names, ex
     written = engine.write_changes(to_write)
     print_errors(result)
     err.print(summary_line(result, written=len(written)), markup=False, soft_wrap=True)
+    sys.exit(exit_status(result, False))
+
+
+def apply_stdin(run: Run) -> None:
+    """`apply -`: the whole source on stdout (rewritten, or as it came when there is nothing to
+    do or it cannot be parsed), so an editor can replace its buffer with it; the rest on stderr."""
+    result = execute(run)
+    file_result = result.files[0]
+    stream = sys.stdout.buffer
+    stream.write(file_result.new if file_result.changed else run.stdin_data)
+    stream.flush()
+    if run.show_skipped:
+        print_skipped(result, err)
+    print_errors(result)
+    err.print(summary_line(result), markup=False, soft_wrap=True)
     sys.exit(exit_status(result, False))
 
 

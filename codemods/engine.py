@@ -172,20 +172,30 @@ def _index_batch(sources: Sequence[SourceFile]) -> list[Indexed]:
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
 def _quiet_definitions(tree: ast.Module, text: str, pattern) -> frozenset:
-    """Top-level functions and classes whose source names nothing relevant: no finding can
-    be inside, so their bodies are not analysed (the cheap part of the superset check)."""
+    """Functions and methods whose source names nothing relevant: no finding can be inside
+    (every typing rule starts from a relevant name, and a local variable's value is in the
+    same function), so their bodies are bound but not analysed. Top-level functions and
+    the methods of top-level classes are checked; a class body itself is always read."""
     if pattern is None:
         return frozenset()
-    lines = None
+    lines = split_lines(text)
     quiet = set()
+
+    def is_quiet(node: ast.AST) -> bool:
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        return not pattern.search("".join(lines[start - 1 : node.end_lineno]))
+
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if lines is None:
-                lines = split_lines(text)
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            segment = "".join(lines[start - 1 : node.end_lineno])
-            if not pattern.search(segment):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if is_quiet(node):
                 quiet.add(id(node))
+        elif isinstance(node, ast.ClassDef):
+            if is_quiet(node):
+                quiet.add(id(node))
+                continue
+            for method in node.body:
+                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_quiet(method):
+                    quiet.add(id(method))
     return frozenset(quiet)
 
 
