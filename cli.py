@@ -25,7 +25,7 @@ from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
 from codemods.files import decode, discover, split_lines
 from codemods.findings import SAFE, Finding
-from codemods.suppression import ALL, suppressed
+from codemods.suppression import SUPPRESSED
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.
@@ -282,7 +282,6 @@ def json_report(result: engine.RunResult, show_diff: bool) -> dict:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 # the reason the engine gives a finding silenced by `# qsfix: ignore` / `# noqa: QS00N`
-SUPPRESSED_REASON = suppressed({1: ALL}, 1, "")
 
 
 def _artifact_location(path: str) -> dict:
@@ -364,7 +363,7 @@ def sarif_result(f: Finding, rule_index: dict[str, int]) -> dict:
             "skipReason": f.skip_reason,
         },
     }
-    if f.skip_reason == SUPPRESSED_REASON:
+    if f.skip_reason == SUPPRESSED:
         # silenced by the user: a suppressed problem, which viewers hide
         result["suppressions"] = [{"kind": "inSource", "justification": f.skip_reason}]
     elif f.skip_reason is not None:

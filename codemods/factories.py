@@ -14,6 +14,7 @@ from typing import Optional
 
 from .index import ModuleSummary, ProjectIndex
 from .querysets import QUERYSET, UNKNOWN, ChainTyper, QsType
+from .suppression import SUPPRESSED
 
 
 @dataclass
@@ -125,7 +126,7 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
             index.modules[factory.module].constant_lines.get(factory.name, 0)
         )
         if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
-            factory.skip = factory.skip or "suppressed by a comment on its line"
+            factory.skip = factory.skip or SUPPRESSED
         if factory.skip is None:
             factory.new_name = _free_name(factory, index)
             if not factory.new_name:

@@ -47,10 +47,13 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
     return found
 
 
+SUPPRESSED = "suppressed by a comment on its line"
+
+
 def suppressed(table: dict[int, frozenset[str]], line: int, code: str) -> Optional[str]:
     codes = table.get(line)
     if not codes:
         return None
     if "*" in codes or code in codes:
-        return "suppressed by a comment on its line"
+        return SUPPRESSED
     return None
