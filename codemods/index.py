@@ -325,7 +325,9 @@ class _Summariser:
     def read_usage(self, tree: ast.Module) -> None:
         """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), for files
         that mention them at all."""
-        if self.lines is not None and b".queryset" not in self.source and b"as_view" not in self.source:
+        if self.lines is not None and b".queryset" not in self.source and not (
+            b"as_view(" in self.source and b"queryset=" in self.source
+        ):
             return
         s = self.s
         for node in ast.walk(tree):

@@ -206,11 +206,14 @@ class ChainTyper:
 
     def module_prefix_is_relevant(self, name: str) -> bool:
         """A module (or package) through which a chain can reach something relevant."""
-        if getattr(self, "_relevant_modules", None) is None:
-            self._relevant_modules = {
-                m for m, summary in self.index.modules.items() if self.defines_relevant(summary)
-            }
-        return any(m == name or m.startswith(name + ".") for m in self._relevant_modules)
+        if getattr(self, "_relevant_prefixes", None) is None:
+            prefixes: set[str] = set()
+            for module, summary in self.index.modules.items():
+                if self.defines_relevant(summary):
+                    parts = module.split(".")
+                    prefixes.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            self._relevant_prefixes = prefixes
+        return name in self._relevant_prefixes
 
     def defines_relevant(self, summary: ModuleSummary) -> bool:
         """Defines or imports a concrete model, a function or constant giving a QuerySet,

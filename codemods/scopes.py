@@ -90,11 +90,16 @@ class ScopeMap:
         stack: list[tuple[ast.AST, Optional[ast.AST], Scope]] = [(tree, None, module)]
         parents = self.parents
         scope_of = self.scope_of
+        Name, Load = ast.Name, ast.Load
         while stack:
             node, parent, scope = stack.pop()
             if parent is not None:
                 parents[node] = parent
             scope_of[node] = scope
+            if type(node) is Name:  # the commonest node: a fast path
+                if type(node.ctx) is Load:
+                    scope.loads.setdefault(node.id, []).append(node)
+                continue
             inner = scope
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 scope.bind(Binding(node.name, "def", node))
@@ -194,8 +199,14 @@ class ScopeMap:
             elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
                 if node.rest:
                     scope.bind(Binding(node.rest, "other", node))
-            for child in reversed(list(ast.iter_child_nodes(node))):
-                stack.append((child, node, scope))
+            for field in _child_fields(type(node)):
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    for child in reversed(value):
+                        if isinstance(child, ast.AST):
+                            stack.append((child, node, scope))
+                elif isinstance(value, ast.AST):
+                    stack.append((value, node, scope))
 
     def _bind_target(self, target: ast.AST, scope: Scope, kind: str, value: Optional[ast.AST]) -> None:
         if isinstance(target, ast.Name):
@@ -251,6 +262,20 @@ class ScopeMap:
 
     def contains(self, ancestor: ast.AST, node: ast.AST) -> bool:
         return node is ancestor or any(a is ancestor for a in self.ancestors(node))
+
+
+# Fields that hold child nodes worth visiting: not contexts (Load/Store) or operators, which
+# are nodes too but carry nothing; reversed so a stack pops children in source order.
+_FIELD_CACHE: dict[type, tuple[str, ...]] = {}
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _FIELD_CACHE.get(node_type)
+    if fields is None:
+        fields = tuple(reversed([f for f in node_type._fields if f not in _SKIPPED_FIELDS]))
+        _FIELD_CACHE[node_type] = fields
+    return fields
 
 
 def _all_args(args: ast.arguments) -> list[ast.arg]:
