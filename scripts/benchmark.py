@@ -223,11 +223,15 @@ class Tool:
     judge: Optional[Callable[["Sample"], tuple[bool, str]]] = None
 
     def verdict(self, sample: "Sample") -> tuple[bool, str]:
-        if b"Traceback (most recent call last)" in sample.stderr:
-            return False, ""
         if self.judge is not None:
             return self.judge(sample)
-        return sample.exit_code in self.ok_exit, ""
+        return sample.exit_code in self.ok_exit and not crashed(sample), ""
+
+
+def crashed(sample: "Sample") -> bool:
+    """An uncaught exception exits 1 too, which qsfix and django-upgrade also use for
+    "found something"."""
+    return b"Traceback (most recent call last)" in sample.stderr
 
 
 def arg_max() -> int:
@@ -255,12 +259,15 @@ def make_tools(scratch: str, jobs: int) -> list[Tool]:
         p.restored += p.reset()
 
     def qsfix_judge(sample: Sample) -> tuple[bool, str]:
+        if crashed(sample):
+            return False, ""
         if sample.exit_code == 3:
             return True, "exit 3: some files could not be read or parsed"
         return sample.exit_code in (0, 1), ""
 
     def libcst_judge(sample: Sample) -> tuple[bool, str]:
-        # exit 1 also when some files failed to parse; that is the corpus, not the tool
+        # exit 1 (and a traceback per file) also when some files failed to parse; that is
+        # the corpus, not the tool
         match = re.search(rb"Failed to codemod (\d+) files", sample.stderr)
         failed = int(match.group(1)) if match else 0
         if sample.exit_code == 0 or (sample.exit_code == 1 and failed):
@@ -268,7 +275,7 @@ def make_tools(scratch: str, jobs: int) -> list[Tool]:
         return False, ""
 
     def ast_judge(sample: Sample) -> tuple[bool, str]:
-        return sample.exit_code == 0, sample.stdout.decode("utf-8", "replace").strip()
+        return sample.exit_code == 0 and not crashed(sample), sample.stdout.decode("utf-8", "replace").strip()
 
     return [
         Tool(QSFIX_COLD, lambda p: qsfix + ["--no-cache", "-j", str(jobs), "."], (0, 1, 3), "codemods", judge=qsfix_judge),

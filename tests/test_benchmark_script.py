@@ -45,6 +45,8 @@ FILES = {
 
         urlpatterns = [url(r"^pending/$", views.has_pending)]
     """,
+    # a file no tool can parse (Django's own tests have one): reported, not a failed benchmark
+    "shop/py2.py": 'print "hello"\n',
     # not scanned by qsfix, so no tool may see it
     "shop/migrations/__init__.py": "",
     "shop/migrations/0001_initial.py": "this is not python(\n",
@@ -92,12 +94,12 @@ def test_benchmark_runs_on_a_tiny_project(tmp_path):
     bench = load_script()
     for tool in bench.TOOLS:
         assert any(line.startswith(tool) for line in done.stdout.splitlines()), (tool, done.stdout)
-    assert "tiny: 4 files" in done.stdout  # migrations/ excluded, as qsfix does
+    assert "tiny: 5 files" in done.stdout  # migrations/ excluded, as qsfix does
     assert "peak RSS" in done.stdout
 
     report = json.loads(out_json.read_text())
     result = report["projects"]["tiny"]
-    assert result["files"] == 4 and result["lines"] > 0
+    assert result["files"] == 5 and result["lines"] > 0
     assert report["machine"]["cpu_count"] >= 1
     rows = {row["tool"]: row for row in result["rows"]}
     assert set(rows) == set(bench.TOOLS)
@@ -108,7 +110,9 @@ def test_benchmark_runs_on_a_tiny_project(tmp_path):
             assert isinstance(row[key], (int, float)) and row[key] > 0, (name, key, row[key])
     assert rows[bench.AST_PARSE]["ratio_to_ast"] == pytest.approx(1.0)
     assert rows[bench.QSFIX_COLD]["qsfix_cold_over"] == pytest.approx(1.0)
-    assert rows[bench.QSFIX_COLD]["exit_codes"] == [1]  # it found the two sites
+    assert rows[bench.QSFIX_COLD]["exit_codes"] == [3]  # py2.py could not be parsed
+    assert "1 file(s) failed to parse" in rows[bench.LIBCST]["note"]
+    assert "1 not parsed" in rows[bench.AST_PARSE]["note"]
     assert rows[bench.DJANGO_UPGRADE]["exit_codes"] == [1]  # it rewrote urls.py (in the copy)
     assert any("restored" in note for note in result["notes"])
     assert not any("CORPUS FILES CHANGED" in note for note in result["notes"])
