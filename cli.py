@@ -14,9 +14,7 @@ from typing import Optional, Sequence
 
 import click
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.syntax import Syntax
 from rich.table import Table
 
 import codemods
@@ -475,12 +473,18 @@ def print_report(result: engine.RunResult, run: Run, fmt: str, show_diff: bool) 
             click.echo(line)
 
 
+def _syntax(text: str):
+    from rich.syntax import Syntax  # imported when used: pygments is slow to import
+
+    return Syntax(text, "diff", theme="ansi_dark", background_color="default")
+
+
 def show_diffs(results: Sequence[engine.FileResult]) -> None:
     if _stdout_is_terminal():
         console = out_console()
         for r in results:
             text = unified_diff(r.path, r.original, r.new).decode("utf-8", "replace")
-            console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+            console.print(_syntax(text))
     else:
         stream = sys.stdout.buffer
         for r in results:
@@ -541,6 +545,8 @@ def explain(code: str) -> None:
         sys.exit(EXIT_USAGE)
     console = out_console()
     if console.is_terminal:
+        from rich.markdown import Markdown  # imported when used: it is slow to import
+
         console.print(Markdown(explain_markdown(info)))
     else:
         click.echo(explain_markdown(info), nl=False)

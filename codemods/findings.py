@@ -8,15 +8,13 @@ as it was read, whichever passes ran before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
-
-import libcst as cst
+from typing import Any, Callable, Optional
 
 SAFE = "safe"
 UNSAFE = "unsafe"
 
 # (original libcst node, the node as already updated by inner edits) -> replacement.
-Rewrite = Callable[[cst.CSTNode, cst.CSTNode], cst.CSTNode]
+Rewrite = Callable[[Any, Any], Any]
 Span = tuple[tuple[int, int], tuple[int, int]]  # (line, column) start and end, in characters
 
 

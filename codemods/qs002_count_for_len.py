@@ -12,10 +12,9 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-import libcst as cst
 
 from .base import Example, Pass, PassInfo
-from .rewrite import first_arg, method_call, negated
+from .rewrite import cst, first_arg, method_call, negated
 
 
 # `len(qs) <op> N` that only asks "is there a row?": (operator, number, len on the left) -> negated

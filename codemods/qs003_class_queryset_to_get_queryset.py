@@ -16,9 +16,9 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-import libcst as cst
 
 from .base import Example, Pass, PassInfo
+from .rewrite import cst, transformer
 from .index import VOLATILE_CALLS
 from .querysets import MANAGER, MODEL, PROVEN, QUERYSET
 
@@ -345,29 +345,34 @@ def _get_queryset_call(original, updated: cst.Attribute) -> cst.Call:
     )
 
 
-class _Reindent(cst.CSTTransformer):
-    """Shift continuation lines of a moved expression one level deeper. Lines libcst already
-    indents relative to the enclosing block (`indent=True`) follow by themselves."""
+@transformer
+def _reindent():
+    class Reindent(cst.CSTTransformer):
+        """Shift continuation lines of a moved expression one level deeper. Lines libcst
+        already indents relative to the enclosing block (`indent=True`) follow by
+        themselves."""
 
-    def __init__(self, unit: str):
-        super().__init__()
-        self.unit = unit
+        def __init__(self, unit: str):
+            super().__init__()
+            self.unit = unit
 
-    def leave_ParenthesizedWhitespace(self, original, updated):
-        if updated.indent:
-            return updated
-        return updated.with_changes(
-            last_line=cst.SimpleWhitespace(self.unit + updated.last_line.value)
-        )
+        def leave_ParenthesizedWhitespace(self, original, updated):
+            if updated.indent:
+                return updated
+            return updated.with_changes(
+                last_line=cst.SimpleWhitespace(self.unit + updated.last_line.value)
+            )
+
+    return Reindent
 
 
 def _move(index: int, position: int, ordered: bool, keep: Optional[str], unit: str, guard: bool):
     def rewrite(original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         body = list(updated.body.body)
         line = body[index]
-        value = line.body[0].value.visit(_Reindent(unit))
+        value = line.body[0].value.visit(_reindent()(unit))
         template = cst.parse_statement(GET_QUERYSET_ORDERED if ordered else GET_QUERYSET)
-        method = template.visit(_Fill(value))
+        method = template.visit(_fill()(value))
         if guard:
             guard_statement = cst.parse_statement(SUBCLASS_GUARD)
             method = method.with_changes(
@@ -398,15 +403,21 @@ def _move(index: int, position: int, ordered: bool, keep: Optional[str], unit: s
     return rewrite
 
 
-class _Fill(cst.CSTTransformer):
-    def __init__(self, value: cst.BaseExpression):
-        super().__init__()
-        self.value = value
+@transformer
+def _fill():
+    class Fill(cst.CSTTransformer):
+        """Put the moved expression where the template says `__QSFIX_VALUE__`."""
 
-    def leave_Name(self, original, updated):
-        if updated.value == "__QSFIX_VALUE__":
-            return self.value
-        return updated
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        def leave_Name(self, original, updated):
+            if updated.value == "__QSFIX_VALUE__":
+                return self.value
+            return updated
+
+    return Fill
 
 
 INFO = PassInfo(

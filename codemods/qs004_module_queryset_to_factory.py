@@ -14,9 +14,9 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-import libcst as cst
 
 from .base import Example, Pass, PassInfo
+from .rewrite import cst
 from .factories import Factory
 from .querysets import PROVEN
 

@@ -10,35 +10,49 @@ transform applies every edit, inner ones first, so fixes from different passes c
 from __future__ import annotations
 
 import ast
+import functools
+import importlib
 from typing import Optional, Sequence
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .findings import Edit
 
-# ast node class -> the libcst classes the same syntax parses to
-FAMILIES: dict[type, tuple[type, ...]] = {
-    ast.Call: (cst.Call,),
-    ast.Name: (cst.Name,),
-    ast.Attribute: (cst.Attribute,),
-    ast.Compare: (cst.Comparison,),
-    ast.UnaryOp: (cst.UnaryOperation,),
-    ast.Subscript: (cst.Subscript,),
-    ast.BinOp: (cst.BinaryOperation,),
-    ast.BoolOp: (cst.BooleanOperation,),
-    ast.IfExp: (cst.IfExp,),
-    ast.Lambda: (cst.Lambda,),
-    ast.ListComp: (cst.ListComp,),
-    ast.GeneratorExp: (cst.GeneratorExp,),
-    ast.NamedExpr: (cst.NamedExpr,),
+
+class _Lazy:
+    """libcst, imported on first use: `check` never needs it, and importing it costs more
+    than a warm run's whole analysis."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        module = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+
+cst = _Lazy("libcst")
+
+# ast node class -> names of the libcst classes the same syntax parses to
+FAMILIES: dict[type, tuple[str, ...]] = {
+    ast.Call: ("Call",),
+    ast.Name: ("Name",),
+    ast.Attribute: ("Attribute",),
+    ast.Compare: ("Comparison",),
+    ast.UnaryOp: ("UnaryOperation",),
+    ast.Subscript: ("Subscript",),
+    ast.BinOp: ("BinaryOperation",),
+    ast.BoolOp: ("BooleanOperation",),
+    ast.IfExp: ("IfExp",),
+    ast.Lambda: ("Lambda",),
+    ast.ListComp: ("ListComp",),
+    ast.GeneratorExp: ("GeneratorExp",),
+    ast.NamedExpr: ("NamedExpr",),
     # statements are replaced whole: `X = ...` alone on its line is a SimpleStatementLine
-    ast.Assign: (cst.SimpleStatementLine,),
-    ast.AnnAssign: (cst.SimpleStatementLine,),
-    ast.alias: (cst.ImportAlias,),
-    ast.Constant: (cst.SimpleString,),
-    ast.ClassDef: (cst.ClassDef,),
-    ast.FunctionDef: (cst.FunctionDef,),
+    ast.Assign: ("SimpleStatementLine",),
+    ast.AnnAssign: ("SimpleStatementLine",),
+    ast.alias: ("ImportAlias",),
+    ast.Constant: ("SimpleString",),
+    ast.ClassDef: ("ClassDef",),
+    ast.FunctionDef: ("FunctionDef",),
 }
 
 
@@ -46,32 +60,43 @@ class EditError(Exception):
     pass
 
 
-def family_of(node: ast.AST) -> tuple[type, ...]:
+def family_of(node: ast.AST) -> tuple[str, ...]:
     try:
         return FAMILIES[type(node)]
     except KeyError:
         raise EditError(f"no libcst counterpart known for {type(node).__name__}") from None
 
 
-class _ApplyEdits(cst.CSTTransformer):
-    def __init__(self, edits: dict[int, list]):
-        super().__init__()
-        self.edits = edits
+def transformer(cls_factory):
+    """A libcst transformer class defined on first use (libcst is imported lazily)."""
+    return functools.cache(cls_factory)
 
-    def on_leave(self, original_node, updated_node):
-        for rewrite in self.edits.get(id(original_node), ()):
-            updated_node = rewrite(original_node, updated_node)
-        return updated_node
+
+@transformer
+def _apply_edits_class():
+    class ApplyEdits(cst.CSTTransformer):
+        def __init__(self, edits: dict[int, list]):
+            super().__init__()
+            self.edits = edits
+
+        def on_leave(self, original_node, updated_node):
+            for rewrite in self.edits.get(id(original_node), ()):
+                updated_node = rewrite(original_node, updated_node)
+            return updated_node
+
+    return ApplyEdits
 
 
 def apply_edits(source: bytes, edits: Sequence[Edit]) -> bytes:
     """`source` with every edit applied (in the given order where two share a node)."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
     module = cst.parse_module(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     wanted = {(e.span[0], e.span[1]) for e in edits}
-    families = tuple({cls for e in edits for cls in e.family})
-    at: dict[tuple, list[cst.CSTNode]] = {}
+    families = tuple({getattr(cst, name) for e in edits for name in e.family})
+    at: dict[tuple, list] = {}
     for node, where in positions.items():
         if isinstance(node, families):
             key = ((where.start.line, where.start.column), (where.end.line, where.end.column))
@@ -79,13 +104,14 @@ def apply_edits(source: bytes, edits: Sequence[Edit]) -> bytes:
                 at.setdefault(key, []).append(node)
     by_node: dict[int, list] = {}
     for edit in edits:
-        candidates = [n for n in at.get(edit.span, []) if isinstance(n, edit.family)]
+        kinds = tuple(getattr(cst, name) for name in edit.family)
+        candidates = [n for n in at.get(edit.span, []) if isinstance(n, kinds)]
         if not candidates:
-            raise EditError(f"no {edit.family[0].__name__} at {edit.span}")
+            raise EditError(f"no {edit.family[0]} at {edit.span}")
         # nested nodes of one kind can share a span (`(a)` in `((a))`): the outermost wins
         node = candidates[0]
         by_node.setdefault(id(node), []).append(edit.rewrite)
-    return module.visit(_ApplyEdits(by_node)).bytes
+    return module.visit(_apply_edits_class()(by_node)).bytes
 
 
 # -- building replacements ---------------------------------------------------------------------

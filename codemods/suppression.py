@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+
+from .files import split_lines
 from typing import Optional
 
 ALL = frozenset({"*"})
@@ -27,24 +29,33 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
     if "qsfix" not in lowered and "noqa" not in lowered:
         return {}
     found: dict[int, frozenset[str]] = {}
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return found
-    for token in tokens:
-        if token.type != tokenize.COMMENT:
+    # Only lines that mention the words are tokenized (a whole file through the pure-Python
+    # tokenizer cost seconds on large projects); a line inside a multi-line string that
+    # looks like a comment may then count too, which can only make the tool do less.
+    for number, line in enumerate(split_lines(text), 1):
+        lowered = line.lower()
+        if "#" not in line or ("qsfix" not in lowered and "noqa" not in lowered):
             continue
-        codes: frozenset[str] = frozenset()
-        match = _QSFIX.search(token.string)
-        if match:
-            codes = ALL if match.group(1) is None else _codes(match.group(1))
-        match = _NOQA.search(token.string)
-        if match:
-            codes = codes | _codes(match.group(1))
-        if codes:
-            line = token.start[0]
-            found[line] = found.get(line, frozenset()) | codes
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(line.lstrip()).readline))
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            tokens = [tokenize.TokenInfo(tokenize.COMMENT, line[line.index("#"):], (1, 0), (1, 0), line)]
+        for token in tokens:
+            if token.type == tokenize.COMMENT:
+                _record(found, number, token.string)
     return found
+
+
+def _record(found: dict[int, frozenset[str]], line: int, comment: str) -> None:
+    codes: frozenset[str] = frozenset()
+    match = _QSFIX.search(comment)
+    if match:
+        codes = ALL if match.group(1) is None else _codes(match.group(1))
+    match = _NOQA.search(comment)
+    if match:
+        codes = codes | _codes(match.group(1))
+    if codes:
+        found[line] = found.get(line, frozenset()) | codes
 
 
 SUPPRESSED = "suppressed by a comment on its line"
