@@ -2,6 +2,7 @@
 
     bash ../shared/corpus.sh                      # once: Django, DRF, oscar, wagtail, pretix
     python scripts/sweep.py [CORPUS_DIR] [--projects django,drf] [--files N] [--keep]
+                            [--qsfix-arg=--all-views ...]
 
 Each project is copied to a scratch folder; there, as a user would (one process per command):
 
@@ -13,8 +14,9 @@ Each project is copied to a scratch folder; there, as a user would (one process 
    - no file appeared, vanished or changed other than a rewritten `.py` file with an applied
      finding, and every applied finding's file changed;
    - every changed file compiles;
-   - every changed line lies inside the span of an applied finding (the expression the finding
-     points at, its parent expression, e.g. `bool(...)`/`len(...) == 0`, and its parentheses);
+   - every change lies inside the span of an applied finding: the node the finding points at,
+     the parent a fix replaces whole (`bool(qs)`, `not qs`, `len(qs) == 0`) and the
+     parentheses around them; for QS003 (a class attribute becomes a method) the class;
 3. `qsfix diff --unsafe` on the result prints nothing: a second run changes nothing;
 4. `python -m compileall -q` on the changed files passes.
 
@@ -46,11 +48,12 @@ KNOWN_PROJECTS = ("django", "drf", "oscar", "wagtail", "pretix")
 # Folders never worth choosing `--files` from (qsfix skips them when walking, too).
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", "__pycache__", ".tox", ".venv", "venv", "node_modules",
-     "site-packages", "build", "dist", "migrations"}
+     "site-packages", "build", "dist", "migrations", ".qsfix_cache"}
 )
 # -I: the copy being swept is the working folder; it must not shadow `cli` or a library.
 QSFIX = [sys.executable, "-I", "-c", "import cli; cli.main()"]
 TIMEOUT = 3600
+CACHE_DIR = ".qsfix_cache"  # qsfix's cache at the project root: written by design
 
 Span = tuple[tuple[int, int], tuple[int, int]]  # (line, column) start and end, in characters
 
@@ -70,9 +73,14 @@ class Report:
 
 # -- running qsfix -----------------------------------------------------------------------------
 def qsfix(args: list[str], cwd: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        QSFIX + args, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT
-    )
+    """One qsfix process; a hang becomes exit status -1 with a note on stderr."""
+    try:
+        return subprocess.run(
+            QSFIX + args, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        note = f"\nqsfix {' '.join(args[:2])} did not finish within {TIMEOUT} s\n".encode()
+        return subprocess.CompletedProcess(QSFIX + args, -1, exc.stdout or b"", (exc.stderr or b"") + note)
 
 
 def tail(data: bytes, lines: int = 5) -> str:
@@ -92,9 +100,10 @@ def error_paths(stderr: bytes) -> set[str]:
 
 # -- files -------------------------------------------------------------------------------------
 def snapshot(root: str) -> dict[str, bytes]:
-    """Every regular file below `root` (symlinks are recorded as their target's name)."""
+    """Every file below `root` but qsfix's own cache (symlinks: their target's name)."""
     files = {}
     for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != CACHE_DIR]
         for name in dirnames:
             full = os.path.join(folder, name)
             if os.path.islink(full):
@@ -144,10 +153,16 @@ def text_lines(data: bytes) -> list[str]:
     return _LINE.findall(data.decode(encoding))
 
 
-def finding_spans(data: bytes, positions: list[tuple[int, int]]) -> list[Span]:
+# Passes whose fix rewrites the class the finding is in (QS003 turns a class attribute into a
+# get_queryset() method of the class and makes the class's `self.queryset` uses calls).
+CLASS_WIDE = frozenset({"QS003"})
+
+
+def finding_spans(data: bytes, positions: list[tuple]) -> list[Span]:
     """The region each applied finding may rewrite: every node that starts where the finding
-    points, its parent expression (`bool(qs)`, `not qs`, `len(qs) == 0` are rewritten whole),
-    widened over the parentheses around it. Without a usable tree: the whole line."""
+    points, the parent a fix replaces whole (`bool(qs)`, `not qs`, `len(qs) == 0`), for
+    QS003 the whole class, widened over the whitespace and parentheses around it. Without a
+    usable tree: the whole line. `positions`: (line, column[, code]) of each applied finding."""
     lines = text_lines(data)
 
     def char_col(line: int, byte_col: int) -> int:
@@ -160,7 +175,7 @@ def finding_spans(data: bytes, positions: list[tuple[int, int]]) -> list[Span]:
     try:
         tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return [whole_line(line) for line, _ in positions]
+        return [whole_line(p[0]) for p in positions]
     starts: dict[tuple[int, int], list[ast.AST]] = {}
     parents: dict[int, ast.AST] = {}
     try:
@@ -170,22 +185,39 @@ def finding_spans(data: bytes, positions: list[tuple[int, int]]) -> list[Span]:
             if hasattr(node, "lineno") and getattr(node, "end_lineno", None) is not None:
                 starts.setdefault((node.lineno, char_col(node.lineno, node.col_offset)), []).append(node)
     except RecursionError:
-        return [whole_line(line) for line, _ in positions]
+        return [whole_line(p[0]) for p in positions]
 
     spans = []
-    for line, column in positions:
+    for line, column, *code in positions:
         nodes = list(starts.get((line, column - 1), []))
         if not nodes:
             spans.append(whole_line(line))
             continue
+        if code and code[0] in CLASS_WIDE:
+            node = nodes[0]
+            while node is not None and not isinstance(node, ast.ClassDef):
+                node = parents.get(id(node))
+            if node is not None:
+                nodes.append(node)
         for node in list(nodes):
             parent = parents.get(id(node))
-            if isinstance(parent, ast.expr):
+            if rewritten_whole(parent):
                 nodes.append(parent)
         start = min((n.lineno, char_col(n.lineno, n.col_offset)) for n in nodes)
         end = max((n.end_lineno, char_col(n.end_lineno, n.end_col_offset)) for n in nodes)
         spans.append(widen(lines, start, end))
     return spans
+
+
+def rewritten_whole(parent: Optional[ast.AST]) -> bool:
+    """A parent a fix may replace together with its child: `not qs`, `len(qs) == 0`,
+    `bool(qs)`, `len(qs)`."""
+    if isinstance(parent, (ast.Compare, ast.UnaryOp)):
+        return True
+    return (
+        isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name)
+        and parent.func.id in ("bool", "len")
+    )
 
 
 def widen(lines: list[str], start: tuple[int, int], end: tuple[int, int]) -> Span:
@@ -274,12 +306,15 @@ def _block_problem(old_block: list[str], new_block: list[str], first: int, spans
 
 
 # -- one project -----------------------------------------------------------------------------------
-def sweep_project(name: str, source: str, scratch: str, limit: Optional[int], jobs: Optional[int]) -> Report:
+def sweep_project(
+    name: str, source: str, scratch: str, limit: Optional[int], jobs: Optional[int],
+    more: Optional[list[str]] = None,
+) -> Report:
     report = Report(name)
     began = time.monotonic()
     copy = os.path.join(scratch, name)
     shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    extra = ["-j", str(jobs)] if jobs else []
+    extra = (["-j", str(jobs)] if jobs else []) + list(more or [])
 
     def violation(text: str) -> None:
         report.violations.append(text)
@@ -313,10 +348,10 @@ def sweep_project(name: str, source: str, scratch: str, limit: Optional[int], jo
         1 for f in findings if f["skip_reason"] is None and f["fix"] and f["fix"]["applicability"] == "unsafe"
     )
     report.skipped = sum(1 for f in findings if f["skip_reason"] is not None)
-    applied: dict[str, list[tuple[int, int]]] = {}
+    applied: dict[str, list[tuple[int, int, str]]] = {}
     for f in findings:
         if f["fix"] and f["fix"]["applied"]:
-            applied.setdefault(f["path"], []).append((f["line"], f["column"]))
+            applied.setdefault(f["path"], []).append((f["line"], f["column"], f["code"]))
     check_failed = {f["path"]: f["error"] for f in data["files"]["failed"]}
 
     before = snapshot(copy)
@@ -366,7 +401,9 @@ def sweep_project(name: str, source: str, scratch: str, limit: Optional[int], jo
             violation(f"{path}: has applied fixes but did not change")
 
     again = qsfix(["diff", "--unsafe", *extra, *targets], copy)
-    if again.stdout.strip() or again.returncode not in ((3,) if check_failed else (0,)):
+    if b"Traceback" in again.stderr:
+        violation(f"the second run crashed (exit {again.returncode}): {tail(again.stderr)}")
+    elif again.stdout.strip() or again.returncode not in ((3,) if check_failed else (0,)):
         violation(f"not idempotent: a second run exits {again.returncode} with {len(again.stdout)} bytes of diff: {tail(again.stdout, 8)}")
 
     if changed:
@@ -418,6 +455,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--projects", help="comma-separated sub-folders of CORPUS_DIR")
     parser.add_argument("--files", type=int, default=None, metavar="N", help="at most N files per project")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="passed on to qsfix")
+    parser.add_argument(
+        "--qsfix-arg", action="append", default=[], metavar="ARG",
+        help="one more argument for every qsfix run, e.g. --qsfix-arg=--all-views (repeatable)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies")
     args = parser.parse_args(argv)
 
@@ -440,7 +481,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         for name, source in projects:
             print(f"sweeping {name} ...", file=sys.stderr, flush=True)
-            reports.append(sweep_project(name, source, scratch, args.files, args.jobs))
+            reports.append(sweep_project(name, source, scratch, args.files, args.jobs, args.qsfix_arg))
     finally:
         if args.keep:
             print(f"scratch copies kept in {scratch}", file=sys.stderr)
