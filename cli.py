@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import signal
 import os
 import pathlib
 import subprocess
@@ -16,6 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 import codemods
 from codemods import engine, registry
@@ -151,7 +153,7 @@ def execute(run: Run) -> engine.RunResult:
     if run.stdin_filename is not None:
         run.stdin_data = sys.stdin.buffer.read()
         return engine.run([], run.options, run.excludes, stdin=(run.stdin_filename, run.stdin_data))
-    missing = [p for p in run.paths if not os.path.exists(p)]
+    missing = [p for p in run.paths if not os.path.lexists(p)]  # a broken link is the file's error
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
     if run.changed_since is not None:
@@ -226,15 +228,26 @@ def changed_files(ref: str) -> set[str]:
 
 
 # -- rendering -----------------------------------------------------------------------------
+def shown(text: str) -> str:
+    """One line, whatever a file name holds: control characters (a newline in a name)
+    become escapes, as git shows them."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def finding_line(f: Finding) -> str:
+    path = shown(f.path)
     if f.skip_reason is not None:
-        return f"{f.path}:{f.line}:{f.column}: {f.code} skipped: {f.skip_reason} — {f.message}"
-    return f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
+        return f"{path}:{f.line}:{f.column}: {f.code} skipped: {f.skip_reason} — {f.message}"
+    return f"{path}:{f.line}:{f.column}: {f.code} {f.message}"
 
 
 def print_errors(result: engine.RunResult) -> None:
     for failed in result.failed:
-        err.print(f"[red]error[/red]: {failed.error}", markup=True, soft_wrap=True)
+        line = Text("error", style="red")
+        line.append(f": {shown(failed.error)}")  # a file name is text, never markup
+        err.print(line, soft_wrap=True)
 
 
 def summary_line(result: engine.RunResult, written: Optional[int] = None) -> str:
@@ -505,10 +518,27 @@ def exit_status(result: engine.RunResult, found: bool) -> int:
 
 
 # -- commands ----------------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # not click's "Aborted!" with exit 1, which `diff` uses for "changes"
+            err.print("qsfix: interrupted; every file is as it was or fully rewritten", markup=False)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(codemods.__version__, prog_name="qsfix")
 def main() -> None:
     """Stop Django code from serving stale or needlessly expensive QuerySet results."""
+    # SIGTERM unwinds like Ctrl-C: a temporary file being written is removed, worker
+    # processes are shut down, and every file stays either old or new.
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 @main.command("list")

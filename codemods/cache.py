@@ -14,13 +14,20 @@ linters' caches, with a `.gitignore` of its own):
 
 A cache that cannot be read is ignored; one that cannot be written is skipped. Neither is an
 error: the cache only ever saves time.
+
+The cache lives in the project folder, which may come from anyone (a cloned repository can
+commit a `.qsfix_cache/`), and unpickling runs code. So every cache file is signed with a
+key that never leaves this user's own cache folder (HMAC-SHA256), and a file whose
+signature does not verify is never unpickled.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import pickle
+import secrets
 import tempfile
 from typing import Iterable, Optional
 
@@ -46,7 +53,10 @@ class Cache:
         if self.path and os.path.isfile(self.path):
             try:
                 with open(self.path, "rb") as handle:
-                    data = pickle.load(handle)
+                    signature, payload = handle.read(32), handle.read()
+                if not hmac.compare_digest(signature, _sign(payload)):
+                    raise ValueError("unsigned or foreign cache")  # never unpickle it
+                data = pickle.loads(payload)
                 if data.get("format") == FORMAT and data.get("version") == __version__:
                     self.summaries = data["summaries"]
                     self.results = data["results"]
@@ -93,17 +103,51 @@ class Cache:
             if not os.path.exists(ignore):
                 with open(ignore, "w") as handle:
                     handle.write("# created by qsfix\n*\n")
+            payload = pickle.dumps(
+                {"format": FORMAT, "version": __version__, "summaries": self.summaries,
+                 "results": self.results},
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(
-                    {"format": FORMAT, "version": __version__, "summaries": self.summaries,
-                     "results": self.results},
-                    handle,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+                handle.write(_sign(payload) + payload)
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only checkout: run without saving
+
+
+def _key() -> bytes:
+    """This user's signing key, kept outside every project (created on first use)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "qsfix", "cache-key")
+    try:
+        with open(path, "rb") as handle:
+            key = handle.read()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+    except FileExistsError:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        pass  # nowhere to keep it: this run's cache will not verify next time, which is safe
+    return key
+
+
+_KEY: list = []
+
+
+def _sign(payload: bytes) -> bytes:
+    if not _KEY:
+        _KEY.append(_key())
+    return hmac.new(_KEY[0], payload, hashlib.sha256).digest()
 
 
 def digest(*parts) -> str:

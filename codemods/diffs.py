@@ -18,9 +18,18 @@ def split_lines(data: bytes) -> list[bytes]:
     return _LINES.findall(data)
 
 
+_ESCAPES = {b'"': b'\\"', b"\\": b"\\\\", b"\n": b"\\n", b"\t": b"\\t", b"\r": b"\\r"}
+
+
 def _header(prefix: str, path: str) -> bytes:
     name = (prefix + path.replace("\\", "/") if os.sep == "\\" else prefix + path)
     data = name.encode("utf-8", "surrogateescape")
+    if any(b < 0x20 or b in b'"\\' for b in data):
+        # git's C-style quoting: "a/line\nbreak.py" (git apply and GNU patch read it)
+        quoted = b"".join(
+            _ESCAPES.get(bytes([b]), bytes([b]) if b >= 0x20 else b"\\%03o" % b) for b in data
+        )
+        return b'"' + quoted + b'"'
     # GNU patch reads a name up to a TAB; git ends names holding a space with one too
     return data + b"\t" if b" " in data else data
 

@@ -133,10 +133,19 @@ def describe_error(path: str, exc: BaseException) -> str:
         return f"{path}: too deeply nested to analyse (recursion limit)"
     if isinstance(exc, FileError):
         return f"{path}: {exc}"
-    if isinstance(exc, ValueError) and "null bytes" in str(exc):
+    if isinstance(exc, ValueError) and "null bytes" in _first_line(exc):
         return f"{path}: contains NUL bytes; not Python source"
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{path}: {type(exc).__name__}: {first}".rstrip(": ")
+    return f"{path}: {type(exc).__name__}: {_first_line(exc)}".rstrip(": ")
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, never raising itself (a libcst KeyError can hold a node
+    so deep that str() overflows the recursion limit)."""
+    try:
+        text = str(exc)
+    except RecursionError:
+        return "(too deeply nested to describe)"
+    return text.splitlines()[0][:200] if text else ""
 
 
 # -- phase 1: read and index -----------------------------------------------------------------
@@ -247,6 +256,9 @@ def analyse_source(
     except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
         result.error = describe_error(source.path, exc)
         return result
+    except Exception as exc:  # a bug in a pass must cost one file, not the run
+        result.error = f"{source.path}: internal error, file skipped: {type(exc).__name__}: {_first_line(exc)}"
+        return result
 
     table = suppressions(text) if findings else {}
     order = [p.code for p in passes]
@@ -276,9 +288,17 @@ def analyse_source(
         try:
             new = apply_edits(source.data, edits)
             ast.parse(new, filename=source.path)
+        except RecursionError:
+            result.error = f"{source.path}: too deeply nested to rewrite (recursion limit); nothing written"
+            for finding in findings:
+                if finding.fix:
+                    finding.fix.applied = False
+            return result
         except Exception as exc:  # a rewrite that does not parse is a bug; never write it
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            result.error = f"{source.path}: internal error, rewrite discarded: {type(exc).__name__}: {first}"
+            result.error = (
+                f"{source.path}: internal error, rewrite discarded: "
+                f"{type(exc).__name__}: {_first_line(exc)}"
+            )
             for finding in findings:
                 if finding.fix:
                     finding.fix.applied = False

@@ -9,10 +9,13 @@ permissions, and replace the original only if it still holds the bytes that were
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import io
 import os
 import re
+import signal
+import threading
 import stat
 import tempfile
 import tokenize
@@ -144,7 +147,8 @@ def discover(paths: Iterable[str], excludes: Sequence[str] = ()) -> Iterator[str
     seen: set[str] = set()
     for path in paths:
         absolute = os.path.abspath(path)
-        if os.path.isfile(absolute) or not os.path.exists(absolute):
+        if os.path.isfile(absolute) or not os.path.exists(absolute) or symlink_on_path(path):
+            # a symlinked folder named explicitly is not walked: reading it reports why
             if absolute not in seen:
                 seen.add(absolute)
                 yield path
@@ -188,8 +192,29 @@ def _walk(path: str, absolute: str, excludes: Sequence[str], seen: set[str]) -> 
             yield os.path.join(path, rel) if path != "." else rel
 
 
+def symlink_on_path(path: str) -> Optional[str]:
+    """The first symlinked folder on `path` (as given, from the working folder down), if
+    any: a file reached through one may live outside the tree, so it is never followed for
+    writing, and a symlinked folder is never walked."""
+    parts = os.path.normpath(path).split(os.sep)
+    current = "" if not os.path.isabs(path) else os.sep
+    for i, part in enumerate(parts[:-1] if parts else []):
+        current = os.path.join(current, part) if current else part
+        if part in ("", ".", "..") or (os.path.isabs(path) and i == 0):
+            continue
+        if os.path.islink(current):
+            return current
+    if os.path.islink(path) and os.path.isdir(path):
+        return path
+    return None
+
+
 def read_source(path: str) -> SourceFile:
     absolute = os.path.abspath(path)
+    if not os.path.isabs(path):
+        link = symlink_on_path(path)
+        if link:
+            raise FileError(f"{link} is a symlinked folder; not followed")
     try:
         with open(absolute, "rb") as handle:
             data = handle.read()
@@ -211,6 +236,9 @@ def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
     """
     if os.path.islink(abspath):
         raise FileError("is a symlink; not written through")
+    relative = os.path.relpath(abspath)
+    if not relative.startswith(os.pardir) and symlink_on_path(relative):
+        raise FileError(f"{symlink_on_path(relative)} is a symlinked folder; not written through")
     try:
         with open(abspath, "rb") as handle:
             current = handle.read()
@@ -220,11 +248,14 @@ def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
         raise FileError("changed since it was read; not written")
     folder = os.path.dirname(abspath)
     mode = stat.S_IMODE(os.stat(abspath).st_mode)
+    with _signals_held():
+        _replace(abspath, folder, mode, data)
+
+
+def _replace(abspath: str, folder: str, mode: int, data: bytes) -> None:
+    tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qsfix-", suffix=".tmp")
-    except OSError as exc:
-        raise FileError(f"cannot write: {exc.strerror or exc}") from None
-    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -232,13 +263,29 @@ def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, abspath)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         if isinstance(exc, OSError):
             raise FileError(f"cannot write: {exc.strerror or exc}") from None
         raise
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait while one file is being replaced, then take effect: a file
+    is old or new, and no temporary file is left behind, whenever they arrive."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "manage.py")
