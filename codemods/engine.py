@@ -38,7 +38,8 @@ from .files import (
     split_lines,
 )
 from .findings import SAFE, Finding
-from .index import ModuleSummary, ProjectIndex, module_name_for, summarise
+from .files import _symlinked_folder
+from .index import ModuleSummary, ProjectIndex, _package_of, module_name_for, summarise
 from .querysets import ChainTyper
 from .rewrite import apply_edits
 from .suppression import suppressed, suppressions
@@ -393,6 +394,9 @@ def run(*args, **kwargs) -> RunResult:
     often enough to take a third of the time on large projects)."""
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
+    # per-folder memos (packages, symlinks) describe the file system as it is now
+    _package_of.cache_clear()
+    _symlinked_folder.cache_clear()
     try:
         return _run(*args, **kwargs)
     finally:

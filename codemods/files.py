@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import io
 import os
 import re
@@ -49,6 +50,8 @@ class SourceFile:
 def display_path(path: str, cwd: Optional[str] = None) -> str:
     cwd = cwd or os.getcwd()
     absolute = os.path.abspath(path)
+    if absolute.startswith(cwd + os.sep):
+        return absolute[len(cwd) + 1 :]  # the common case, without relpath's cost
     try:
         rel = os.path.relpath(absolute, cwd)
     except ValueError:
@@ -163,7 +166,7 @@ def _walk(path: str, absolute: str, excludes: Sequence[str], seen: set[str]) -> 
         kept = []
         for name in sorted(dirnames):
             full = os.path.join(folder, name)
-            rel = os.path.relpath(full, absolute)
+            rel = full[len(absolute) + 1 :]
             if (
                 name in SKIPPED_DIRS
                 or name.endswith(".egg-info")
@@ -180,7 +183,7 @@ def _walk(path: str, absolute: str, excludes: Sequence[str], seen: set[str]) -> 
             if not name.endswith(".py"):
                 continue
             full = os.path.join(folder, name)
-            rel = os.path.relpath(full, absolute)
+            rel = full[len(absolute) + 1 :]
             if (
                 os.path.islink(full)
                 or ignores.ignored(full, False)
@@ -209,10 +212,23 @@ def symlink_on_path(path: str) -> Optional[str]:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _symlinked_folder(folder: str) -> Optional[str]:
+    """The first symlinked folder on a relative folder path (memoised per folder)."""
+    if not folder or folder in (".", os.pardir):
+        return None
+    parent = _symlinked_folder(os.path.dirname(folder))
+    if parent:
+        return parent
+    if os.path.basename(folder) not in ("", ".", os.pardir) and os.path.islink(folder):
+        return folder
+    return None
+
+
 def read_source(path: str) -> SourceFile:
     absolute = os.path.abspath(path)
     if not os.path.isabs(path):
-        link = symlink_on_path(path)
+        link = _symlinked_folder(os.path.dirname(os.path.normpath(path)))
         if link:
             raise FileError(f"{link} is a symlinked folder; not followed")
     try:

@@ -12,6 +12,7 @@ Nothing here imports the code it reads.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
@@ -144,13 +145,24 @@ def module_name_for(path: str) -> tuple[str, bool]:
     folder, filename = os.path.split(path)
     stem = filename[:-3] if filename.endswith(".py") else filename
     is_package = stem == "__init__"
-    parts = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(folder, "__init__.py")):
-        folder, pkg = os.path.split(folder)
-        parts.insert(0, pkg)
-        if not pkg:
-            break
+    package = _package_of(folder)
+    parts = [package] if package else []
+    if not is_package:
+        parts.append(stem)
     return ".".join(parts) or stem, is_package
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_of(folder: str) -> str:
+    """`a.b` for a folder `.../a/b` where both hold `__init__.py` (memoised per folder: a
+    project has far fewer folders than files)."""
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ""
+    parent, name = os.path.split(folder)
+    if not name:
+        return ""
+    outer = _package_of(parent)
+    return f"{outer}.{name}" if outer else name
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
