@@ -15,8 +15,6 @@ from typing import Optional, Sequence
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 from rich.text import Text
 
 import codemods
@@ -163,7 +161,7 @@ def execute(run: Run) -> engine.RunResult:
         run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
         if not run.paths:
             return engine.RunResult(files=[])
-    progress: Optional[Progress] = None
+    progress = None
     tasks: dict[str, int] = {}
 
     def report(phase: str, done: int, total: int) -> None:
@@ -171,6 +169,8 @@ def execute(run: Run) -> engine.RunResult:
         if total < PROGRESS_MIN_FILES or not err.is_terminal:
             return
         if progress is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
             progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 console=err, transient=True,
@@ -544,6 +544,8 @@ def _terminate(signum, frame):
 @main.command("list")
 def list_passes() -> None:
     """Table of passes: code, name, fix safety, description."""
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for column in ("code", "name", "safety"):
         table.add_column(column, no_wrap=True)

@@ -375,7 +375,8 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
              sorted(m for m in c.methods if m in ("get_queryset", "get_ordering")),
              c.queryset_reads, c.queryset_assigned, c.get_queryset_returns_attr)
             for c in index.classes.values()
-            if "queryset" in c.attrs or index.class_kind(c.qualname) == "view"
+            if "queryset" in c.attrs or "ordering" in c.attrs or c.queryset_reads
+            or c.queryset_assigned or "get_queryset" in c.methods or "get_ordering" in c.methods
         ),
         sorted(
             (m.module, sorted(m.as_view_querysets), sorted(m.class_queryset_reads))
