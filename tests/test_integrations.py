@@ -26,36 +26,8 @@ from codemods.base import EXAMPLE_MODELS
 from codemods.files import split_lines
 from tests.helpers import REPO, write_project
 
-LEN_X = 'len(Order.objects.filter(status="x"))'
-COUNT_X = 'Order.objects.filter(status="x").count()'
-QS002_MESSAGE = f"`{LEN_X}` fetches every row to count them; use `.count()`"
-
-SERVICES = f"""\
-from shop.models import Order
-
-
-def f():
-    return {LEN_X}
-"""
-SERVICES_FIXED = SERVICES.replace(LEN_X, COUNT_X)
-SERVICES_DIFF = f"""\
---- a/shop/services.py
-+++ b/shop/services.py
-@@ -2,4 +2,4 @@
- 
- 
- def f():
--    return {LEN_X}
-+    return {COUNT_X}
-"""
-
-CLEAN = """\
-from shop.models import Order
-
-
-def f():
-    return Order.objects.filter(status="x").count()
-"""
+# the same small project as the CLI tests
+from tests.test_cli import LEN_X, COUNT_X, SERVICES, SERVICES_FIXED, SERVICES_DIFF, CLEAN, QS002_MESSAGE  # noqa: E402
 
 # a safe QS001 fix, a QS002 fix, a Manager (declined), a suppressed site, an unsafe site
 MIXED = """\
