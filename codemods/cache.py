@@ -49,6 +49,7 @@ class Cache:
         )
         self.summaries: dict = {}
         self.results: dict = {}
+        self.whole: tuple = ("", {})  # (digest of every input, the dependency keys then)
         self.dirty = False
         if self.path and os.path.isfile(self.path):
             try:
@@ -60,6 +61,7 @@ class Cache:
                 if data.get("format") == FORMAT and data.get("version") == __version__:
                     self.summaries = data["summaries"]
                     self.results = data["results"]
+                    self.whole = data.get("whole", ("", {}))
             except Exception:  # a damaged or foreign cache is no reason to fail
                 self.summaries, self.results = {}, {}
 
@@ -85,6 +87,13 @@ class Cache:
         self.results[abspath] = (key, result)
         self.dirty = True
 
+    def keys(self, whole: str):
+        return self.whole[1] if self.whole[0] == whole else None
+
+    def put_keys(self, whole: str, keys: dict) -> None:
+        self.whole = (whole, keys)
+        self.dirty = True
+
     def prune(self, keep: Iterable[str]) -> None:
         """Forget files that are gone, so the cache does not grow without end."""
         keep = set(keep)
@@ -105,7 +114,7 @@ class Cache:
                     handle.write("# created by qsfix\n*\n")
             payload = pickle.dumps(
                 {"format": FORMAT, "version": __version__, "summaries": self.summaries,
-                 "results": self.results},
+                 "results": self.results, "whole": self.whole},
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")

@@ -15,10 +15,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import gc
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -337,9 +335,12 @@ def _batches(items: Sequence, jobs: int) -> list[Sequence]:
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-def _pool(jobs: int, **kwargs) -> ProcessPoolExecutor:
+def _pool(jobs: int, **kwargs):
     """Workers forked after the index exists share it without pickling where fork is
     available; elsewhere the initializer hands it over once per worker."""
+    import multiprocessing  # imported when a pool is needed: most runs need none
+    from concurrent.futures import ProcessPoolExecutor
+
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:
@@ -487,7 +488,18 @@ def _run(
     keys: dict[str, str] = {}
     if cache:
         module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
-        keys = _dependency_keys(index, chains, options, module_digests)
+        # Nothing changed since the last run (same files, same contents, same options and
+        # targets): the keys are the ones computed then, so the project-wide digests need not
+        # be computed again.
+        whole = cache_mod.digest(
+            sorted(digests.items()), sorted(index.targets), sorted(index.failed_sources),
+            (options.select and sorted(options.select), sorted(options.ignore), options.unsafe,
+             options.all_views, options.keep_names, options.build_fixes),
+        )
+        keys = cache.keys(whole)
+        if keys is None:
+            keys = _dependency_keys(index, chains, options, module_digests)
+            cache.put_keys(whole, keys)
     results: dict[str, FileResult] = {}
     work: list[tuple[SourceFile, ModuleSummary]] = []
     analysed: list[str] = []
