@@ -829,7 +829,6 @@ def roundtrip(source: Path, tmp_path: Path, monkeypatch, args: tuple[str, ...] =
     return expected
 
 
-@pytest.mark.skipif(shutil.which("git") is None or shutil.which("patch") is None, reason="needs git and patch")
 def test_patch_roundtrip_on_the_samples(tmp_path, monkeypatch):
     source = tmp_path / "samples"
     shutil.copytree(REPO / "samples", source, ignore=shutil.ignore_patterns("__pycache__"))
@@ -870,7 +869,6 @@ ODD_FILES: dict[str, bytes] = {
 }
 
 
-@pytest.mark.skipif(shutil.which("git") is None or shutil.which("patch") is None, reason="needs git and patch")
 def test_patch_roundtrip_keeps_bytes_outside_the_rewritten_span(tmp_path, monkeypatch):
     source = tmp_path / "project"
     make_project(source, {})
@@ -885,7 +883,6 @@ def test_patch_roundtrip_keeps_bytes_outside_the_rewritten_span(tmp_path, monkey
     assert result["shop/models.py"] == original["shop/models.py"]
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_patch_from_a_parent_folder_applies_from_that_folder(tmp_path, monkeypatch):
     # `qsfix diff proj` run in the parent: the patch's paths start with proj/
     make_project(tmp_path / "src" / "proj", {"shop/services.py": SERVICES})
@@ -912,7 +909,6 @@ def test_diff_from_a_process_prints_a_plain_patch_and_the_summary_on_stderr(tmp_
     )
 
 
-@pytest.mark.skipif(shutil.which("git") is None or shutil.which("patch") is None, reason="needs git and patch")
 def test_patch_accepts_file_names_with_spaces_and_non_ascii(tmp_path):
     # git ends a `---`/`+++` name that holds a space with a TAB so that patch(1) reads the
     # whole name; without it `patch -p1` stops at the space and cannot find the file.

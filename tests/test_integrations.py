@@ -84,7 +84,7 @@ SCHEMA_PATH = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
 
 @pytest.fixture(scope="module")
 def sarif_validator():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     # the official schema says `"$schema": "http://json-schema.org/draft-04/schema#"`
     validator_class = jsonschema.validators.validator_for(schema)
@@ -402,7 +402,6 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "qsfix tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
     "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
 }
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -434,7 +433,6 @@ def paths_checked(*args: str) -> list[str]:
     return [line.split(":")[0] for line in result.stdout.splitlines()]
 
 
-@needs_git
 def test_changed_since_takes_committed_staged_unstaged_and_untracked_files(repo):
     (repo / "shop/m0.py").write_text(SERVICES + "# committed on the branch\n")
     git(repo, "commit", "-q", "-am", "branch")
@@ -456,7 +454,6 @@ def test_changed_since_takes_committed_staged_unstaged_and_untracked_files(repo)
     assert paths_checked() == [f"shop/m{i}.py" for i in range(5)] + ["shop/new.py"]
 
 
-@needs_git
 def test_changed_since_nothing_changed(repo):
     for args in (["check"], ["diff"], ["apply", "--yes"]):
         result = qsfix(*args, "--changed-since", "HEAD")
@@ -465,7 +462,6 @@ def test_changed_since_nothing_changed(repo):
         assert result.stderr.startswith("0 files scanned")
 
 
-@needs_git
 def test_changed_since_diff_and_apply_only_touch_changed_files(repo):
     (repo / "shop/m3.py").write_text(SERVICES + "# edited\n")
     diff = qsfix("diff", "--changed-since", "HEAD")
@@ -477,7 +473,6 @@ def test_changed_since_diff_and_apply_only_touch_changed_files(repo):
     assert (repo / "shop/m4.py").read_text() == SERVICES
 
 
-@needs_git
 def test_changed_since_the_models_come_from_the_whole_project(repo):
     # only services.py changed; the models file is not a target but its models are known
     (repo / "shop/services.py").write_text(SERVICES)
@@ -486,7 +481,6 @@ def test_changed_since_the_models_come_from_the_whole_project(repo):
     assert result.stdout == f"shop/services.py:5:12: QS002 {QS002_MESSAGE}\n"
 
 
-@needs_git
 def test_changed_since_a_branch_that_moved_on_counts_from_where_they_forked(repo):
     git(repo, "checkout", "-q", "-b", "feature")
     (repo / "shop/m1.py").write_text(SERVICES + "# feature\n")
@@ -499,7 +493,6 @@ def test_changed_since_a_branch_that_moved_on_counts_from_where_they_forked(repo
     assert paths_checked("--changed-since", "main") == ["shop/m1.py"]
 
 
-@needs_git
 @pytest.mark.parametrize("ref", ["no-such-branch", "HEAD~5", "--output=x"])
 def test_changed_since_unknown_revision_is_a_usage_error(repo, ref):
     result = qsfix("check", "--changed-since", ref)
@@ -509,7 +502,6 @@ def test_changed_since_unknown_revision_is_a_usage_error(repo, ref):
     assert not (repo / "x").exists()
 
 
-@needs_git
 def test_changed_since_outside_a_repository_is_a_usage_error(project, tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     project({"shop/services.py": SERVICES})
@@ -584,7 +576,6 @@ def test_the_readme_has_tested_blocks():
     assert all(README_BLOCKS)
 
 
-@needs_git
 @pytest.mark.parametrize("commands", README_BLOCKS, ids=[block[0][0].split("#")[0].strip() for block in README_BLOCKS])
 def test_readme_commands(commands, tmp_path):
     """Each block runs in a fresh copy of samples/, a git repository whose `origin/main` is the
@@ -614,7 +605,7 @@ def test_readme_commands(commands, tmp_path):
 
 # -- pre-commit -------------------------------------------------------------------------------------
 def test_hook_manifest():
-    yaml = pytest.importorskip("yaml")
+    import yaml
     hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"qsfix", "qsfix-check"}
     assert hooks["qsfix"]["entry"] == "qsfix apply --yes"
@@ -647,10 +638,8 @@ def snapshot_repository(destination: Path) -> str:
     return git(destination, "rev-parse", "HEAD").strip()
 
 
-@needs_git
-@pytest.mark.skipif(not (REPO / ".git").exists(), reason="needs this repository's git working tree")
 def test_pre_commit_hooks_for_real(tmp_path, monkeypatch):
-    pytest.importorskip("pre_commit")
+    import pre_commit  # noqa: F401  (the test extra installs it)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
