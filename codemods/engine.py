@@ -348,6 +348,14 @@ def _pool(jobs: int, **kwargs):
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context, **kwargs)
 
 
+def _options_key(options: Options) -> tuple:
+    """The options that change a file's results (part of every cache key)."""
+    return (
+        options.select and sorted(options.select), sorted(options.ignore), options.unsafe,
+        options.all_views, options.keep_names, options.build_fixes,
+    )
+
+
 def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
                      digests: dict[str, str]) -> dict[str, str]:
     """Per module: a digest of everything its analysis can read (see codemods.cache)."""
@@ -383,8 +391,7 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
             (m.module, sorted(m.as_view_querysets), sorted(m.class_queryset_reads))
             for m in modules.values() if m.as_view_querysets or m.class_queryset_reads
         ),
-        (options.select and sorted(options.select), sorted(options.ignore), options.unsafe,
-         options.all_views, options.keep_names, options.build_fixes),
+        _options_key(options),
     )
     return {name: cache_mod.digest(project, closure[name]) for name in modules}
 
@@ -493,8 +500,7 @@ def _run(
         # be computed again.
         whole = cache_mod.digest(
             sorted(digests.items()), sorted(index.targets), sorted(index.failed_sources),
-            (options.select and sorted(options.select), sorted(options.ignore), options.unsafe,
-             options.all_views, options.keep_names, options.build_fixes),
+            _options_key(options),
         )
         keys = cache.keys(whole)
         if keys is None:

@@ -42,16 +42,8 @@ from tests.helpers import REPO
 QSFIX = [sys.executable, "-I", "-c", "import cli; cli.main()"]
 CACHE_DIR = ".qsfix_cache"  # written at the project root by design; never a source file
 
-LEN_X = 'len(Order.objects.filter(status="x"))'
-COUNT_X = 'Order.objects.filter(status="x").count()'
-SERVICES = f"""\
-from shop.models import Order
-
-
-def f():
-    return {LEN_X}
-"""
-SERVICES_FIXED = SERVICES.replace(LEN_X, COUNT_X)
+# the same small project as the CLI tests
+from tests.test_cli import COUNT_X, LEN_X, SERVICES, SERVICES_FIXED  # noqa: E402
 
 
 # -- helpers -------------------------------------------------------------------------------------
