@@ -26,7 +26,6 @@ class Binding:
     kind: str
     node: ast.AST  # the Name target, the arg, the alias, the def
     value: Optional[ast.AST] = None  # assign: the value; loop: the iterable; param: the arg
-    scope: Optional["Scope"] = None
 
 
 @dataclass(eq=False)
@@ -44,7 +43,6 @@ class Scope:
         target = self
         if binding.name in self.globals:
             target = self.root()
-        binding.scope = target
         target.bindings.setdefault(binding.name, []).append(binding)
 
     def root(self) -> "Scope":
@@ -91,115 +89,119 @@ class ScopeMap:
         parents = self.parents
         scope_of = self.scope_of
         Name, Load = ast.Name, ast.Load
+        field_cache = _FIELD_CACHE
         while stack:
             node, parent, scope = stack.pop()
             if parent is not None:
                 parents[node] = parent
             scope_of[node] = scope
-            if type(node) is Name:  # the commonest node: a fast path
+            node_type = type(node)
+            if node_type is Name:  # the commonest node: a fast path
                 if type(node.ctx) is Load:
                     scope.loads.setdefault(node.id, []).append(node)
                 continue
-            inner = scope
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                scope.bind(Binding(node.name, "def", node))
-                if id(node) in self.skip_bodies:
+            if node_type in _SPECIAL:  # nodes that open a scope or bind a name
+                inner = scope
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    scope.bind(Binding(node.name, "def", node))
+                    if id(node) in self.skip_bodies:
+                        continue
+                    kind = "class" if isinstance(node, ast.ClassDef) else "function"
+                    inner = Scope(node, scope, kind)
+                    # decorators, bases, defaults and annotations are evaluated in the outer scope
+                    outer_parts: list[ast.AST] = list(node.decorator_list)
+                    if isinstance(node, ast.ClassDef):
+                        outer_parts += node.bases + [k.value for k in node.keywords]
+                    else:
+                        outer_parts += [d for d in node.args.defaults + node.args.kw_defaults if d]
+                        outer_parts += [a.annotation for a in _all_args(node.args) if a.annotation]
+                        if node.returns:
+                            outer_parts.append(node.returns)
+                        for arg in _all_args(node.args):
+                            inner.bind(Binding(arg.arg, "param", arg, arg))
+                            parents[arg] = node
+                            scope_of[arg] = inner
+                    for part in outer_parts:
+                        stack.append((part, node, scope))
+                    for child in reversed(node.body):
+                        stack.append((child, node, inner))
                     continue
-                kind = "class" if isinstance(node, ast.ClassDef) else "function"
-                inner = Scope(node, scope, kind)
-                # decorators, bases, defaults and annotations are evaluated in the outer scope
-                outer_parts: list[ast.AST] = list(node.decorator_list)
-                if isinstance(node, ast.ClassDef):
-                    outer_parts += node.bases + [k.value for k in node.keywords]
-                else:
-                    outer_parts += [d for d in node.args.defaults + node.args.kw_defaults if d]
-                    outer_parts += [a.annotation for a in _all_args(node.args) if a.annotation]
-                    if node.returns:
-                        outer_parts.append(node.returns)
+                if isinstance(node, ast.Lambda):
+                    inner = Scope(node, scope, "function")
+                    for d in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+                        stack.append((d, node, scope))
                     for arg in _all_args(node.args):
                         inner.bind(Binding(arg.arg, "param", arg, arg))
                         parents[arg] = node
                         scope_of[arg] = inner
-                for part in outer_parts:
-                    stack.append((part, node, scope))
-                for child in reversed(node.body):
-                    stack.append((child, node, inner))
-                continue
-            if isinstance(node, ast.Lambda):
-                inner = Scope(node, scope, "function")
-                for d in node.args.defaults + [d for d in node.args.kw_defaults if d]:
-                    stack.append((d, node, scope))
-                for arg in _all_args(node.args):
-                    inner.bind(Binding(arg.arg, "param", arg, arg))
-                    parents[arg] = node
-                    scope_of[arg] = inner
-                stack.append((node.body, node, inner))
-                continue
-            if isinstance(node, COMPREHENSIONS):
-                inner = Scope(node, scope, "comprehension")
-                generators = node.generators
-                # the first iterable is evaluated in the enclosing scope
-                stack.append((generators[0].iter, generators[0], scope))
-                parents[generators[0]] = node
-                scope_of[generators[0]] = inner
-                for i, gen in enumerate(generators):
-                    if i:
-                        parents[gen] = node
-                        scope_of[gen] = inner
-                        stack.append((gen.iter, gen, inner))
-                    self._bind_target(gen.target, inner, "loop", gen.iter)
-                    stack.append((gen.target, gen, inner))
-                    for cond in gen.ifs:
-                        stack.append((cond, gen, inner))
-                elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-                for elt in elts:
-                    stack.append((elt, node, inner))
-                continue
-            if isinstance(node, ast.Global):
-                scope.globals.update(node.names)
-            elif isinstance(node, ast.Nonlocal):
-                scope.nonlocals.update(node.names)
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    self._bind_target(target, scope, "assign", node.value)
-            elif isinstance(node, ast.AnnAssign):
-                if node.value is not None:
-                    self._bind_target(node.target, scope, "assign", node.value)
-                elif isinstance(node.target, ast.Name):
-                    scope.bind(Binding(node.target.id, "other", node.target))
-            elif isinstance(node, ast.AugAssign):
-                self._bind_target(node.target, scope, "other", None)
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                self._bind_target(node.target, scope, "loop", node.iter)
-            elif isinstance(node, ast.NamedExpr):
-                # the walrus binds in the nearest enclosing non-comprehension scope
-                target_scope = scope
-                while target_scope.kind == "comprehension" and target_scope.parent:
-                    target_scope = target_scope.parent
-                target_scope.bind(Binding(node.target.id, "assign", node.target, node.value))
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    if alias.name != "*":
-                        name = alias.asname or alias.name.split(".")[0]
-                        scope.bind(Binding(name, "import", alias))
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if item.optional_vars is not None:
-                        self._bind_target(item.optional_vars, scope, "other", None)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                scope.bind(Binding(node.name, "other", node))
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                scope.loads.setdefault(node.id, []).append(node)
-            elif isinstance(node, ast.Delete):
-                for target in node.targets:
-                    self._bind_target(target, scope, "other", None)
-            elif hasattr(ast, "MatchAs") and isinstance(node, (ast.MatchAs, ast.MatchStar)):
-                if node.name:
+                    stack.append((node.body, node, inner))
+                    continue
+                if isinstance(node, COMPREHENSIONS):
+                    inner = Scope(node, scope, "comprehension")
+                    generators = node.generators
+                    # the first iterable is evaluated in the enclosing scope
+                    stack.append((generators[0].iter, generators[0], scope))
+                    parents[generators[0]] = node
+                    scope_of[generators[0]] = inner
+                    for i, gen in enumerate(generators):
+                        if i:
+                            parents[gen] = node
+                            scope_of[gen] = inner
+                            stack.append((gen.iter, gen, inner))
+                        self._bind_target(gen.target, inner, "loop", gen.iter)
+                        stack.append((gen.target, gen, inner))
+                        for cond in gen.ifs:
+                            stack.append((cond, gen, inner))
+                    elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+                    for elt in elts:
+                        stack.append((elt, node, inner))
+                    continue
+                if isinstance(node, ast.Global):
+                    scope.globals.update(node.names)
+                elif isinstance(node, ast.Nonlocal):
+                    scope.nonlocals.update(node.names)
+                elif isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        self._bind_target(target, scope, "assign", node.value)
+                elif isinstance(node, ast.AnnAssign):
+                    if node.value is not None:
+                        self._bind_target(node.target, scope, "assign", node.value)
+                    elif isinstance(node.target, ast.Name):
+                        scope.bind(Binding(node.target.id, "other", node.target))
+                elif isinstance(node, ast.AugAssign):
+                    self._bind_target(node.target, scope, "other", None)
+                elif isinstance(node, (ast.For, ast.AsyncFor)):
+                    self._bind_target(node.target, scope, "loop", node.iter)
+                elif isinstance(node, ast.NamedExpr):
+                    # the walrus binds in the nearest enclosing non-comprehension scope
+                    target_scope = scope
+                    while target_scope.kind == "comprehension" and target_scope.parent:
+                        target_scope = target_scope.parent
+                    target_scope.bind(Binding(node.target.id, "assign", node.target, node.value))
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    for alias in node.names:
+                        if alias.name != "*":
+                            name = alias.asname or alias.name.split(".")[0]
+                            scope.bind(Binding(name, "import", alias))
+                elif isinstance(node, (ast.With, ast.AsyncWith)):
+                    for item in node.items:
+                        if item.optional_vars is not None:
+                            self._bind_target(item.optional_vars, scope, "other", None)
+                elif isinstance(node, ast.ExceptHandler) and node.name:
                     scope.bind(Binding(node.name, "other", node))
-            elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
-                if node.rest:
-                    scope.bind(Binding(node.rest, "other", node))
-            for field in _child_fields(type(node)):
+                elif isinstance(node, ast.Delete):
+                    for target in node.targets:
+                        self._bind_target(target, scope, "other", None)
+                elif hasattr(ast, "MatchAs") and isinstance(node, (ast.MatchAs, ast.MatchStar)):
+                    if node.name:
+                        scope.bind(Binding(node.name, "other", node))
+                elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
+                    if node.rest:
+                        scope.bind(Binding(node.rest, "other", node))
+            fields = field_cache.get(node_type)
+            if fields is None:
+                fields = _child_fields(node_type)
+            for field in fields:
                 value = getattr(node, field, None)
                 if type(value) is list:
                     for child in reversed(value):
@@ -268,6 +270,17 @@ class ScopeMap:
 # are nodes too but carry nothing; reversed so a stack pops children in source order.
 _FIELD_CACHE: dict[type, tuple[str, ...]] = {}
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+
+
+_SPECIAL = frozenset(
+    getattr(ast, name) for name in (
+        "FunctionDef", "AsyncFunctionDef", "ClassDef", "Lambda", "ListComp", "SetComp",
+        "DictComp", "GeneratorExp", "Global", "Nonlocal", "Assign", "AnnAssign", "AugAssign",
+        "For", "AsyncFor", "NamedExpr", "Import", "ImportFrom", "With", "AsyncWith",
+        "ExceptHandler", "Delete", "MatchAs", "MatchStar", "MatchMapping",
+    )
+    if hasattr(ast, name)
+)
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
