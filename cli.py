@@ -7,15 +7,12 @@ import difflib
 import json
 import signal
 import os
-import pathlib
-import subprocess
+import pathlib  # click imports it anyway
 import sys
 import urllib.parse
 from typing import Optional, Sequence
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 import codemods
 from codemods import engine, registry
@@ -29,11 +26,70 @@ EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.
 PROGRESS_MIN_FILES = 50
 
-err = Console(stderr=True, highlight=False)
+class Output:
+    """Standard output or error. On a terminal (or with FORCE_COLOR) this is rich's Console:
+    colours, the terminal's width. On a pipe or a file, lines are written as they are,
+    without importing rich (a third of qsfix's start-up, which a warm run mostly is); rich
+    would print the same text there, except that it also turns `:name:` in a file name into
+    an emoji. Anything but plain lines (tables, rules, highlighted diffs) goes to rich."""
+
+    def __init__(self, stderr: bool = False):
+        self.stderr = stderr
+        self._consoles: dict = {}
+
+    @property
+    def stream(self):
+        return sys.stderr if self.stderr else sys.stdout
+
+    @property
+    def plain(self) -> bool:
+        stream = self.stream
+        isatty = getattr(stream, "isatty", None)
+        return not (isatty and isatty()) and not os.environ.get("FORCE_COLOR") and os.environ.get("TTY_COMPATIBLE") != "1"
+
+    @property
+    def rich(self):
+        stream = self.stream  # resolved at each use: tests and pagers swap the streams
+        console = self._consoles.get(id(stream))
+        if console is None:
+            from rich.console import Console
+
+            console = Console(file=stream, highlight=False)
+            self._consoles = {id(stream): console}
+        return console
+
+    @property
+    def is_terminal(self) -> bool:
+        return not self.plain and self.rich.is_terminal
+
+    def line(self, text: str) -> None:
+        """One line, printed as it is (no markup; a long line is not broken)."""
+        if self.plain:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        else:
+            self.rich.print(text, markup=False, soft_wrap=True)
+
+    def error_line(self, message: str) -> None:
+        """`error: message`, the word in red on a terminal."""
+        if self.plain:
+            self.line(f"error: {message}")
+            return
+        from rich.text import Text
+
+        line = Text("error", style="red")
+        line.append(f": {message}")  # a file name is text, never markup
+        self.rich.print(line, soft_wrap=True)
+
+    def __getattr__(self, name: str):
+        return getattr(self.rich, name)  # print(renderable), rule(), ...
 
 
-def out_console() -> Console:
-    return Console(highlight=False)
+err = Output(stderr=True)
+
+
+def out_console() -> Output:
+    return Output()
 
 
 def _stdin_is_interactive() -> bool:
@@ -188,6 +244,8 @@ def execute(run: Run) -> engine.RunResult:
 
 
 def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
+    import subprocess  # imported when used, as everything a plain run does not need
+
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL)
     except OSError as exc:
@@ -245,9 +303,7 @@ def finding_line(f: Finding) -> str:
 
 def print_errors(result: engine.RunResult) -> None:
     for failed in result.failed:
-        line = Text("error", style="red")
-        line.append(f": {shown(failed.error)}")  # a file name is text, never markup
-        err.print(line, soft_wrap=True)
+        err.error_line(shown(failed.error))
 
 
 def summary_line(result: engine.RunResult, written: Optional[int] = None) -> str:
@@ -505,10 +561,10 @@ def show_diffs(results: Sequence[engine.FileResult]) -> None:
         stream.flush()
 
 
-def print_skipped(result: engine.RunResult, console: Console) -> None:
+def print_skipped(result: engine.RunResult, console: Output) -> None:
     for f in result.findings:
         if not f.is_active:
-            console.print(finding_line(f), markup=False, soft_wrap=True)
+            console.line(finding_line(f))
 
 
 def exit_status(result: engine.RunResult, found: bool) -> int:
@@ -524,7 +580,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             # not click's "Aborted!" with exit 1, which `diff` uses for "changes"
-            err.print("qsfix: interrupted; every file is as it was or fully rewritten", markup=False)
+            err.line("qsfix: interrupted; every file is as it was or fully rewritten")
             sys.exit(130)
 
 
@@ -573,7 +629,7 @@ def explain(code: str) -> None:
     """What a pass does, why, an example, and how safe its fix is."""
     info = registry.get_pass(code)
     if info is None:
-        err.print(f"unknown code: {code} (see `qsfix list`)", markup=False)
+        err.line(f"unknown code: {code} (see `qsfix list`)")
         sys.exit(EXIT_USAGE)
     console = out_console()
     if console.is_terminal:
@@ -598,11 +654,11 @@ def check(fmt, **common) -> None:
         console = out_console()
         for f in result.findings:
             if f.is_active or run.show_skipped:
-                console.print(finding_line(f), markup=False, soft_wrap=True)
+                console.line(finding_line(f))
     else:
         print_report(result, run, fmt, show_diff=False)
     print_errors(result)
-    err.print(summary_line(result), markup=False, soft_wrap=True)
+    err.line(summary_line(result))
     sys.exit(exit_status(result, bool(active)))
 
 
@@ -620,7 +676,7 @@ def diff(fmt, **common) -> None:
     else:
         print_report(result, run, fmt, show_diff=True)
     print_errors(result)
-    err.print(summary_line(result), markup=False, soft_wrap=True)
+    err.line(summary_line(result))
     sys.exit(exit_status(result, bool(result.changed)))
 
 
@@ -641,10 +697,9 @@ def apply(yes, interactive, **common) -> None:
             raise click.UsageError("--interactive cannot review source read from stdin")
         apply_stdin(run)
     if not yes and not _stdin_is_interactive():
-        err.print(
+        err.line(
             "qsfix apply: standard input is not a terminal, so nothing can be confirmed; "
-            "nothing was written. Use --yes to write without asking.",
-            markup=False,
+            "nothing was written. Use --yes to write without asking."
         )
         sys.exit(EXIT_USAGE)
     result = execute(run)
@@ -657,11 +712,11 @@ def apply(yes, interactive, **common) -> None:
         show_diffs(to_write)
         if not yes and not click.confirm(f"Write {len(to_write)} file(s)?", default=False, err=True):
             print_errors(result)
-            err.print("nothing written", markup=False)
+            err.line("nothing written")
             sys.exit(exit_status(result, False))
     written = engine.write_changes(to_write)
     print_errors(result)
-    err.print(summary_line(result, written=len(written)), markup=False, soft_wrap=True)
+    err.line(summary_line(result, written=len(written)))
     sys.exit(exit_status(result, False))
 
 
@@ -676,7 +731,7 @@ def apply_stdin(run: Run) -> None:
     if run.show_skipped:
         print_skipped(result, err)
     print_errors(result)
-    err.print(summary_line(result), markup=False, soft_wrap=True)
+    err.line(summary_line(result))
     sys.exit(exit_status(result, False))
 
 
@@ -695,7 +750,7 @@ def review(result: engine.RunResult, run: Run) -> list[engine.FileResult]:
         )
         console.rule(f"change {number} of {len(units)}")
         for f in findings:
-            console.print(finding_line(f), markup=False, soft_wrap=True)
+            console.line(finding_line(f))
         show_diffs([r for r in preview if r.changed])
         answer = click.prompt(
             "Apply this change? [y]es / [n]o / [a]ll remaining / [q]uit",
