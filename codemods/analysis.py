@@ -72,6 +72,7 @@ class FileAnalysis:
         chains: ChainTyper,
         factories_active: bool = False,
         skip_bodies: frozenset = frozenset(),
+        lines: Optional[list[str]] = None,
     ):
         self.path = path
         self.factories_active = factories_active
@@ -83,7 +84,7 @@ class FileAnalysis:
         self.scopes = ScopeMap(tree, skip_bodies)
         self.parents = self.scopes.parents
         self.typer = ExprTyper(self.scopes, summary, chains)
-        self.lines = split_lines(text)
+        self.lines = split_lines(text) if lines is None else lines
 
     # -- small helpers -----------------------------------------------------------------
     def type_of(self, expr: ast.AST) -> QsType:

@@ -141,5 +141,11 @@ class Pass:
             for target, rewrite in edits
         ]
 
+    @property
+    def idle(self) -> bool:
+        """True when nothing in this file can give this pass a finding (it is then not
+        walked at all)."""
+        return False
+
     def finish(self) -> None:
         """Called once the walk over the file is done."""

@@ -1,7 +1,7 @@
 """The cache: re-runs only redo what changed.
 
-Two tables, kept in one file per project (`.qsfix_cache/` at the project root, like other
-linters' caches, with a `.gitignore` of its own):
+Two tables, kept per project in `.qsfix_cache/` at the project root (like other linters'
+caches, with a `.gitignore` of its own), each in a file of its own:
 
 - summaries, keyed by the file's content hash and module name: the `ast` index pass is
   skipped for files that did not change;
@@ -23,6 +23,7 @@ signature does not verify is never unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -34,7 +35,7 @@ from typing import Iterable, Optional
 from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
-FORMAT = 1
+FORMAT = 2
 
 
 def content_hash(data: bytes) -> str:
@@ -42,42 +43,55 @@ def content_hash(data: bytes) -> str:
 
 
 class Cache:
+    """Two signed files: the results (with the dependency keys of the last run and the list
+    of summaries held), read at every run, and the summaries, read only when the index has
+    to be built: a re-run with nothing changed needs no index, and the summaries are most
+    of the cache's bytes."""
+
     def __init__(self, root: Optional[str]):
         self.root = root
-        self.path = (
-            os.path.join(root, CACHE_DIR, f"v{FORMAT}-{__version__}.pickle") if root else None
-        )
-        self.summaries: dict = {}
+        base = os.path.join(root, CACHE_DIR, f"v{FORMAT}-{__version__}") if root else None
+        self.path = f"{base}.pickle" if base else None
+        self.summaries_path = f"{base}-summaries.pickle" if base else None
+        self._summaries: Optional[dict] = None  # read when first asked for
+        self.known: dict = {}  # abspath -> (content digest, module) of every summary held
         self.results: dict = {}
         self.whole: tuple = ("", {})  # (digest of every input, the dependency keys then)
         self.dirty = False
-        if self.path and os.path.isfile(self.path):
-            try:
-                with open(self.path, "rb") as handle:
-                    signature, payload = handle.read(32), handle.read()
-                if not hmac.compare_digest(signature, _sign(payload)):
-                    raise ValueError("unsigned or foreign cache")  # never unpickle it
-                data = pickle.loads(payload)
-                if data.get("format") == FORMAT and data.get("version") == __version__:
-                    self.summaries = data["summaries"]
-                    self.results = data["results"]
-                    self.whole = data.get("whole", ("", {}))
-            except Exception:  # a damaged or foreign cache is no reason to fail
-                self.summaries, self.results = {}, {}
+        self.summaries_dirty = False
+        data = _load(self.path)
+        if data is not None:
+            self.results = data["results"]
+            self.whole = data["whole"]
+            self.known = data["known"]
 
     # -- summaries -----------------------------------------------------------------------
+    @property
+    def summaries(self) -> dict:
+        if self._summaries is None:
+            data = _load(self.summaries_path) if self.known else None
+            self._summaries = data["summaries"] if data is not None else {}
+        return self._summaries
+
+    def has_summary(self, abspath: str, digest: str, module: str) -> bool:
+        """Whether the cache holds this file's summary, without reading the summaries."""
+        return self.known.get(abspath) == (digest, module)
+
     def summary(self, abspath: str, digest: str, module: str):
+        if not self.has_summary(abspath, digest, module):
+            return None
         entry = self.summaries.get(abspath)
         if entry is not None and entry[0] == digest and entry[1] == module:
             return entry[2]
-        return None
+        return None  # the summaries file was lost or damaged since
 
     def put_summary(self, abspath: str, digest: str, module: str, summary) -> None:
         self.summaries[abspath] = (digest, module, summary)
-        self.dirty = True
+        self.known[abspath] = (digest, module)
+        self.dirty = self.summaries_dirty = True
 
     # -- results ---------------------------------------------------------------------------
-    def result(self, abspath: str, key: str):
+    def result(self, abspath: str, key: Optional[str]):
         entry = self.results.get(abspath)
         if entry is not None and entry[0] == key:
             return entry[1]
@@ -97,10 +111,15 @@ class Cache:
     def prune(self, keep: Iterable[str]) -> None:
         """Forget files that are gone, so the cache does not grow without end."""
         keep = set(keep)
-        for table in (self.summaries, self.results):
+        tables = [self.known, self.results]
+        if self._summaries is not None:
+            tables.append(self._summaries)
+        for table in tables:
             for path in [p for p in table if p not in keep]:
                 del table[path]
                 self.dirty = True
+                if table is self._summaries:
+                    self.summaries_dirty = True
 
     def save(self) -> None:
         if not self.path or not self.dirty:
@@ -112,17 +131,44 @@ class Cache:
             if not os.path.exists(ignore):
                 with open(ignore, "w") as handle:
                     handle.write("# created by qsfix\n*\n")
-            payload = pickle.dumps(
-                {"format": FORMAT, "version": __version__, "summaries": self.summaries,
-                 "results": self.results, "whole": self.whole},
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_sign(payload) + payload)
-            os.replace(tmp, self.path)
+            if self.summaries_dirty:  # first: `known` must not name summaries not written
+                _store(self.summaries_path, {"summaries": self.summaries})
+            _store(self.path, {"results": self.results, "whole": self.whole, "known": self.known})
         except OSError:
             pass  # a read-only checkout: run without saving
+
+
+def _load(path: Optional[str]) -> Optional[dict]:
+    """The data of a cache file, or None: missing, damaged, another version, or not signed
+    with this user's key (then never unpickled)."""
+    if not path or not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            signature, payload = handle.read(32), handle.read()
+        if not hmac.compare_digest(signature, _sign(payload)):
+            return None  # unsigned or foreign: never unpickle it
+        data = pickle.loads(payload)
+        if data.get("format") == FORMAT and data.get("version") == __version__:
+            return data
+    except Exception:  # a damaged cache is no reason to fail
+        pass
+    return None
+
+
+def _store(path: str, data: dict) -> None:
+    payload = pickle.dumps(
+        {"format": FORMAT, "version": __version__, **data}, protocol=pickle.HIGHEST_PROTOCOL,
+    )
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_sign(payload) + payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _key() -> bytes:

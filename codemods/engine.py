@@ -13,11 +13,13 @@ so nothing outside the rewritten spans changes.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import gc
 import os
-import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Callable, Iterable, Optional, Sequence
 
 from . import __version__, registry
@@ -94,6 +96,8 @@ class RunResult:
     # what was analysed, kept so a subset of fixes can be previewed or applied again
     sources: dict[str, tuple[SourceFile, ModuleSummary]] = field(default_factory=dict)
     analysed: list[str] = field(default_factory=list)  # files not answered from the cache
+    # a run answered wholly from the cache builds `index` and `sources` only when asked
+    complete: Optional[Callable[["RunResult"], None]] = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -164,33 +168,110 @@ def index_one(path: str) -> Indexed:
     return index_source(source)
 
 
-def index_source(source: SourceFile) -> Indexed:
+class Trees:
+    """Trees parsed for the index, kept for the analysis so no file is parsed twice; up to a
+    budget, as a tree takes about 35 times its source's bytes (6 MB of source: ~210 MB)."""
+
+    BUDGET = 6_000_000
+
+    def __init__(self) -> None:
+        self.kept: dict[str, ast.Module] = {}
+        self.size = 0
+
+    def keep(self, source: SourceFile, tree: ast.Module) -> None:
+        if self.size + len(source.data) <= self.BUDGET:
+            self.kept[source.abspath] = tree
+            self.size += len(source.data)
+
+    def take(self, abspath: str) -> Optional[ast.Module]:
+        return self.kept.pop(abspath, None)
+
+
+# The cyclic garbage collector and trees. `ast` nodes never form reference cycles (nothing
+# here links a node back to its parent), so reference counting frees every tree; yet each new
+# node is tracked, and young-generation collections scanned every tree once or more (a sixth
+# of a run). Trees are therefore made with collections off and then frozen (moved where
+# collections never look): indexing freezes everything it made (it makes no cyclic garbage),
+# a tree parsed for the analysis is frozen alone.
+@contextlib.contextmanager
+def frozen_afterwards():
+    """Collections off inside; everything made inside is frozen on the way out."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def parse_frozen(data: bytes, filename: str) -> ast.Module:
+    """`ast.parse` for the analysis: the garbage of earlier files is collected first, so
+    that freezing the new tree freezes nothing that could still be garbage."""
+    gc.collect(1)
+    with frozen_afterwards():
+        return ast.parse(data, filename=filename)
+
+
+def index_source(source: SourceFile, trees: Optional[Trees] = None) -> Indexed:
     try:
         tree = ast.parse(source.data, filename=source.path)
         summary = summarise(source.abspath, source.data, tree)
     except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
         return Indexed(source, None, describe_error(source.path, exc), source.path)
+    if trees is not None:
+        trees.keep(source, tree)
     return Indexed(source, summary, None, source.path)
 
 
-def _index_batch(sources: Sequence[SourceFile]) -> list[Indexed]:
-    return [index_source(s) for s in sources]
+def build_index(summaries: Iterable[Optional[ModuleSummary]], targets: set[str],
+                failed_sources: dict[str, bytes]) -> ProjectIndex:
+    index = ProjectIndex(s for s in summaries if s is not None)
+    index.targets = targets
+    index.failed_sources = failed_sources
+    return index
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
-def _quiet_definitions(tree: ast.Module, text: str, pattern) -> frozenset:
+def _lines_naming(lines: list[str], words: Iterable[str]) -> list[int]:
+    """The numbers of the lines where one of `words` occurs as a whole word (as a regular
+    expression's `\\b` sees it), in order. `str.find` for each word: a few times faster than
+    one regular expression over the text, which tries every word at every position."""
+    text = "".join(lines)
+    starts = list(accumulate(map(len, lines), initial=0))  # starts[n]: offset of line n + 1
+    size = len(text)
+    hits: set[int] = set()
+    for word in words:
+        length = len(word)
+        at = text.find(word)
+        while at != -1:
+            end = at + length
+            before = text[at - 1] if at else " "
+            after = text[end] if end < size else " "
+            if before != "_" and not before.isalnum() and after != "_" and not after.isalnum():
+                line = bisect_right(starts, at)
+                hits.add(line)
+                at = text.find(word, starts[line] if line < len(starts) else size)  # next line
+            else:
+                at = text.find(word, at + 1)
+    return sorted(hits)
+
+
+def _quiet_definitions(tree: ast.Module, lines: list[str], words: Optional[set[str]]) -> frozenset:
     """Functions and methods whose source names nothing relevant: no finding can be inside
     (every typing rule starts from a relevant name, and a local variable's value is in the
     same function), so their bodies are bound but not analysed. Top-level functions and
     the methods of top-level classes are checked; a class body itself is always read."""
-    if pattern is None:
+    if words is None:
         return frozenset()
-    lines = split_lines(text)
+    hits = _lines_naming(lines, words)
     quiet = set()
 
     def is_quiet(node: ast.AST) -> bool:
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        return not pattern.search("".join(lines[start - 1 : node.end_lineno]))
+        first = bisect_left(hits, start)
+        return first == len(hits) or hits[first] > node.end_lineno
 
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -209,6 +290,8 @@ def _quiet_definitions(tree: ast.Module, text: str, pattern) -> frozenset:
 def _handlers(passes) -> dict[type, list]:
     table: dict[type, list] = {}
     for visitor in passes:
+        if visitor.idle:
+            continue
         for attr in dir(visitor):
             if attr.startswith("visit_"):
                 node_type = getattr(ast, attr[len("visit_"):], None)
@@ -223,7 +306,9 @@ def analyse_source(
     index: ProjectIndex,
     options: Options,
     chains: Optional[ChainTyper] = None,
+    tree: Optional[ast.Module] = None,
 ) -> FileResult:
+    """`tree`: the file's tree when the index kept it (else it is parsed here)."""
     result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
     passes = options.passes
     chains = chains or ChainTyper(index, keep_names=options.keep_names)
@@ -234,15 +319,16 @@ def analyse_source(
         names = chains.relevant_names(summary, text)
         if not names:
             return result  # nothing in this file can name a model, manager or QuerySet
-        factory_names = [f.name for f in chains.factories.values()]
-        pattern = re.compile(
-            r"\b(?:%s)\b" % "|".join(re.escape(n) for n in sorted(names | set(factory_names)) if n)
-        ) if "" not in names else None
-        tree = ast.parse(source.data, filename=source.path)
+        # None: names we cannot list (a `*` import), every definition may matter
+        words = None if "" in names else names | {f.name for f in chains.factories.values()}
+        if tree is None:
+            tree = parse_frozen(source.data, source.path)
+        lines = split_lines(text)
         analysis = FileAnalysis(
             source.path, text, tree, summary, index, chains,
             factories_active=any(p.code == "QS004" for p in passes),
-            skip_bodies=_quiet_definitions(tree, text, pattern),
+            skip_bodies=_quiet_definitions(tree, lines, words),
+            lines=lines,
         )
         visitors = [info.visitor(analysis, options) for info in passes]
         handlers = _handlers(visitors)
@@ -310,42 +396,58 @@ def analyse_source(
     return result
 
 
+# -- the worker side of a parallel run (see codemods.workers) ----------------------------------
 _WORKER: dict = {}
 
 
-def _init_worker(index: ProjectIndex, options: Options) -> None:
-    # one typer per worker process: its caches (and QS004's plan) serve every batch; a
-    # forked worker already holds them
-    if _WORKER.get("index") is not index:
-        _WORKER.update(index=index, options=options, chains=ChainTyper(index, keep_names=options.keep_names))
+def _worker_index(batch: Sequence[tuple[int, SourceFile]]) -> list[tuple[Optional[ModuleSummary], Optional[str]]]:
+    trees = _WORKER.setdefault("trees", Trees())
+    out = []
+    with frozen_afterwards():
+        for _, source in batch:
+            item = index_source(source, trees)
+            out.append((item.summary, item.error))
+    return out
 
 
-def _analyse_batch(batch: Sequence[tuple[SourceFile, ModuleSummary]]) -> list[FileResult]:
-    index, options, chains = _WORKER["index"], _WORKER["options"], _WORKER["chains"]
+def _worker_setup(payload) -> None:
+    """The project index, rebuilt from the summaries every worker is sent (in the parent's
+    order, so it is the parent's index), and one typer whose caches serve every batch."""
+    summaries, targets, failed_sources, options = payload
+    index = build_index(summaries, targets, failed_sources)
+    _WORKER.update(
+        summaries=summaries, index=index, options=options,
+        chains=ChainTyper(index, keep_names=options.keep_names),
+    )
+    gc.freeze()
+
+
+def _worker_analyse(batch: Sequence[tuple[int, SourceFile]]) -> list[FileResult]:
+    summaries, index, options, chains = (
+        _WORKER["summaries"], _WORKER["index"], _WORKER["options"], _WORKER["chains"]
+    )
+    trees = _WORKER.get("trees") or Trees()
     # the parent has the source bytes: do not send them back
-    return [dataclasses.replace(analyse_source(s, m, index, options, chains), original=b"") for s, m in batch]
-
-
-def _batches(items: Sequence, jobs: int) -> list[Sequence]:
-    count = max(1, min(len(items), jobs * 4))
-    size = -(-len(items) // count)
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    return [
+        dataclasses.replace(
+            analyse_source(source, summaries[position], index, options, chains, trees.take(source.abspath)),
+            original=b"",
+        )
+        for position, source in batch
+    ]
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-def _pool(jobs: int, **kwargs):
-    """Workers forked after the index exists share it without pickling where fork is
-    available; elsewhere the initializer hands it over once per worker."""
-    import multiprocessing  # imported when a pool is needed: most runs need none
-    from concurrent.futures import ProcessPoolExecutor
+def _workers(jobs: int):
+    from .workers import Workers  # imported when used: most runs (warm, small) need none
 
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        context = None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, **kwargs)
+    return Workers(jobs)
+
+
+def _size(item: tuple[int, SourceFile]) -> int:
+    return len(item[1].data) + 1
 
 
 def _options_key(options: Options) -> tuple:
@@ -441,12 +543,17 @@ def _run(
     jobs = max(1, options.jobs)
     report = progress or (lambda phase, done, total: None)
     use_cache = options.use_cache and stdin is None  # stdin text is not the file on disk
-    cache = Cache(roots[0] if roots else os.getcwd()) if use_cache else None
+    cache = None
+    if use_cache:
+        with frozen_afterwards():  # what the cache holds lives to the end of the run
+            cache = Cache(roots[0] if roots else os.getcwd())
 
     # read everything; parse only what the cache does not already know
-    indexed: list[Optional[Indexed]] = []
+    indexed: list[Indexed] = []
     digests: dict[str, str] = {}
+    modules: list[str] = []  # with the cache: each file's module name
     misses: list[tuple[int, SourceFile]] = []
+    known: list[int] = []  # files whose summary the cache holds (read from it when needed)
     for path in files:
         try:
             if stdin is not None and path == stdin[0]:
@@ -455,92 +562,135 @@ def _run(
                 source = read_source(path)
         except FileError as exc:
             indexed.append(Indexed(None, None, describe_error(path, exc), path))
+            modules.append("")
             continue
-        digest = content_hash(source.data) if cache else ""
-        digests[source.abspath] = digest
-        summary = cache.summary(source.abspath, digest, module_name_for(source.abspath)[0]) if cache else None
-        if summary is not None:
-            indexed.append(Indexed(source, summary, None, source.path))
+        indexed.append(Indexed(source, None, None, source.path))
+        position = len(indexed) - 1
+        if cache is None:
+            modules.append("")
+            misses.append((position, source))
+            continue
+        digest = digests[source.abspath] = content_hash(source.data)
+        module = module_name_for(source.abspath)[0]
+        modules.append(module)
+        if cache.has_summary(source.abspath, digest, module):
+            known.append(position)
         else:
-            indexed.append(None)
-            misses.append((len(indexed) - 1, source))
-    parallel = jobs > 1 and len(misses) >= PARALLEL_THRESHOLD
-    done = 0
-    if parallel:
-        with _pool(jobs) as pool:
-            batches = _batches(misses, jobs)
-            for batch, out in zip(batches, pool.map(_index_batch, [[s for _, s in b] for b in batches])):
-                for (position, _), item in zip(batch, out):
-                    indexed[position] = item
-                done += len(batch)
-                report("index", done, len(misses))
-    else:
-        for position, source in misses:
-            indexed[position] = index_source(source)
-            done += 1
-            report("index", done, len(misses))
-    if cache:
-        for position, source in misses:
-            item = indexed[position]
-            if item.summary is not None:
-                cache.put_summary(source.abspath, digests[source.abspath], item.summary.module, item.summary)
+            misses.append((position, source))
 
-    index = ProjectIndex(i.summary for i in indexed if i.summary is not None)
-    index.targets = {i.summary.module for i in indexed[: len(targets)] if i.summary is not None}
-    index.failed_sources = {
-        i.path: i.source.data for i in indexed if i.error and i.source is not None
-    }
-    gc.freeze()  # the index and the sources stay to the end: keep them out of collections
-    chains = ChainTyper(index, keep_names=options.keep_names)
-    keys: dict[str, str] = {}
-    if cache:
-        module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
-        # Nothing changed since the last run (same files, same contents, same options and
-        # targets): the keys are the ones computed then, so the project-wide digests need not
-        # be computed again.
-        whole = cache_mod.digest(
-            sorted(digests.items()), sorted(index.targets), sorted(index.failed_sources),
-            _options_key(options),
+    # With -j, the workers that parse for the index keep the trees and analyse those files
+    # too (codemods.workers); a serial run keeps them in this process.
+    with contextlib.ExitStack() as stack:
+        workers = None
+        owners: dict[str, int] = {}  # abspath -> the worker that holds its tree
+        trees = Trees()
+        done = 0
+        if jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
+            workers = stack.enter_context(_workers(jobs))
+            with frozen_afterwards():  # the summaries received live to the end
+                for worker, batch, out in workers.schedule(_worker_index, misses, _size):
+                    for (position, source), (summary, error) in zip(batch, out):
+                        indexed[position] = Indexed(source, summary, error, source.path)
+                        owners[source.abspath] = worker
+                    done += len(batch)
+                    report("index", done, len(misses))
+        else:
+            with frozen_afterwards():
+                for position, source in misses:
+                    indexed[position] = index_source(source, trees)
+                    done += 1
+                    report("index", done, len(misses))
+        if cache:
+            for position, source in misses:
+                item = indexed[position]
+                if item.summary is not None:
+                    cache.put_summary(source.abspath, digests[source.abspath], item.summary.module, item.summary)
+
+        failed_sources = {i.path: i.source.data for i in indexed if i.error and i.source is not None}
+        keys: Optional[dict[str, str]] = None
+        whole = ""
+        if cache:
+            # Nothing changed since the last run (same files, same contents, same options and
+            # targets): the dependency keys are the ones computed then, and when every target's
+            # result is in the cache under its key, neither the summaries nor the index are needed.
+            whole = cache_mod.digest(
+                sorted(digests.items()),
+                sorted({modules[p] for p, i in enumerate(indexed[: len(targets)]) if i.source and not i.error}),
+                sorted(failed_sources),
+                _options_key(options),
+            )
+            keys = cache.keys(whole)
+            answered = _answered(indexed[: len(targets)], modules, keys, cache) if keys is not None else None
+            if answered is not None:
+                def complete(run_result: RunResult) -> None:
+                    _read_summaries(indexed, known, digests, modules, cache)
+                    run_result.index = build_index(
+                        [i.summary for i in indexed],
+                        {i.summary.module for i in indexed[: len(targets)] if i.summary is not None},
+                        failed_sources,
+                    )
+                    run_result.sources = {
+                        i.source.path: (i.source, i.summary) for i in indexed[: len(targets)] if i.summary
+                    }
+
+                cache.prune(i.source.abspath for i in indexed if i.source is not None)
+                cache.save()
+                return RunResult(files=answered, complete=complete)
+            _read_summaries(indexed, known, digests, modules, cache)
+
+        summaries = [i.summary for i in indexed]
+        index = build_index(
+            summaries,
+            {i.summary.module for i in indexed[: len(targets)] if i.summary is not None},
+            failed_sources,
         )
-        keys = cache.keys(whole)
-        if keys is None:
+        gc.freeze()  # the index and the sources stay to the end: keep them out of collections
+        chains = ChainTyper(index, keep_names=options.keep_names)
+        if cache and keys is None:
+            module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
             keys = _dependency_keys(index, chains, options, module_digests)
             cache.put_keys(whole, keys)
-    results: dict[str, FileResult] = {}
-    work: list[tuple[SourceFile, ModuleSummary]] = []
-    analysed: list[str] = []
-    for item in indexed[: len(targets)]:  # context files only feed the index
-        if item.error or item.source is None or item.summary is None:
-            abspath = item.source.abspath if item.source else os.path.abspath(item.path)
-            results[item.path] = FileResult(path=item.path, abspath=abspath, error=item.error)
-            continue
-        cached = cache.result(item.source.abspath, keys[item.summary.module]) if cache else None
-        if cached is not None:
-            results[item.path] = dataclasses.replace(cached, path=item.path, original=item.source.data)
-        else:
-            work.append((item.source, item.summary))
+        results: dict[str, FileResult] = {}
+        work: list[tuple[int, SourceFile]] = []
+        for position, item in enumerate(indexed[: len(targets)]):  # context files only feed the index
+            if item.error or item.source is None or item.summary is None:
+                abspath = item.source.abspath if item.source else os.path.abspath(item.path)
+                results[item.path] = FileResult(path=item.path, abspath=abspath, error=item.error)
+                continue
+            cached = cache.result(item.source.abspath, keys.get(item.summary.module)) if cache else None
+            if cached is not None:
+                results[item.path] = dataclasses.replace(cached, path=item.path, original=item.source.data)
+            else:
+                work.append((position, item.source))
 
-    done = 0
-    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        _WORKER.update(index=index, options=options, chains=chains)
-        with _pool(jobs, initializer=_init_worker, initargs=(index, options)) as pool:
-            originals = {source.path: source.data for source, _ in work}
-            for batch in pool.map(_analyse_batch, _batches(work, jobs)):
-                for result in batch:
-                    result.original = originals[result.path]
+        done = 0
+        if work and workers is None and jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+            workers = stack.enter_context(_workers(jobs))
+        if work and workers is not None:
+            workers.broadcast(_worker_setup, (summaries, index.targets, index.failed_sources, options))
+            for _, batch, out in workers.schedule(
+                _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),
+            ):
+                for (_, source), result in zip(batch, out):
+                    result.original = source.data
                     results[result.path] = result
                 done += len(batch)
                 report("analyse", done, len(work))
-    else:
-        for source, summary in work:
-            result = analyse_source(source, summary, index, options, chains)
-            results[result.path] = result
-            done += 1
-            report("analyse", done, len(work))
-    for source, summary in work:
-        result = results[source.path]
+        else:
+            for position, source in work:
+                result = analyse_source(
+                    source, summaries[position], index, options, chains, trees.take(source.abspath),
+                )
+                results[result.path] = result
+                done += 1
+                report("analyse", done, len(work))
+        del trees
+    analysed: list[str] = []
+    for position, source in work:
         analysed.append(source.path)
+        result = results[source.path]
         if cache and result.error is None:
+            summary = summaries[position]
             cache.put_result(source.abspath, keys[summary.module], dataclasses.replace(result, original=b""))
     if cache:
         cache.prune(i.source.abspath for i in indexed if i.source is not None)
@@ -553,9 +703,45 @@ def _run(
     )
 
 
+def _answered(targets: Sequence[Indexed], modules: list[str], keys: dict[str, str],
+              cache: Cache) -> Optional[list[FileResult]]:
+    """Every target's result from the cache, or None if one is missing."""
+    answered = []
+    for position, item in enumerate(targets):
+        if item.error or item.source is None:
+            abspath = item.source.abspath if item.source else os.path.abspath(item.path)
+            answered.append(FileResult(path=item.path, abspath=abspath, error=item.error))
+            continue
+        cached = cache.result(item.source.abspath, keys.get(modules[position]))
+        if cached is None:
+            return None
+        answered.append(dataclasses.replace(cached, path=item.path, original=item.source.data))
+    return answered
+
+
+def _read_summaries(indexed: list[Indexed], known: list[int], digests: dict[str, str],
+                    modules: list[str], cache: Cache) -> None:
+    """The cached summaries of `known` files; a file whose summary cannot be read after all
+    (the summaries file was lost or damaged) is parsed again."""
+    with frozen_afterwards():
+        for position in known:
+            item = indexed[position]
+            abspath = item.source.abspath
+            summary = cache.summary(abspath, digests[abspath], modules[position])
+            if summary is None:
+                indexed[position] = item = index_source(item.source)
+                if item.summary is not None:
+                    cache.put_summary(abspath, digests[abspath], item.summary.module, item.summary)
+            else:
+                item.summary = summary
+    known.clear()
+
+
 def rerun(run_result: RunResult, options: Options, paths: Iterable[str]) -> list[FileResult]:
     """Analyse some files of a finished run again with other options (e.g. the fixes a user
     accepted one by one); the index is reused."""
+    if run_result.index is None and run_result.complete is not None:
+        run_result.complete(run_result)  # answered from the cache: the index is built now
     assert run_result.index is not None
     chains = ChainTyper(run_result.index, keep_names=options.keep_names)
     out = []

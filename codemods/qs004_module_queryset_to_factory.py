@@ -37,6 +37,11 @@ class ModuleQuerysetToFactory(Pass):
         self.reported: set[str] = set()
         self.pending: list = []
 
+    @property
+    def idle(self) -> bool:
+        # every finding of this pass is about a constant of the project's plan
+        return not self.plan
+
     def local_name(self, factory: Factory, node: ast.Name) -> str:
         """What the reference is called after the rewrite."""
         if node.id == factory.name:

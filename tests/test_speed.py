@@ -1,0 +1,202 @@
+"""What makes a cold run fast (issue 6) never changes an answer.
+
+- Worker processes keep the trees they parsed for the index and analyse those files; the
+  scheduler gives every item to exactly one worker, its owner's first, and reports a worker's
+  failure instead of hanging.
+- A serial run keeps its trees too (up to a budget): a file is parsed once.
+- Functions that name nothing relevant are not walked; the lines that name something are
+  found with `str.find`, which must agree with a regular expression's `\\b...\\b`.
+- Trees are frozen away from the cyclic garbage collector, which is only sound while neither
+  indexing nor analysis makes reference cycles: checked here on the samples project.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import shutil
+from bisect import bisect_right
+from itertools import accumulate
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codemods import engine
+from codemods.files import read_source, split_lines
+from codemods.workers import WorkerError, Workers
+from tests.helpers import REPO, write_project
+
+
+# -- the scheduler ------------------------------------------------------------------------------
+def tag_with_pid(batch):
+    return [(os.getpid(), item) for item in batch]
+
+
+def fail(batch):
+    raise ValueError(f"boom in a batch of {len(batch)}")
+
+
+def die(batch):
+    os._exit(7)
+
+
+def test_every_item_is_done_once_and_first_batches_go_to_their_owners():
+    items = list(range(200))
+    with Workers(2) as workers:
+        pids = [p.pid for p in workers.processes]
+        seen = []
+        first_batch: dict[int, list] = {}
+        for worker, batch, result in workers.schedule(
+            tag_with_pid, items, weight=lambda i: 1 + i % 7, owner=lambda i: i % 2,
+        ):
+            assert [item for _, item in result] == batch
+            assert {pid for pid, _ in result} == {pids[worker]}
+            first_batch.setdefault(worker, batch)
+            seen.extend(batch)
+    assert sorted(seen) == items
+    assert first_batch.keys() == {0, 1}
+    for worker, batch in first_batch.items():
+        assert all(item % 2 == worker for item in batch)
+
+
+def test_items_of_nobody_and_of_an_unknown_worker_are_shared_out():
+    with Workers(2) as workers:
+        done = [
+            item
+            for _, batch, _ in workers.schedule(
+                tag_with_pid, list(range(30)), weight=lambda i: 1, owner=lambda i: None if i % 3 else 5,
+            )
+            for item in batch
+        ]
+    assert sorted(done) == list(range(30))
+
+
+def test_a_failing_batch_raises_with_the_workers_traceback_and_stops_the_workers():
+    workers = Workers(2)
+    with pytest.raises(WorkerError, match=r"ValueError: boom in a batch of \d+"):
+        with workers:
+            list(workers.schedule(fail, list(range(10)), weight=lambda i: 1))
+    assert workers.processes == []  # stopped and joined on the way out
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    workers = Workers(2)
+    processes = list(workers.processes)
+    with pytest.raises(WorkerError, match=r"stopped unexpectedly \(exit code 7\)"):
+        with workers:
+            list(workers.schedule(die, list(range(10)), weight=lambda i: 1))
+    assert not any(p.is_alive() for p in processes)
+
+
+def test_broadcast_reaches_every_worker():
+    with Workers(3) as workers:
+        workers.broadcast(set_marker, 41)
+        results = [r for _, _, r in workers.schedule(read_marker, list(range(6)), weight=lambda i: 1)]
+    assert {value for batch in results for value in batch} == {41}
+
+
+def set_marker(value):
+    engine._WORKER["marker"] = value
+
+
+def read_marker(batch):
+    return [engine._WORKER["marker"] for _ in batch]
+
+
+# -- a file is parsed once ---------------------------------------------------------------------
+def samples_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "samples"
+    shutil.copytree(REPO / "samples", target)
+    return target
+
+
+def run_in(root: Path, **options) -> engine.RunResult:
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return engine.run(["."], engine.Options(unsafe=True, **options))
+    finally:
+        os.chdir(cwd)
+
+
+def test_a_serial_run_parses_each_file_once_and_within_the_budget_the_same(tmp_path, monkeypatch):
+    root = samples_copy(tmp_path)
+    parsed = []
+    real = engine.parse_frozen
+    monkeypatch.setattr(engine, "parse_frozen", lambda data, name: parsed.append(name) or real(data, name))
+    kept = run_in(root, jobs=1)
+    assert kept.analysed and parsed == []  # every analysed file had its tree from the index
+    monkeypatch.setattr(engine.Trees, "BUDGET", 0)
+    again = run_in(root, jobs=1)
+    # nothing kept: each file that can hold a finding is parsed again
+    assert len(parsed) >= 5 and set(parsed) <= set(again.analysed)
+    assert [f.to_json() for f in again.findings] == [f.to_json() for f in kept.findings]
+    assert [r.new for r in again.files] == [r.new for r in kept.files]
+
+
+def test_parallel_and_serial_runs_agree_on_a_project_big_enough_for_workers(tmp_path):
+    root = samples_copy(tmp_path)
+    files = {
+        f"shop/gen{i}.py": (
+            "from shop.models import Order\n\n\n"
+            f"def f{i}():\n    if Order.objects.filter(pk={i}):\n        return len(Order.objects.all())\n"
+        )
+        for i in range(engine.PARALLEL_THRESHOLD + 5)
+    }
+    write_project(root, files)
+    serial = run_in(root, jobs=1)
+    parallel = run_in(root, jobs=2)
+    assert [f.to_json() for f in parallel.findings] == [f.to_json() for f in serial.findings]
+    assert [r.new for r in parallel.files] == [r.new for r in serial.files]
+    assert len(serial.findings) > 2 * len(files)
+
+
+# -- quiet functions ---------------------------------------------------------------------------
+WORDS = st.sampled_from(["Order", "obj", "objects", "é", "x", "_x", "Order2"])
+PIECES = st.sampled_from(["Order", "obj", "objects", "_", "é", "1", " ", "\n", "\r\n", "\r", ".", "x", "²", "#"])
+
+
+@settings(max_examples=400, derandomize=True, database=None)
+@given(st.lists(PIECES, max_size=40).map("".join), st.sets(WORDS, min_size=1, max_size=4))
+def test_lines_naming_agrees_with_a_word_boundary_regex(text, words):
+    lines = split_lines(text)
+    starts = list(accumulate(map(len, lines), initial=0))
+    pattern = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+    expected = sorted({bisect_right(starts, m.start()) for m in pattern.finditer(text)})
+    assert engine._lines_naming(lines, words) == expected
+
+
+# -- no reference cycles, so freezing trees loses nothing --------------------------------------
+def test_indexing_and_analysis_make_no_reference_cycles(tmp_path):
+    root = samples_copy(tmp_path)
+    run_in(root, jobs=1)  # warm up module-level caches first
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = run_in(root, jobs=1)
+        gc.collect()
+        garbage = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert result.analysed and any(r.changed for r in result.files)
+    assert garbage == []
+
+
+def test_index_source_makes_no_reference_cycles_on_failing_files_either(tmp_path):
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    (tmp_path / "good.py").write_text("from django.db import models\nclass A(models.Model):\n    pass\n")
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        items = [engine.index_source(read_source(str(p))) for p in sorted(tmp_path.glob("*.py"))]
+        gc.collect()
+        garbage = list(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert [bool(i.error) for i in items] == [True, False]
+    assert garbage == []
