@@ -28,8 +28,6 @@ import hashlib
 import hmac
 import os
 import pickle
-import secrets
-import tempfile
 from typing import Iterable, Optional
 
 from . import __version__
@@ -160,6 +158,8 @@ def _store(path: str, data: dict) -> None:
     payload = pickle.dumps(
         {"format": FORMAT, "version": __version__, **data}, protocol=pickle.HIGHEST_PROTOCOL,
     )
+    import tempfile  # imported when the cache is written
+
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -182,6 +182,8 @@ def _key() -> bytes:
             return key
     except OSError:
         pass
+    import secrets  # imported when a key is made, once per user
+
     key = secrets.token_bytes(32)
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)

@@ -9,10 +9,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 
 class ConfigError(Exception):
@@ -56,6 +52,10 @@ def load_config(start: str = ".") -> Config:
     path = find_pyproject(start)
     if path is None:
         return Config()
+    try:  # imported when there is a pyproject.toml to read
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)

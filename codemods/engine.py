@@ -1,10 +1,13 @@
 """The file pipeline: read, index, analyse, fix, verify. No output happens here.
 
-1. Every file is read as bytes and summarised with `ast` (cheap) into the project index.
-2. Each file is parsed once with libcst; one `FileAnalysis` (metadata, typing, reuse) serves
-   every selected pass; the passes report findings with fixes as node replacements.
-3. Suppressions and options decide which fixes apply; all applied edits go into one
-   transform, so fixes from different passes compose; the result must parse again.
+1. Every file is read as bytes; files the cache does not know are parsed with `ast` and
+   summarised into the project index (with -j, in worker processes that keep the trees).
+2. Each target that can hold a finding is analysed on its `ast` tree (the one the index
+   made, where it was kept): one `FileAnalysis` (scopes, typing, reuse) serves every pass;
+   the passes report findings whose fixes are node replacements.
+3. Suppressions and options decide which fixes apply; all applied edits go into one libcst
+   transform (libcst parses only the files that change), so fixes from different passes
+   compose; the result must parse again.
 
 Bytes in, bytes out: libcst keeps the encoding cookie, BOM, line endings, tabs and comments,
 so nothing outside the rewritten spans changes.
@@ -20,12 +23,11 @@ import os
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from . import __version__, registry
 from . import cache as cache_mod
 from .cache import Cache, content_hash
-from .analysis import FileAnalysis
 from .files import (
     FileError,
     SourceFile,
@@ -40,9 +42,13 @@ from .files import (
 from .findings import SAFE, Finding
 from .files import _symlinked_folder
 from .index import ModuleSummary, ProjectIndex, _package_of, module_name_for, summarise
-from .querysets import ChainTyper
 from .rewrite import apply_edits
-from .suppression import suppressed, suppressions
+
+if TYPE_CHECKING:
+    from .querysets import ChainTyper
+
+# The analysis machinery (analysis, querysets, scopes, suppression) is imported by the
+# functions that use it: a run answered from the cache never does, and start-up is most of it.
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 40
@@ -309,6 +315,10 @@ def analyse_source(
     tree: Optional[ast.Module] = None,
 ) -> FileResult:
     """`tree`: the file's tree when the index kept it (else it is parsed here)."""
+    from .analysis import FileAnalysis
+    from .querysets import ChainTyper
+    from .suppression import suppressed, suppressions
+
     result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
     passes = options.passes
     chains = chains or ChainTyper(index, keep_names=options.keep_names)
@@ -413,6 +423,8 @@ def _worker_index(batch: Sequence[tuple[int, SourceFile]]) -> list[tuple[Optiona
 def _worker_setup(payload) -> None:
     """The project index, rebuilt from the summaries every worker is sent (in the parent's
     order, so it is the parent's index), and one typer whose caches serve every batch."""
+    from .querysets import ChainTyper
+
     summaries, targets, failed_sources, options = payload
     index = build_index(summaries, targets, failed_sources)
     _WORKER.update(
@@ -645,6 +657,8 @@ def _run(
             failed_sources,
         )
         gc.freeze()  # the index and the sources stay to the end: keep them out of collections
+        from .querysets import ChainTyper
+
         chains = ChainTyper(index, keep_names=options.keep_names)
         if cache and keys is None:
             module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
@@ -740,6 +754,8 @@ def _read_summaries(indexed: list[Indexed], known: list[int], digests: dict[str,
 def rerun(run_result: RunResult, options: Options, paths: Iterable[str]) -> list[FileResult]:
     """Analyse some files of a finished run again with other options (e.g. the fixes a user
     accepted one by one); the index is reused."""
+    from .querysets import ChainTyper
+
     if run_result.index is None and run_result.complete is not None:
         run_result.complete(run_result)  # answered from the cache: the index is built now
     assert run_result.index is not None

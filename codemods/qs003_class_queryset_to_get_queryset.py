@@ -20,7 +20,7 @@ from typing import Optional
 from .base import Example, Pass, PassInfo
 from .rewrite import cst, transformer
 from .index import VOLATILE_CALLS
-from .querysets import MANAGER, MODEL, PROVEN, QUERYSET
+from .kinds import MANAGER, MODEL, PROVEN, QUERYSET
 
 # Django views whose get_queryset() (MultipleObjectMixin's) applies get_ordering()
 ORDERING_VIEWS = frozenset(

@@ -12,13 +12,15 @@ Django docs: https://docs.djangoproject.com/en/stable/topics/db/queries/#caching
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 
 from .base import Example, Pass, PassInfo
 from .rewrite import cst
-from .factories import Factory
-from .querysets import PROVEN
+from .kinds import PROVEN
+
+if TYPE_CHECKING:
+    from .factories import Factory
 
 
 def _call(func: cst.BaseExpression, like: cst.BaseExpression) -> cst.Call:

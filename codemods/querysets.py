@@ -20,21 +20,23 @@ import ast
 from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 
-UNKNOWN, LIKELY, PROVEN = 0, 1, 2
-CONFIDENCE_NAMES = {UNKNOWN: "unknown", LIKELY: "likely", PROVEN: "proven"}
-
-# Kinds
-QUERYSET = "QuerySet"
-MANAGER = "Manager"
-RAW = "RawQuerySet"
-MODEL = "model class"
-INSTANCE = "model instance"
-FUNCTION = "function"
-METHOD = "method"  # a bound method not yet called: `Order.objects.filter`
-OTHER = "other"
-MODULE = "module"
-NOTHING = "unknown"
-PENDING = "pending"  # a binding still being typed (a loop like `qs = qs.filter()`)
+from .kinds import (  # noqa: F401 - re-exported: the passes import them from here too
+    UNKNOWN,
+    LIKELY,
+    PROVEN,
+    CONFIDENCE_NAMES,
+    QUERYSET,
+    MANAGER,
+    RAW,
+    MODEL,
+    INSTANCE,
+    FUNCTION,
+    METHOD,
+    OTHER,
+    MODULE,
+    NOTHING,
+    PENDING,
+)
 
 # QuerySet (and Manager-proxied) methods that return a new QuerySet without evaluating it.
 QUERYSET_BUILDERS = frozenset(

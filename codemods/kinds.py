@@ -1,0 +1,21 @@
+"""The answers of the QuerySet typing (codemods.querysets): kinds and confidences.
+
+A module of its own, without imports, so that the passes' declarations can name them without
+loading the typing machinery (a run answered from the cache never needs it).
+"""
+
+UNKNOWN, LIKELY, PROVEN = 0, 1, 2
+CONFIDENCE_NAMES = {UNKNOWN: "unknown", LIKELY: "likely", PROVEN: "proven"}
+
+# Kinds
+QUERYSET = "QuerySet"
+MANAGER = "Manager"
+RAW = "RawQuerySet"
+MODEL = "model class"
+INSTANCE = "model instance"
+FUNCTION = "function"
+METHOD = "method"  # a bound method not yet called: `Order.objects.filter`
+OTHER = "other"
+MODULE = "module"
+NOTHING = "unknown"
+PENDING = "pending"  # a binding still being typed (a loop like `qs = qs.filter()`)
