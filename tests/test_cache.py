@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import main
+from codemods import cache as cache_mod
 from codemods import engine
 from codemods.base import EXAMPLE_MODELS
 from tests.helpers import write_project
@@ -113,3 +114,58 @@ def test_stdin_source_is_analysed_with_the_project_index(tmp_path, monkeypatch):
     assert file_result.path == "shop/new_module.py"
     assert file_result.new == b"from shop.models import Order\nn = Order.objects.all().count()\n"
     assert not (tmp_path / "shop" / "new_module.py").exists()
+
+
+# -- the summaries are read only when the index must be built ----------------------------------
+def summaries_file(root: Path) -> Path:
+    [path] = (root / ".qsfix_cache").glob("*-summaries.pickle")
+    return path
+
+
+def test_a_run_where_nothing_changed_reads_no_summaries_and_builds_no_index(tmp_path, monkeypatch):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    cold = run(tmp_path)
+
+    def refuse(self):
+        raise AssertionError("the summaries were read")
+
+    monkeypatch.setattr(cache_mod.Cache, "summaries", property(refuse))
+    warm = run(tmp_path)
+    assert warm.analysed == [] and warm.index is None
+    assert [f.to_json() for f in warm.findings] == [f.to_json() for f in cold.findings]
+    assert [r.path for r in warm.files] == [r.path for r in cold.files]
+
+
+def test_an_interactive_review_of_a_cached_run_builds_the_index_when_asked(tmp_path):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    cold = run(tmp_path)
+    warm = run(tmp_path)
+    assert warm.index is None
+    [finding] = warm.findings
+    path = str(Path("shop/services.py"))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        [preview] = engine.rerun(warm, engine.Options(accept=frozenset({finding.key})), [path])
+        [expected] = engine.rerun(cold, engine.Options(accept=frozenset({finding.key})), [path])
+    finally:
+        os.chdir(cwd)
+    assert warm.index is not None
+    assert preview.new == expected.new and b".count()" in preview.new
+
+
+def test_a_lost_summaries_file_costs_parsing_never_a_wrong_answer(tmp_path):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+    summaries_file(tmp_path).unlink()
+    reports = tmp_path / "shop" / "reports.py"
+    reports.write_text(reports.read_text() + "\n\ndef k():\n    return 2\n")
+    warm = run(tmp_path)
+    assert warm.analysed == ["shop/reports.py"]
+    fresh = engine.run([str(tmp_path)], engine.Options())
+    assert [(f.code, f.line) for f in warm.findings] == [(f.code, f.line) for f in fresh.findings]
+    assert summaries_file(tmp_path).exists()  # written again, with every file's summary
+    assert run(tmp_path).analysed == []
