@@ -200,3 +200,38 @@ def test_index_source_makes_no_reference_cycles_on_failing_files_either(tmp_path
         gc.garbage.clear()
     assert [bool(i.error) for i in items] == [True, False]
     assert garbage == []
+
+
+# -- the cheap checks are a superset ---------------------------------------------------------
+def load_script(name: str):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(f"qsfix_{name}", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("folder", ["samples", "tests/data/sweep"])
+def test_the_cheap_checks_never_hide_a_finding(folder, tmp_path):
+    # the corpus-wide run is scripts/prefilter_check.py; here a slice: the samples project
+    # and the sweep's small library, which between them reach every pass
+    root = tmp_path / "project"
+    shutil.copytree(REPO / folder, root)
+    row = load_script("prefilter_check").compare(str(root))
+    assert row["missing"] == [] and row["extra"] == []
+    assert row["full"] == row["cheap"] >= 20
+    assert engine.PREFILTER is True  # restored
+
+
+def test_without_the_cheap_checks_quiet_functions_are_analysed_too(tmp_path, monkeypatch):
+    # the switch the script uses really turns the checks off
+    write_project(tmp_path, {"shop/a.py": "def f(x):\n    return len(x)\n"})
+    calls = []
+    real = engine._quiet_definitions
+    monkeypatch.setattr(engine, "_quiet_definitions", lambda *a: calls.append(a[2]) or real(*a))
+    monkeypatch.setattr(engine, "PREFILTER", False)
+    run_in(tmp_path, jobs=1)
+    assert None in calls  # no word list: nothing skipped
