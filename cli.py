@@ -10,7 +10,7 @@ import os
 import pathlib  # click imports it anyway
 import sys
 import urllib.parse
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import click
 
@@ -19,8 +19,11 @@ from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
 from codemods.files import decode, discover, split_lines
-from codemods.findings import SAFE, Finding
+from codemods.findings import Finding
 from codemods.suppression import SUPPRESSED
+
+if TYPE_CHECKING:
+    import subprocess
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.

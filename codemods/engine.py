@@ -41,10 +41,11 @@ from .files import (
 )
 from .findings import SAFE, Finding
 from .files import _symlinked_folder
-from .index import ModuleSummary, ProjectIndex, _package_of, module_name_for, summarise
+from .modules import _package_of, module_name_for
 from .rewrite import apply_edits
 
 if TYPE_CHECKING:
+    from .index import ModuleSummary, ProjectIndex
     from .querysets import ChainTyper
 
 # The analysis machinery (analysis, querysets, scopes, suppression) is imported by the
@@ -226,6 +227,8 @@ def parse_frozen(data: bytes, filename: str) -> ast.Module:
 
 
 def index_source(source: SourceFile, trees: Optional[Trees] = None) -> Indexed:
+    from .index import summarise
+
     try:
         tree = ast.parse(source.data, filename=source.path)
         summary = summarise(source.abspath, source.data, tree)
@@ -238,6 +241,8 @@ def index_source(source: SourceFile, trees: Optional[Trees] = None) -> Indexed:
 
 def build_index(summaries: Iterable[Optional[ModuleSummary]], targets: set[str],
                 failed_sources: dict[str, bytes]) -> ProjectIndex:
+    from .index import ProjectIndex
+
     index = ProjectIndex(s for s in summaries if s is not None)
     index.targets = targets
     index.failed_sources = failed_sources

@@ -21,7 +21,10 @@ import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 SKIPPED_DIRS = frozenset(

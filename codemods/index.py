@@ -12,10 +12,11 @@ Nothing here imports the code it reads.
 from __future__ import annotations
 
 import ast
-import functools
-import os
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
+
+from .kinds import VOLATILE_CALLS
+from .modules import module_name_for
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 MANAGER_BASES = frozenset(
@@ -33,15 +34,6 @@ VIEW_MODULES = (
     "rest_framework.generics.",
     "rest_framework.viewsets.",
     "rest_framework.mixins.",
-)
-# Calls whose value depends on when they run: evaluated at import, they freeze.
-VOLATILE_CALLS = frozenset(
-    {
-        "django.utils.timezone.now", "django.utils.timezone.localtime",
-        "django.utils.timezone.localdate", "datetime.datetime.now", "datetime.datetime.utcnow",
-        "datetime.datetime.today", "datetime.date.today", "time.time", "uuid.uuid4",
-        "random.random", "random.randint", "random.choice",
-    }
 )
 # QuerySet methods that return a clone: reading `self.queryset` through them shares nothing.
 CLONING_METHODS = frozenset(
@@ -137,32 +129,6 @@ class ModuleSummary:
     constant_lines: dict[str, int] = field(default_factory=dict)
     volatile: dict[str, str] = field(default_factory=dict)  # constant -> call evaluated at import
     suppressed_lines: dict[int, frozenset] = field(default_factory=dict)
-
-
-def module_name_for(path: str) -> tuple[str, bool]:
-    """Dotted module name from the package folders (`__init__.py`) around a file."""
-    path = os.path.abspath(path)
-    folder, filename = os.path.split(path)
-    stem = filename[:-3] if filename.endswith(".py") else filename
-    is_package = stem == "__init__"
-    package = _package_of(folder)
-    parts = [package] if package else []
-    if not is_package:
-        parts.append(stem)
-    return ".".join(parts) or stem, is_package
-
-
-@functools.lru_cache(maxsize=4096)
-def _package_of(folder: str) -> str:
-    """`a.b` for a folder `.../a/b` where both hold `__init__.py` (memoised per folder: a
-    project has far fewer folders than files)."""
-    if not os.path.isfile(os.path.join(folder, "__init__.py")):
-        return ""
-    parent, name = os.path.split(folder)
-    if not name:
-        return ""
-    outer = _package_of(parent)
-    return f"{outer}.{name}" if outer else name
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:

@@ -19,3 +19,13 @@ OTHER = "other"
 MODULE = "module"
 NOTHING = "unknown"
 PENDING = "pending"  # a binding still being typed (a loop like `qs = qs.filter()`)
+
+# Calls whose value depends on when they run: evaluated at import, they freeze.
+VOLATILE_CALLS = frozenset(
+    {
+        "django.utils.timezone.now", "django.utils.timezone.localtime",
+        "django.utils.timezone.localdate", "datetime.datetime.now", "datetime.datetime.utcnow",
+        "datetime.datetime.today", "datetime.date.today", "time.time", "uuid.uuid4",
+        "random.random", "random.randint", "random.choice",
+    }
+)

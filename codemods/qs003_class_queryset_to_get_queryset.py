@@ -19,8 +19,7 @@ from typing import Optional
 
 from .base import Example, Pass, PassInfo
 from .rewrite import cst, transformer
-from .index import VOLATILE_CALLS
-from .kinds import MANAGER, MODEL, PROVEN, QUERYSET
+from .kinds import MANAGER, MODEL, PROVEN, QUERYSET, VOLATILE_CALLS
 
 # Django views whose get_queryset() (MultipleObjectMixin's) applies get_ordering()
 ORDERING_VIEWS = frozenset(
@@ -73,7 +72,6 @@ class ClassQuerysetToGetQueryset(Pass):
         if index.class_kind(qualname) != "view":
             self.report(statement, message, skip="not a Django or DRF view: nothing calls a get_queryset() on it")
             return
-        cls = index.classes[qualname]
         externals = index.external_bases(qualname)
         drf = any(e.startswith("rest_framework.") for e in externals)
         skip = self.why_not(node, qualname, drf) or self.module_level_source(value)

@@ -24,7 +24,6 @@ from .kinds import (  # noqa: F401 - re-exported: the passes import them from he
     UNKNOWN,
     LIKELY,
     PROVEN,
-    CONFIDENCE_NAMES,
     QUERYSET,
     MANAGER,
     RAW,
@@ -272,7 +271,6 @@ class ChainTyper:
         return current
 
     def step(self, t: QsType, step: str) -> QsType:
-        index = self.index
         if step.startswith("."):
             attr = step[1:]
             if t.kind == MODEL:

@@ -201,8 +201,8 @@ class ScopeMap:
             fields = field_cache.get(node_type)
             if fields is None:
                 fields = _child_fields(node_type)
-            for field in fields:
-                value = getattr(node, field, None)
+            for name in fields:
+                value = getattr(node, name, None)
                 if type(value) is list:
                     for child in reversed(value):
                         if isinstance(child, ast.AST):
