@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
 import signal
 import os
 import pathlib  # click imports it anyway
@@ -107,7 +105,7 @@ def _codes(value: Optional[str]) -> Optional[list[str]]:
     if value is None:
         return None
     codes = [c.strip().upper() for c in value.split(",") if c.strip()]
-    unknown = [c for c in codes if registry.get_pass(c) is None]
+    unknown = [c for c in codes if not registry.known(c)]
     if unknown:
         raise click.BadParameter(f"unknown code(s): {', '.join(unknown)}")
     return codes
@@ -201,7 +199,7 @@ def prepare(
 
 
 def _check_known(codes: Sequence[str]) -> None:
-    unknown = [c for c in codes if registry.get_pass(c) is None]
+    unknown = [c for c in codes if not registry.known(c)]
     if unknown:
         raise click.UsageError(f"pyproject.toml [tool.qsfix]: unknown code(s): {', '.join(unknown)}")
 
@@ -394,6 +392,8 @@ def sarif_replacements(original: bytes, new: bytes) -> list[dict]:
     """One replacement per changed run of lines (whole lines: deletedRegion from the start of
     its first line to the start of the line after it), positions in the file as read."""
     old_lines, new_lines = split_lines(decode(original)), split_lines(decode(new))
+    import difflib  # imported when used, as everything a plain run does not need
+
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     replacements = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -536,6 +536,8 @@ def github_lines(result: engine.RunResult, show_skipped: bool) -> list[str]:
 
 def print_report(result: engine.RunResult, run: Run, fmt: str, show_diff: bool) -> None:
     """The machine formats, on stdout."""
+    import json  # imported when used, as everything a plain run does not need
+
     if fmt == "json":
         click.echo(json.dumps(json_report(result, show_diff=show_diff), indent=2))
     elif fmt == "sarif":
