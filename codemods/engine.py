@@ -30,6 +30,7 @@ from . import cache as cache_mod
 from .cache import Cache, content_hash
 from .files import (
     FileError,
+    absolute_path,
     SourceFile,
     atomic_write,
     decode,
@@ -557,10 +558,11 @@ def _run(
     # The index sees the whole project of each path, so a model defined in a file that is
     # not being rewritten is still known; only the targets are analysed and reported.
     roots = sorted({r for r in (project_root(p) for p in paths) if r is not None})
-    target_set = {os.path.abspath(p) for p in targets}
+    cwd = os.getcwd()
+    target_set = {absolute_path(p, cwd) for p in targets}
     walked = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
     outside = [r for r in roots if r not in walked]  # roots the targets' walk did not cover
-    context = [f for f in discover(outside, excludes) if os.path.abspath(f) not in target_set]
+    context = [f for f in discover(outside, excludes) if absolute_path(f, cwd) not in target_set]
     files = targets + context
     jobs = max(1, options.jobs)
     report = progress or (lambda phase, done, total: None)
@@ -581,7 +583,7 @@ def _run(
             if stdin is not None and path == stdin[0]:
                 source = SourceFile(path=display_path(path), abspath=os.path.abspath(path), data=stdin[1])
             else:
-                source = read_source(path)
+                source = read_source(path, cwd)
         except FileError as exc:
             indexed.append(Indexed(None, None, describe_error(path, exc), path))
             modules.append("")

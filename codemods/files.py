@@ -49,9 +49,14 @@ class SourceFile:
     data: bytes
 
 
+def absolute_path(path: str, cwd: str) -> str:
+    """os.path.abspath with the working folder given (abspath asks the OS for it every time)."""
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+
+
 def display_path(path: str, cwd: Optional[str] = None) -> str:
     cwd = cwd or os.getcwd()
-    absolute = os.path.abspath(path)
+    absolute = absolute_path(path, cwd)
     if absolute.startswith(cwd + os.sep):
         return absolute[len(cwd) + 1 :]  # the common case, without relpath's cost
     try:
@@ -238,8 +243,9 @@ def _symlinked_folder(folder: str) -> Optional[str]:
     return None
 
 
-def read_source(path: str) -> SourceFile:
-    absolute = os.path.abspath(path)
+def read_source(path: str, cwd: Optional[str] = None) -> SourceFile:
+    cwd = cwd or os.getcwd()
+    absolute = absolute_path(path, cwd)
     if not os.path.isabs(path):
         link = _symlinked_folder(os.path.dirname(os.path.normpath(path)))
         if link:
@@ -253,7 +259,7 @@ def read_source(path: str) -> SourceFile:
         raise FileError("is a directory") from None
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
-    return SourceFile(path=display_path(path), abspath=absolute, data=data)
+    return SourceFile(path=display_path(absolute, cwd), abspath=absolute, data=data)
 
 
 def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:

@@ -8,7 +8,8 @@ import os
 
 def module_name_for(path: str) -> tuple[str, bool]:
     """Dotted module name from the package folders (`__init__.py`) around a file."""
-    path = os.path.abspath(path)
+    if not os.path.isabs(path):
+        path = os.path.abspath(path)
     folder, filename = os.path.split(path)
     stem = filename[:-3] if filename.endswith(".py") else filename
     is_package = stem == "__init__"
