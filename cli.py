@@ -17,8 +17,7 @@ from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
 from codemods.files import decode, discover, split_lines
-from codemods.findings import Finding
-from codemods.suppression import SUPPRESSED
+from codemods.findings import SUPPRESSED, Finding
 
 if TYPE_CHECKING:
     import subprocess

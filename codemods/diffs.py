@@ -6,7 +6,6 @@ the patch applies; lines are split after `\n` only, as git does.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 
@@ -39,6 +38,8 @@ def unified_diff(path: str, old: bytes, new: bytes, context: int = 3) -> bytes:
     if old == new:
         return b""
     out = []
+    import difflib  # imported when a diff is made
+
     lines = difflib.diff_bytes(
         difflib.unified_diff,
         split_lines(old),

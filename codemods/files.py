@@ -18,7 +18,7 @@ import re
 import signal
 import threading
 import stat
-import tempfile
+import sys
 import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
@@ -290,7 +290,7 @@ def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
 def _replace(abspath: str, folder: str, mode: int, data: bytes) -> None:
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".qsfix-", suffix=".tmp")
+        fd, tmp = _this.tempfile.mkstemp(dir=folder, prefix=".qsfix-", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -355,3 +355,17 @@ def split_lines(text: str) -> list[str]:
     """Lines as Python's tokenizer counts them: ended by \\n, \\r\\n or \\r only (str.splitlines
     also breaks at form feeds and other separators, which would shift every line number)."""
     return _LINE.findall(text)
+
+
+_this = sys.modules[__name__]
+
+
+def __getattr__(name: str):
+    """`tempfile`, imported when a file is first written (it takes 5 ms to import, and most
+    runs write nothing); a module attribute, so tests can replace it."""
+    if name == "tempfile":
+        import tempfile
+
+        globals()["tempfile"] = tempfile
+        return tempfile
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

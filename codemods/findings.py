@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+# the skip reason of a finding silenced by `# qsfix: ignore` / `# noqa: QS00N`
+SUPPRESSED = "suppressed by a comment on its line"
+
 SAFE = "safe"
 UNSAFE = "unsafe"
 

@@ -12,6 +12,7 @@ import re
 import tokenize
 
 from .files import split_lines
+from .findings import SUPPRESSED  # the skip reason, kept with the findings
 from typing import Optional
 
 ALL = frozenset({"*"})
@@ -56,9 +57,6 @@ def _record(found: dict[int, frozenset[str]], line: int, comment: str) -> None:
         codes = codes | _codes(match.group(1))
     if codes:
         found[line] = found.get(line, frozenset()) | codes
-
-
-SUPPRESSED = "suppressed by a comment on its line"
 
 
 def suppressed(table: dict[int, frozenset[str]], line: int, code: str) -> Optional[str]:
