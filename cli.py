@@ -54,7 +54,8 @@ class Output:
         if console is None:
             from rich.console import Console
 
-            console = Console(file=stream, highlight=False)
+            # no emoji: `:name:` in a file name or message stays as it is
+            console = Console(file=stream, highlight=False, emoji=False)
             self._consoles = {id(stream): console}
         return console
 

@@ -893,7 +893,8 @@ def test_only_the_given_paths_are_written(two_apps, cwd, paths):
 
 
 # -- file names: spaces, newlines, non-ASCII, brackets, bytes that are not UTF-8 ------------------------
-ODD_NAMES = ["shop/nightly report.py", "shop/café.py", "shop/[draft] v2.py", "shop/[/red] x.py"]
+# `:thumbs_up:` is an emoji code rich would have replaced
+ODD_NAMES = ["shop/nightly report.py", "shop/café.py", "shop/[draft] v2.py", "shop/[/red] x.py", "shop/ok:thumbs_up:.py"]
 
 
 @pytest.mark.parametrize("name", ODD_NAMES)
