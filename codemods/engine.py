@@ -521,21 +521,28 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
     return {name: cache_mod.digest(project, closure[name]) for name in modules}
 
 
-def run(*args, **kwargs) -> RunResult:
-    """Analyse `paths` (see `_run`). The cyclic garbage collector is tuned for the run:
-    the index is built once and lives to the end (frozen, so collections skip it), and
-    analysis makes many short-lived objects (a higher threshold: the default collected
-    often enough to take a third of the time on large projects)."""
+@contextlib.contextmanager
+def _collector_tuned():
+    """The cyclic garbage collector, tuned for a run: what lives to the end (the index, the
+    sources, the trees) is frozen, so collections skip it, and analysis makes many
+    short-lived objects (a higher threshold: the default collected often enough to take a
+    third of the time on large projects). Everything is unfrozen afterwards."""
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
-    # per-folder memos (packages, symlinks) describe the file system as it is now
-    _package_of.cache_clear()
-    _symlinked_folder.cache_clear()
     try:
-        return _run(*args, **kwargs)
+        yield
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def run(*args, **kwargs) -> RunResult:
+    """Analyse `paths` (see `_run`)."""
+    # per-folder memos (packages, symlinks) describe the file system as it is now
+    _package_of.cache_clear()
+    _symlinked_folder.cache_clear()
+    with _collector_tuned():
+        return _run(*args, **kwargs)
 
 
 def _run(
@@ -773,9 +780,10 @@ def rerun(run_result: RunResult, options: Options, paths: Iterable[str]) -> list
     assert run_result.index is not None
     chains = ChainTyper(run_result.index, keep_names=options.keep_names)
     out = []
-    for path in paths:
-        source, summary = run_result.sources[path]
-        out.append(analyse_source(source, summary, run_result.index, options, chains))
+    with _collector_tuned():
+        for path in paths:
+            source, summary = run_result.sources[path]
+            out.append(analyse_source(source, summary, run_result.index, options, chains))
     return out
 
 
