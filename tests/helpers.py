@@ -50,6 +50,16 @@ def write_project(root: Path, files: dict[str, str]) -> None:
             folder = folder.parent
 
 
+def run_in(root: Path, **options) -> engine.RunResult:
+    """The engine over the project in `root`, run from inside it (as `qsfix` in that folder)."""
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return engine.run(["."], engine.Options(**options))
+    finally:
+        os.chdir(cwd)
+
+
 def run_project(files: dict[str, str], **options) -> tuple[Path, engine.RunResult]:
     root = Path(tempfile.mkdtemp(prefix="qsfix-test-"))
     write_project(root, files)

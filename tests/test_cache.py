@@ -11,7 +11,7 @@ from cli import main
 from codemods import cache as cache_mod
 from codemods import engine
 from codemods.base import EXAMPLE_MODELS
-from tests.helpers import write_project
+from tests.helpers import run_in, write_project
 
 FILES = {
     "shop/models.py": EXAMPLE_MODELS,
@@ -38,12 +38,7 @@ FILES = {
 
 
 def run(root, **options):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return engine.run(["."], engine.Options(use_cache=True, **options))
-    finally:
-        os.chdir(cwd)
+    return run_in(root, use_cache=True, **options)
 
 
 def test_warm_run_answers_from_the_cache(tmp_path):

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from codemods import engine
 from codemods.files import read_source, split_lines
 from codemods.workers import WorkerError, Workers
+from tests import helpers
 from tests.helpers import REPO, write_project
 
 
@@ -114,12 +115,7 @@ def samples_copy(tmp_path: Path) -> Path:
 
 
 def run_in(root: Path, **options) -> engine.RunResult:
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return engine.run(["."], engine.Options(unsafe=True, **options))
-    finally:
-        os.chdir(cwd)
+    return helpers.run_in(root, unsafe=True, **options)
 
 
 def test_a_serial_run_parses_each_file_once_and_within_the_budget_the_same(tmp_path, monkeypatch):
