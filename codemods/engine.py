@@ -251,11 +251,12 @@ def build_index(summaries: Iterable[Optional[ModuleSummary]], targets: set[str],
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
-def _lines_naming(lines: list[str], words: Iterable[str]) -> list[int]:
+def _lines_naming(lines: list[str], words: Iterable[str], text: Optional[str] = None) -> list[int]:
     """The numbers of the lines where one of `words` occurs as a whole word (as a regular
     expression's `\\b` sees it), in order. `str.find` for each word: a few times faster than
     one regular expression over the text, which tries every word at every position."""
-    text = "".join(lines)
+    if text is None:
+        text = "".join(lines)  # `lines` are the whole text, split
     starts = list(accumulate(map(len, lines), initial=0))  # starts[n]: offset of line n + 1
     size = len(text)
     hits: set[int] = set()
@@ -275,14 +276,14 @@ def _lines_naming(lines: list[str], words: Iterable[str]) -> list[int]:
     return sorted(hits)
 
 
-def _quiet_definitions(tree: ast.Module, lines: list[str], words: Optional[set[str]]) -> frozenset:
+def _quiet_definitions(tree: ast.Module, text: str, lines: list[str], words: Optional[set[str]]) -> frozenset:
     """Functions and methods whose source names nothing relevant: no finding can be inside
     (every typing rule starts from a relevant name, and a local variable's value is in the
     same function), so their bodies are bound but not analysed. Top-level functions and
     the methods of top-level classes are checked; a class body itself is always read."""
     if words is None:
         return frozenset()
-    hits = _lines_naming(lines, words)
+    hits = _lines_naming(lines, words, text)
     quiet = set()
 
     def is_quiet(node: ast.AST) -> bool:
@@ -348,7 +349,7 @@ def analyse_source(
         analysis = FileAnalysis(
             source.path, text, tree, summary, index, chains,
             factories_active=any(p.code == "QS004" for p in passes),
-            skip_bodies=_quiet_definitions(tree, lines, words),
+            skip_bodies=_quiet_definitions(tree, text, lines, words),
             lines=lines,
         )
         visitors = [info.visitor(analysis, options) for info in passes]
@@ -655,26 +656,15 @@ def _run(
             if answered is not None:
                 def complete(run_result: RunResult) -> None:
                     _read_summaries(indexed, known, digests, modules, cache)
-                    run_result.index = build_index(
-                        [i.summary for i in indexed],
-                        {i.summary.module for i in indexed[: len(targets)] if i.summary is not None},
-                        failed_sources,
-                    )
-                    run_result.sources = {
-                        i.source.path: (i.source, i.summary) for i in indexed[: len(targets)] if i.summary
-                    }
+                    run_result.index = _project_index(indexed, len(targets), failed_sources)
+                    run_result.sources = _sources(indexed[: len(targets)])
 
-                cache.prune(i.source.abspath for i in indexed if i.source is not None)
-                cache.save()
+                _save(cache, indexed)
                 return RunResult(files=answered, complete=complete)
             _read_summaries(indexed, known, digests, modules, cache)
 
         summaries = [i.summary for i in indexed]
-        index = build_index(
-            summaries,
-            {i.summary.module for i in indexed[: len(targets)] if i.summary is not None},
-            failed_sources,
-        )
+        index = _project_index(indexed, len(targets), failed_sources)
         gc.freeze()  # the index and the sources stay to the end: keep them out of collections
         from .querysets import ChainTyper
 
@@ -687,12 +677,11 @@ def _run(
         work: list[tuple[int, SourceFile]] = []
         for position, item in enumerate(indexed[: len(targets)]):  # context files only feed the index
             if item.error or item.source is None or item.summary is None:
-                abspath = item.source.abspath if item.source else os.path.abspath(item.path)
-                results[item.path] = FileResult(path=item.path, abspath=abspath, error=item.error)
+                results[item.path] = _failed(item)
                 continue
-            cached = cache.result(item.source.abspath, keys.get(item.summary.module)) if cache else None
+            cached = _from_cache(item, keys.get(item.summary.module), cache) if cache else None
             if cached is not None:
-                results[item.path] = dataclasses.replace(cached, path=item.path, original=item.source.data)
+                results[item.path] = cached
             else:
                 work.append((position, item.source))
 
@@ -726,12 +715,11 @@ def _run(
             summary = summaries[position]
             cache.put_result(source.abspath, keys[summary.module], dataclasses.replace(result, original=b""))
     if cache:
-        cache.prune(i.source.abspath for i in indexed if i.source is not None)
-        cache.save()
+        _save(cache, indexed)
     return RunResult(
         files=[results[i.path] for i in indexed[: len(targets)]],
         index=index,
-        sources={i.source.path: (i.source, i.summary) for i in indexed[: len(targets)] if i.summary},
+        sources=_sources(indexed[: len(targets)]),
         analysed=analysed,
     )
 
@@ -742,14 +730,40 @@ def _answered(targets: Sequence[Indexed], modules: list[str], keys: dict[str, st
     answered = []
     for position, item in enumerate(targets):
         if item.error or item.source is None:
-            abspath = item.source.abspath if item.source else os.path.abspath(item.path)
-            answered.append(FileResult(path=item.path, abspath=abspath, error=item.error))
+            answered.append(_failed(item))
             continue
-        cached = cache.result(item.source.abspath, keys.get(modules[position]))
+        cached = _from_cache(item, keys.get(modules[position]), cache)
         if cached is None:
             return None
-        answered.append(dataclasses.replace(cached, path=item.path, original=item.source.data))
+        answered.append(cached)
     return answered
+
+
+def _failed(item: Indexed) -> FileResult:
+    abspath = item.source.abspath if item.source else os.path.abspath(item.path)
+    return FileResult(path=item.path, abspath=abspath, error=item.error)
+
+
+def _from_cache(item: Indexed, key: Optional[str], cache: Cache) -> Optional[FileResult]:
+    cached = cache.result(item.source.abspath, key)
+    return None if cached is None else dataclasses.replace(cached, path=item.path, original=item.source.data)
+
+
+def _project_index(indexed: list[Indexed], target_count: int, failed_sources: dict[str, bytes]) -> ProjectIndex:
+    return build_index(
+        [i.summary for i in indexed],
+        {i.summary.module for i in indexed[:target_count] if i.summary is not None},
+        failed_sources,
+    )
+
+
+def _sources(targets: Sequence[Indexed]) -> dict[str, tuple[SourceFile, ModuleSummary]]:
+    return {i.source.path: (i.source, i.summary) for i in targets if i.summary}
+
+
+def _save(cache: Cache, indexed: list[Indexed]) -> None:
+    cache.prune(i.source.abspath for i in indexed if i.source is not None)
+    cache.save()
 
 
 def _read_summaries(indexed: list[Indexed], known: list[int], digests: dict[str, str],

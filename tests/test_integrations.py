@@ -27,21 +27,10 @@ from codemods.files import split_lines
 from tests.helpers import REPO, write_project
 
 # the same small project as the CLI tests
-from tests.test_cli import LEN_X, COUNT_X, SERVICES, SERVICES_FIXED, SERVICES_DIFF, CLEAN, QS002_MESSAGE  # noqa: E402
+from tests.test_cli import BOTH, LEN_X, COUNT_X, SERVICES, SERVICES_FIXED, SERVICES_DIFF, CLEAN, QS002_MESSAGE  # noqa: E402
 
 # a safe QS001 fix, a QS002 fix, a Manager (declined), a suppressed site, an unsafe site
-MIXED = """\
-from shop.models import Order
-
-
-def has_any():
-    if Order.objects.filter(status="z"):
-        return 1
-
-
-def how_many():
-    return len(Order.objects.filter(status="x"))
-
+MIXED = BOTH + """
 
 def manager():
     return len(Order.objects)
@@ -656,7 +645,7 @@ def test_pre_commit_hooks_for_real(tmp_path, monkeypatch):
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "project")
 
-    def pre_commit(*args: str) -> subprocess.CompletedProcess:
+    def run_pre_commit(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "pre_commit", *args], cwd=project, capture_output=True, text=True,
             stdin=subprocess.DEVNULL,
@@ -665,23 +654,23 @@ def test_pre_commit_hooks_for_real(tmp_path, monkeypatch):
     # only the staged file is passed; the models come from the rest of the repository
     (project / "shop/services.py").write_text(SERVICES)
     git(project, "add", "shop/services.py")
-    first = pre_commit("run", "qsfix", "--files", "shop/services.py")
+    first = run_pre_commit("run", "qsfix", "--files", "shop/services.py")
     assert first.returncode == 1, first.stdout + first.stderr
     assert "files were modified by this hook" in first.stdout
     assert (project / "shop/services.py").read_text() == SERVICES_FIXED
-    second = pre_commit("run", "qsfix", "--files", "shop/services.py")
+    second = run_pre_commit("run", "qsfix", "--files", "shop/services.py")
     assert second.returncode == 0, second.stdout + second.stderr
 
     # qsfix-check reports and changes nothing
     (project / "shop/other.py").write_text(SERVICES)
-    check = pre_commit("run", "qsfix-check", "--files", "shop/other.py")
+    check = run_pre_commit("run", "qsfix-check", "--files", "shop/other.py")
     assert check.returncode == 1, check.stdout + check.stderr
     assert f"shop/other.py:5:12: QS002 {QS002_MESSAGE}" in check.stdout
     assert (project / "shop/other.py").read_text() == SERVICES
     (project / "shop/other.py").unlink()
 
     # as a git hook: the commit fails with the staged file rewritten, and passes once it is staged
-    installed = pre_commit("install", "--hook-type", "pre-commit")
+    installed = run_pre_commit("install", "--hook-type", "pre-commit")
     assert installed.returncode == 0, installed.stdout + installed.stderr
     (project / "shop/later.py").write_text(SERVICES)
     git(project, "add", "-A")

@@ -227,7 +227,7 @@ def test_without_the_cheap_checks_quiet_functions_are_analysed_too(tmp_path, mon
     write_project(tmp_path, {"shop/a.py": "def f(x):\n    return len(x)\n"})
     calls = []
     real = engine._quiet_definitions
-    monkeypatch.setattr(engine, "_quiet_definitions", lambda *a: calls.append(a[2]) or real(*a))
+    monkeypatch.setattr(engine, "_quiet_definitions", lambda *a: calls.append(a[-1]) or real(*a))  # the word list
     monkeypatch.setattr(engine, "PREFILTER", False)
     run_in(tmp_path, jobs=1)
     assert None in calls  # no word list: nothing skipped
