@@ -4,6 +4,7 @@ Django is configured once, in memory, when pytest loads this file; qsfix itself 
 Django, only the tests that run before/after code on a real database do.
 """
 
+import os
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -31,6 +32,34 @@ if not settings.configured:
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
     )
     django.setup()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _projects_below_pytest_tmp(tmp_path_factory):
+    from tests import helpers
+
+    helpers.PROJECTS_ROOT = tmp_path_factory.mktemp("projects")
+
+
+def run_slow_tests() -> bool:
+    """CI runs every test; on a developer's machine the slow ones wait for QSFIX_SLOW=1, so
+    the README's test command stays under a minute there."""
+    return bool(os.environ.get("CI") or os.environ.get("QSFIX_SLOW"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if run_slow_tests():
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+def pytest_report_header(config):
+    if run_slow_tests():
+        return "qsfix: every test, the slow ones too (CI or QSFIX_SLOW is set)"
+    return "qsfix: slow tests deselected; QSFIX_SLOW=1 (or CI=true) runs them too"
 
 
 @pytest.fixture(scope="session")

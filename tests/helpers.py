@@ -60,16 +60,19 @@ def run_in(root: Path, **options) -> engine.RunResult:
         os.chdir(cwd)
 
 
+# Throwaway projects are made below pytest's own temporary folder (tests/conftest.py sets
+# it), which pytest prunes: a test run leaves no folders behind in /tmp.
+PROJECTS_ROOT: Optional[Path] = None
+
+
+def new_project_folder(prefix: str = "qsfix-test-") -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=PROJECTS_ROOT))
+
+
 def run_project(files: dict[str, str], **options) -> tuple[Path, engine.RunResult]:
-    root = Path(tempfile.mkdtemp(prefix="qsfix-test-"))
+    root = new_project_folder()
     write_project(root, files)
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        result = engine.run(["."], engine.Options(**options))
-    finally:
-        os.chdir(cwd)
-    return root, result
+    return root, run_in(root, **options)
 
 
 def rewrite(

@@ -79,6 +79,7 @@ def load_script():
     return module
 
 
+@pytest.mark.slow
 def test_benchmark_runs_on_a_tiny_project(tmp_path):
     project = make_project(tmp_path)
     before = snapshot(project)

@@ -627,6 +627,7 @@ def snapshot_repository(destination: Path) -> str:
     return git(destination, "rev-parse", "HEAD").strip()
 
 
+@pytest.mark.slow
 def test_pre_commit_hooks_for_real(tmp_path, monkeypatch):
     import pre_commit  # noqa: F401  (the test extra installs it)
     for key, value in GIT_ENV.items():

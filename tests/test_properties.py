@@ -17,7 +17,6 @@ import ast
 import difflib
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from hypothesis import strategies as st
 
 from codemods import engine
 from codemods.base import EXAMPLE_MODELS
+from tests.helpers import new_project_folder
 
 SETTINGS = dict(
     deadline=None,
@@ -39,7 +39,8 @@ SETTINGS = dict(
 )
 OPTIONS = engine.Options(unsafe=True, jobs=1)
 # generated programs such as `1()` make the compiler warn; that is the program, not the tool
-pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+# hypothesis explores many programs: slow, run by CI (see tests/conftest.py)
+pytestmark = [pytest.mark.filterwarnings("ignore::SyntaxWarning"), pytest.mark.slow]
 TARGET = "shop/example.py"
 
 
@@ -47,7 +48,7 @@ class Project:
     """One project on disk for a whole test: models stay, the example file is replaced."""
 
     def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="qsfix-props-"))
+        self.root = new_project_folder("qsfix-props-")
         (self.root / "shop").mkdir()
         (self.root / "manage.py").write_text("")
         (self.root / "shop" / "__init__.py").write_text("")

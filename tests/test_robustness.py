@@ -323,6 +323,7 @@ def generated_assets(size: int = 10_000_000) -> bytes:
     return "".join(parts).encode()
 
 
+@pytest.mark.slow
 def test_a_10_mb_generated_file_is_rewritten_exactly_and_quickly(tmp_path):
     data = generated_assets()
     assert len(data) >= 10_000_000
@@ -342,6 +343,7 @@ def test_a_10_mb_generated_file_is_rewritten_exactly_and_quickly(tmp_path):
     assert elapsed < 10, f"{elapsed:.1f}s for a 10 MB file"
 
 
+@pytest.mark.slow
 def test_a_10_mb_data_module_without_querysets_is_left_alone_quickly(tmp_path):
     data = generated_assets().replace(b"from shop.models import Order\n", b"").split(b"\n\ndef last")[0]
     data = data.replace(f"def first():\n    return {LEN_X}\n".encode(), b"")
@@ -772,6 +774,7 @@ SIGNAL_CASES = [
     ("signame", "when", "jobs", "slow"), SIGNAL_CASES,
     ids=[f"{s}-{w}-j{j}{'-slow-disk' if slow else ''}" for s, w, j, slow in SIGNAL_CASES],
 )
+@pytest.mark.slow
 def test_a_signal_during_apply_leaves_every_file_old_or_new(many, signame, when, jobs, slow):
     signum = getattr(signal, signame)
     name = f"{signame}-{when.replace(':', '-')}-{jobs}-{slow}"
@@ -800,6 +803,7 @@ def qsfix_entry_point() -> list[str]:
     return [str(script)] if script.exists() else QSFIX
 
 
+@pytest.mark.slow
 def test_the_code_read_is_never_imported_or_run(tmp_path):
     markers = tmp_path / "markers"
     markers.mkdir()
@@ -1010,6 +1014,7 @@ def load_sweep():
     return module
 
 
+@pytest.mark.slow
 def test_sweep_over_the_small_corpus(tmp_path):
     corpus = tmp_path / "library"
     shutil.copytree(REPO / "tests" / "data" / "sweep", corpus)
@@ -1040,6 +1045,7 @@ def test_sweep_over_the_small_corpus(tmp_path):
     assert "FAILURE" not in out
 
 
+@pytest.mark.slow
 def test_sweep_with_a_file_limit(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(SWEEP), str(REPO / "tests" / "data" / "sweep"), "--files", "3"],
