@@ -7,6 +7,7 @@ libraries.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,8 @@ SAMPLE_FINDINGS = [
 SAMPLE_CHANGED = ["shop/api.py", "shop/querysets.py", "shop/services.py", "shop/views.py"]
 
 BROKEN = "def broken(:\n    pass\n"
+
+README_EXAMPLE = re.compile(r"<!-- tested: bulk_fix.py -->\n```python\n(.*?)```", re.DOTALL)
 
 
 def summary(finding) -> tuple:
@@ -269,3 +272,25 @@ def test_importable_without_click_or_rich(samples):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"{len(SAMPLE_FINDINGS)} []\n"
     assert Result is codemods.Result
+
+
+def test_readme_example(tmp_path):
+    """The README's API example, run over two repositories, one with a file that does not parse."""
+    (example,) = README_EXAMPLE.findall((REPO / "README.md").read_text(encoding="utf-8"))
+    (tmp_path / "bulk_fix.py").write_text(example)
+    one = copy_samples(tmp_path / "one")
+    two = copy_samples(tmp_path / "two")
+    (two / "shop" / "broken.py").write_text(BROKEN)
+    original = (one / "shop" / "services.py").read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "bulk_fix.py", "one", "two"], cwd=tmp_path, capture_output=True, text=True, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "one: 1 written, 0 failed\ntwo: 1 written, 1 failed\n"
+    assert proc.stderr.startswith("  two/shop/broken.py:1:12: syntax error")
+    assert proc.stderr.count("\n") == 1
+    fixed = (one / "shop" / "services.py").read_bytes()
+    assert fixed != original
+    assert (two / "shop" / "services.py").read_bytes() == fixed
+    assert (two / "shop" / "broken.py").read_text() == BROKEN
