@@ -93,7 +93,7 @@ class Result:
 
 
 def run(
-    paths: Iterable[Union[str, os.PathLike]],
+    paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]],
     *,
     select: Codes = None,
     ignore: Codes = None,
@@ -107,7 +107,8 @@ def run(
     cache: bool = False,
     progress: Optional[Callable[[str, int, int], None]] = None,
 ) -> Result:
-    """Analyse `paths` (files and folders, walked as `qsfix` walks them) and fix what applies.
+    """Analyse `paths` (files and folders, walked as `qsfix` walks them; one path or a list)
+    and fix what applies.
 
     - `select`, `ignore`: codes, as a list or a comma-separated string ("QS001,QS002").
       `unsafe`, `all_views`, `keep_names`: as the flags. None (the default) takes the value
@@ -117,7 +118,8 @@ def run(
       if unchanged since read). False writes nothing, like `qsfix diff`.
     - `config`: True reads `[tool.qsfix]` from the nearest `pyproject.toml` above the paths
       (paths whose files say different things raise ValueError: run each project on its
-      own); a path names the file (or a folder to search from); False ignores configuration.
+      own); a path names a `pyproject.toml` (or a folder to search up from); False ignores
+      configuration.
     - `jobs`: worker processes (capped at the CPU count); 1, the default, starts none.
     - `cache`: read and write `.qsfix_cache/` at the project root, as the command does.
     - `progress`: called with (phase, done, total) as files are indexed and analysed.
@@ -125,6 +127,8 @@ def run(
     Paths in the result are shown relative to the current folder, as the command shows them.
     Raises ValueError for an unknown code and `ConfigError` for a bad `[tool.qsfix]`.
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]  # one path, not its characters
     paths = [os.fspath(p) for p in paths] or ["."]
     settings = _configuration(paths, config)
     options = _options(settings, select, ignore, unsafe, all_views, keep_names, jobs, cache)
@@ -141,7 +145,13 @@ def _configuration(paths: list[str], config: Union[bool, str, os.PathLike]) -> C
     if config is False:
         return Config()
     if config is not True:
-        return load_config(os.fspath(config))
+        given = os.fspath(config)
+        # load_config searches up from a folder: a file of another name would be passed over
+        if not os.path.isdir(given) and os.path.basename(given) != "pyproject.toml":
+            raise ValueError(f"config: {given} is neither a pyproject.toml nor a folder")
+        if not os.path.exists(given):
+            raise ValueError(f"config: {given} does not exist")
+        return load_config(given)
     by_file = {}
     for path in paths:
         found = find_pyproject(path)

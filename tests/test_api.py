@@ -218,6 +218,26 @@ def test_config_is_honoured_and_arguments_win(samples):
     assert [summary(f) for f in ignored.findings] == SAMPLE_FINDINGS
 
 
+def test_config_given_as_a_file_or_a_folder(samples, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pyproject.toml").write_text('[tool.qsfix]\nselect = ["QS003"]\n')
+    (samples / "pyproject.toml").write_text('[tool.qsfix]\nselect = ["QS002"]\n')
+    for config in (elsewhere / "pyproject.toml", str(elsewhere)):
+        result = codemods.run(".", config=config)
+        assert {f.code for f in result.findings} == {"QS003"}
+    (elsewhere / "qsfix.toml").write_text('[tool.qsfix]\nselect = ["QS001"]\n')
+    with pytest.raises(ValueError, match="neither a pyproject.toml nor a folder"):
+        codemods.run(".", config=elsewhere / "qsfix.toml")
+    with pytest.raises(ValueError, match="does not exist"):
+        codemods.run(".", config=elsewhere / "missing" / "pyproject.toml")
+
+
+def test_one_path_is_not_split_into_characters(samples):
+    assert codemods.run("shop/services.py") == codemods.run(["shop/services.py"])
+    assert codemods.run(samples / "shop") == codemods.run([samples / "shop"])
+
+
 def test_config_is_found_from_the_paths_not_the_current_folder(tmp_path, monkeypatch):
     root = copy_samples(tmp_path / "samples")
     (root / "pyproject.toml").write_text('[tool.qsfix]\nselect = ["QS004"]\n')
