@@ -100,7 +100,7 @@ def run(
     unsafe: Optional[bool] = None,
     all_views: Optional[bool] = None,
     keep_names: Optional[bool] = None,
-    exclude: Iterable[str] = (),
+    exclude: Union[str, Iterable[str]] = (),
     write: bool = False,
     config: Union[bool, str, os.PathLike] = True,
     jobs: int = 1,
@@ -113,7 +113,7 @@ def run(
     - `select`, `ignore`: codes, as a list or a comma-separated string ("QS001,QS002").
       `unsafe`, `all_views`, `keep_names`: as the flags. None (the default) takes the value
       from `[tool.qsfix]`; a value given here wins over the file, as a flag does.
-    - `exclude`: globs, added to the configuration's `exclude`.
+    - `exclude`: a glob or a list of globs, added to the configuration's `exclude`.
     - `write`: write the changed files, exactly as `qsfix apply --yes` does (atomically, only
       if unchanged since read). False writes nothing, like `qsfix diff`.
     - `config`: True reads `[tool.qsfix]` from the nearest `pyproject.toml` above the paths
@@ -132,7 +132,7 @@ def run(
     paths = [os.fspath(p) for p in paths] or ["."]
     settings = _configuration(paths, config)
     options = _options(settings, select, ignore, unsafe, all_views, keep_names, jobs, cache)
-    excludes = [*settings.exclude, *exclude]
+    excludes = [*settings.exclude, *([exclude] if isinstance(exclude, str) else exclude)]
     outcome = engine.run(paths, options, excludes, progress)
     written: set[str] = set()
     if write:

@@ -171,6 +171,13 @@ def test_ignore(samples):
     assert [c.path for c in result.changed] == ["shop/services.py"]
 
 
+def test_exclude(samples):
+    result = codemods.run(".", exclude="shop/services.py")
+    assert "shop/services.py" not in {f.path for f in result.findings}
+    assert [c.path for c in result.changed] == ["shop/api.py", "shop/querysets.py", "shop/views.py"]
+    assert codemods.run(".", exclude=["shop/services.py"]) == result
+
+
 def test_parse_error_is_a_failure_and_the_others_are_written(samples):
     (samples / "shop" / "broken.py").write_text(BROKEN)
     result = codemods.run(["."], write=True)
