@@ -19,7 +19,7 @@ import codemods
 from codemods import engine
 from codemods.api import ChangedFile, ConfigError, Failure, Result
 from codemods.findings import SUPPRESSED
-from tests.helpers import REPO, write_project
+from tests.helpers import REPO
 
 QSFIX = [sys.executable, "-c", "import cli; cli.main()"]
 
