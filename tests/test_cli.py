@@ -930,3 +930,113 @@ def test_patch_accepts_file_names_with_spaces_and_non_ascii(tmp_path):
     assert patched.returncode == 0, patched.stdout + patched.stderr
     assert (tmp_path / "patch/scripts/nightly report.py").read_text() == SERVICES_FIXED
     assert (tmp_path / "patch/scripts/café.py").read_text() == SERVICES_FIXED
+
+
+# -- issue 12: a bad [tool.qsfix] is one line naming the file, the key and what was expected ------
+def write_pyproject(root: Path, text: str) -> None:
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n\n" + textwrap.dedent(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[tool]\nqsfix = 5\n",
+            "tool.qsfix: expected a table (a `[tool.qsfix]` section of `key = value` lines), got an integer (5)",
+        ),
+        (
+            "[tool.qsfix]\nselect = 5\n",
+            "[tool.qsfix] select: expected a list of codes or a comma-separated string, got an integer (5)",
+        ),
+        (
+            '[tool.qsfix]\nignore = ["QS001", 2]\n',
+            "[tool.qsfix] ignore: expected a list of codes or a comma-separated string, "
+            "got an array holding an integer (2)",
+        ),
+        (
+            "[tool.qsfix]\nexclude = {legacy = true}\n",
+            "[tool.qsfix] exclude: expected a list of globs or a comma-separated string, got a table",
+        ),
+        ('[tool.qsfix]\nunsafe = "yes"\n', '[tool.qsfix] unsafe: expected true or false, got a string ("yes")'),
+        ("[tool.qsfix]\nall-views = 1\n", "[tool.qsfix] all-views: expected true or false, got an integer (1)"),
+        (
+            '[tool.qsfix]\nselect = "QS001,QS999"\n',
+            "[tool.qsfix] select: unknown code(s) QS999 (known: QS001, QS002, QS003, QS004)",
+        ),
+        (
+            "[tool.qsfix]\nexclud = []\n",
+            "[tool.qsfix] exclud: unknown key "
+            "(did you mean `exclude`? known keys: select, ignore, unsafe, exclude, all-views, keep-names)",
+        ),
+    ],
+    ids=["not-a-table", "select-int", "ignore-mixed", "exclude-table", "unsafe-string", "all-views-int",
+         "unknown-code-in-string", "unknown-key"],
+)
+def test_bad_config_is_one_line_naming_file_key_and_expectation(project, text, message):
+    root = project()
+    write_pyproject(root, text)
+    result = qsfix("check")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"error: pyproject.toml: {message}\n"  # no traceback, no usage banner
+
+
+def test_bad_config_in_a_parent_folder_names_that_file(project, monkeypatch):
+    root = project()
+    write_pyproject(root, "[tool.qsfix]\nunsafe = 1\n")
+    monkeypatch.chdir(root / "shop")
+    result = qsfix("check", ".")
+    assert result.exit_code == 2
+    # outside the current folder the file is named in full
+    assert result.stderr == (
+        f"error: {os.path.abspath('../pyproject.toml')}: [tool.qsfix] unsafe: expected true or false, got an integer (1)\n"
+    )
+
+
+def test_bad_config_as_a_process_prints_no_traceback(tmp_path):
+    make_project(tmp_path, {"shop/services.py": SERVICES})
+    write_pyproject(tmp_path, "[tool]\nqsfix = 5\n")
+    proc = run_qsfix(tmp_path, "check")
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert proc.stderr.decode().splitlines() == [
+        "error: pyproject.toml: tool.qsfix: expected a table (a `[tool.qsfix]` section of "
+        "`key = value` lines), got an integer (5)"
+    ]
+
+
+def test_a_tool_value_that_is_not_a_table_is_not_ours_to_judge(project):
+    root = project()
+    (root / "pyproject.toml").write_text("tool = 5\n")
+    result = qsfix("check")
+    assert result.exit_code == 1
+    assert result.stdout == SERVICES_LINE + "\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[tool.qsfix]\nselect = "qs002"\n',
+        '[tool.qsfix]\nselect = "QS001, QS002"\nignore = "QS001"\n',
+        '[tool.qsfix]\nselect = ["QS002"]\nignore = []\n',
+    ],
+    ids=["one-code-string", "comma-separated", "lists"],
+)
+def test_config_codes_are_a_list_or_a_comma_separated_string(project, text):
+    root = project({"shop/services.py": BOTH})
+    write_pyproject(root, text)
+    assert codes_reported() == ["QS002"]
+
+
+@pytest.mark.parametrize("text", ['exclude = "legacy/*, scripts/*"\n', 'exclude = ["legacy/*", "scripts/*"]\n'])
+def test_config_exclude_is_a_list_or_a_comma_separated_string(project, text):
+    root = project({"shop/services.py": SERVICES, "legacy/old.py": SERVICES, "scripts/one.py": SERVICES})
+    write_pyproject(root, "[tool.qsfix]\n" + text)
+    assert [line.split(":")[0] for line in qsfix("check").stdout.splitlines()] == ["shop/services.py"]
+
+
+def test_config_boolean_keys_take_either_spelling(project):
+    root = project({"shop/services.py": REUSED})
+    write_pyproject(root, "[tool.qsfix]\nunsafe = true\nkeep_names = false\nall-views = false\n")
+    assert qsfix("apply", "--yes").exit_code == 0
+    assert read("shop/services.py") == REUSED_UNSAFE_FIXED
