@@ -289,10 +289,12 @@ def shown(text: str) -> str:
 
 
 def finding_line(f: Finding) -> str:
-    path = shown(f.path)
+    """`path:line:col: CODE message`, always one line: the passes quote source on one line
+    already; a control character left anywhere (a file name, a comment quoted in a reason)
+    is escaped rather than allowed to break the line."""
     if f.skip_reason is not None:
-        return f"{path}:{f.line}:{f.column}: {f.code} skipped: {f.skip_reason} — {f.message}"
-    return f"{path}:{f.line}:{f.column}: {f.code} {f.message}"
+        return shown(f"{f.path}:{f.line}:{f.column}: {f.code} skipped: {f.skip_reason} — {f.message}")
+    return shown(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
 
 
 def print_errors(result: engine.RunResult) -> None:

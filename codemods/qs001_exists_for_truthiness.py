@@ -65,10 +65,12 @@ class ExistsForTruthiness(Pass):
         verdict = analysis.judge_receiver(expr, replace, "exists")
         if not verdict.report:
             return
-        code = analysis.code(expr)
+        code = analysis.quote(expr)
         message = f"testing the truth of `{code}` fetches every row; use `.exists()`"
         if verdict.skip:
-            self.report(expr, message, skip=verdict.skip)
+            # only what the site is: the advice would contradict the reason (`a Manager, not
+            # a QuerySet`, `a comment says the evaluation is deliberate`)
+            self.report(expr, f"testing the truth of `{code}`", skip=verdict.skip)
             return
         if replace is not expr:
             if analysis.has_comment_around(replace, expr):
