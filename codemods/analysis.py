@@ -12,7 +12,6 @@ QuerySet (`qs.filter(...)`, `qs.order_by(...)`): they clone without the cache.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -30,14 +29,9 @@ from .querysets import (
     count_caveat,
 )
 from .scopes import COMPREHENSIONS, FUNCTION_NODES, ScopeMap
-from .wording import more_uses, short_code
+from .suppression import says_deliberate
+from .wording import cut, more_uses, short_code
 
-# A comment that says the evaluation is on purpose ("len() is deliberate: rows used below").
-DELIBERATE = re.compile(
-    r"deliberate|intentional|on purpose|purposely|populate|fill.{0,20}cache|result.?cache|"
-    r"evaluat|prefetch|rows (are )?used|keep (bool|len)",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -155,8 +149,8 @@ class FileAnalysis:
             if "#" not in text:
                 continue
             for comment in _comments(text):
-                if DELIBERATE.search(comment):
-                    return f"a comment says the evaluation is deliberate: #{comment.strip()[:60]}"
+                if says_deliberate(comment):
+                    return f"a comment says the evaluation is deliberate: # {cut(comment.strip())}"
         return None
 
     # -- names -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Iterator
 import ast
 
 from .base import Example, Pass, PassInfo
+from .suppression import deliberate_rule
 from .rewrite import first_arg, method_call
 
 
@@ -98,6 +99,8 @@ INFO = PassInfo(
         "Finds QuerySets whose truth is tested — `if qs:`, `elif`, `while`, `not qs`, "
         "`bool(qs)`, `assert qs`, conditional expressions, comprehension conditions, and the "
         "operands of `and`/`or` in those places — and rewrites the test to `qs.exists()`."
+        + " "
+        + deliberate_rule("QS001")
     ),
     why=(
         "Testing a QuerySet's truth evaluates it: every matching row is fetched and turned into "

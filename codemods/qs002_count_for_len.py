@@ -14,6 +14,7 @@ from typing import Optional
 
 
 from .base import Example, Pass, PassInfo
+from .suppression import deliberate_rule
 from .rewrite import cst, first_arg, method_call, negated
 
 
@@ -116,6 +117,8 @@ INFO = PassInfo(
         "Finds `len()` of a QuerySet and rewrites it to `.count()`; where only emptiness is "
         "asked (`len(qs) == 0`, `len(qs) > 0`, `if len(qs):`) to `.exists()`, which stops at "
         "the first row."
+        + " "
+        + deliberate_rule("QS002")
     ),
     why=(
         "`len(qs)` runs `SELECT` of every column of every matching row and builds a model "

@@ -28,13 +28,13 @@ def short_code(code: str, limit: int = QUOTE_LIMIT) -> str:
         return code
     tokens = _tokens(code)
     if tokens is None:  # not tokenizable on its own: one line, cut
-        return _cut(" ".join(code.split()), limit)
+        return cut(" ".join(code.split()), limit)
     closers = _closers(tokens)
     folded = {i for i, j in closers.items() if tokens[j].start[0] != tokens[i].start[0] and _foldable(tokens, i)}
     while True:
         text, shown = _render(tokens, closers, folded)
         if len(text) <= limit or not shown:
-            return _cut(text, limit)
+            return cut(text, limit)
         # the longest argument list first: it says the least about which site this is
         folded.add(max(shown, key=lambda group: group[1])[0])
 
@@ -120,7 +120,8 @@ def _space(previous: Optional[tokenize.TokenInfo], token: tokenize.TokenInfo) ->
     return " "
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text`, or its start and `...` when it is longer than `limit`."""
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
