@@ -467,7 +467,7 @@ class ExprTyper:
             both = meet([self.type_of(expr.left), self.type_of(expr.right)])
             return both if both.kind == QUERYSET else NOT_KNOWN
         if isinstance(expr, LITERALS):
-            return QsType(OTHER, PROVEN, why="not a QuerySet but a " + type(expr).__name__.lower())
+            return QsType(OTHER, PROVEN, why="not a QuerySet but " + LITERAL_NAMES[type(expr)])
         if isinstance(expr, ast.Call):
             special = self.type_special_call(expr)
             if special is not None:
@@ -572,6 +572,12 @@ LITERALS = (
     ast.List, ast.ListComp, ast.Tuple, ast.Set, ast.SetComp, ast.Dict, ast.DictComp,
     ast.GeneratorExp, ast.Constant, ast.JoinedStr,
 )
+# for messages: `not a QuerySet but a list comprehension` (not `a listcomp`)
+LITERAL_NAMES = {
+    ast.List: "a list", ast.ListComp: "a list comprehension", ast.Tuple: "a tuple", ast.Set: "a set",
+    ast.SetComp: "a set comprehension", ast.Dict: "a dict", ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression", ast.Constant: "a constant", ast.JoinedStr: "an f-string",
+}
 
 
 def _has_default(function: ast.AST, arg: ast.arg) -> bool:
