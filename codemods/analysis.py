@@ -12,7 +12,6 @@ QuerySet (`qs.filter(...)`, `qs.order_by(...)`): they clone without the cache.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -30,13 +29,9 @@ from .querysets import (
     count_caveat,
 )
 from .scopes import COMPREHENSIONS, FUNCTION_NODES, ScopeMap
+from .suppression import says_deliberate
+from .wording import cut, more_uses, short_code
 
-# A comment that says the evaluation is on purpose ("len() is deliberate: rows used below").
-DELIBERATE = re.compile(
-    r"deliberate|intentional|on purpose|purposely|populate|fill.{0,20}cache|result.?cache|"
-    r"evaluat|prefetch|rows (are )?used|keep (bool|len)",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -120,6 +115,10 @@ class FileAnalysis:
     def code(self, node: ast.AST) -> str:
         return self.between(self.start(node), self.end(node))
 
+    def quote(self, node: ast.AST) -> str:
+        """The node's source for a message: one line, multi-line arguments as `(...)`."""
+        return short_code(self.code(node))
+
     def line_text(self, line: int) -> str:
         return self.lines[line - 1].rstrip("\r\n") if 0 < line <= len(self.lines) else ""
 
@@ -150,8 +149,8 @@ class FileAnalysis:
             if "#" not in text:
                 continue
             for comment in _comments(text):
-                if DELIBERATE.search(comment):
-                    return f"a comment says the evaluation is deliberate: #{comment.strip()[:60]}"
+                if says_deliberate(comment):
+                    return f"a comment says the evaluation is deliberate: # {cut(comment.strip())}"
         return None
 
     # -- names -------------------------------------------------------------------------
@@ -282,8 +281,8 @@ class FileAnalysis:
                 unsafe = f"{loop}: `bool()`/`len()` fetch the rows once and later rounds read the cache; `.{method}()` would query every round"
             uses = self.other_uses(expr)
             if uses:
-                more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
-                unsafe = f"its rows are used elsewhere ({uses[0]}{more}): `.{method}()` would add a query"
+                more = f", and {more_uses(len(uses) - 1)}" if len(uses) > 1 else ""
+                unsafe = f"its rows are used elsewhere ({uses[0]}{more}), so `.{method}()` would add a query"
         return Verdict(t, True, unsafe=unsafe)
 
     # -- reuse ---------------------------------------------------------------------------
@@ -337,10 +336,10 @@ class FileAnalysis:
         if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
             return "iterated"
         if isinstance(parent, ast.Call) and node is not parent.func:
-            return f"passed to {self.code(parent.func)}()"
+            return f"passed to {self.quote(parent.func)}()"
         if isinstance(parent, ast.keyword):
             call = self.parents.get(parent)
-            func = self.code(call.func) if isinstance(call, ast.Call) else "a call"
+            func = self.quote(call.func) if isinstance(call, ast.Call) else "a call"
             return f"passed to {func}()"
         if isinstance(parent, ast.Starred):
             return "unpacked"

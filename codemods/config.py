@@ -1,14 +1,18 @@
-"""`[tool.qsfix]` in the nearest pyproject.toml: `select`, `ignore`, `unsafe`, `exclude`.
+"""`[tool.qsfix]` in the nearest pyproject.toml: `select`, `ignore`, `unsafe`, `exclude`,
+`all-views`, `keep-names`.
 
-Flags on the command line win over the file.
+Flags on the command line win over the file. `select`, `ignore` and `exclude` take a list of
+strings or one comma-separated string (`select = "QS001,QS002"`), like the flags. Anything
+else (an unknown key, a wrong type, an unknown code, `tool.qsfix` that is not a table) is a
+`ConfigError` with one line naming the file, the key and what was expected.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
-from typing import Optional
-
+from typing import Any, Optional
 
 
 class ConfigError(Exception):
@@ -26,6 +30,13 @@ class Config:
     keep_names: bool = False
 
 
+# key in the file -> what it holds; `all_views`/`keep_names` are accepted spellings too
+LIST_KEYS = {"select": "codes", "ignore": "codes", "exclude": "globs"}
+BOOL_KEYS = {"unsafe": "unsafe", "all-views": "all_views", "all_views": "all_views",
+             "keep-names": "keep_names", "keep_names": "keep_names"}
+KNOWN_KEYS = ("select", "ignore", "unsafe", "exclude", "all-views", "keep-names")
+
+
 def find_pyproject(start: str) -> Optional[str]:
     current = os.path.abspath(start)
     if os.path.isfile(current):
@@ -40,12 +51,74 @@ def find_pyproject(start: str) -> Optional[str]:
         current = parent
 
 
-def _codes(value, key: str, path: str) -> list[str]:
+def type_name(value: Any) -> str:
+    """What a TOML value is, in the file's words: `an integer (5)`, `a string ("yes")`."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):  # before int: a bool is an int
+        return f"a boolean ({str(value).lower()})"
     if isinstance(value, str):
-        value = [v for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{path}: [tool.qsfix] {key} must be a list of codes")
-    return [v.strip().upper() for v in value]
+        return f'a string ("{value[:40]}")'
+    names = {int: "an integer", float: "a float"}
+    name = next((n for t, n in names.items() if isinstance(value, t)), f"a {type(value).__name__}")
+    return f"{name} ({str(value)[:40]})"
+
+
+def _strings(value: Any, key: str, what: str) -> list[str]:
+    """A list of strings, or one comma-separated string; empty items are dropped."""
+    expected = f"expected a list of {what} or a comma-separated string"
+    if isinstance(value, str):
+        value = value.split(",")
+    elif not isinstance(value, list):
+        raise ConfigError(f"{key}: {expected}, got {type_name(value)}")
+    for item in value:
+        if not isinstance(item, str):
+            raise ConfigError(f"{key}: {expected}, got an array holding {type_name(item)}")
+    return [item.strip() for item in value if item.strip()]
+
+
+def _known_codes(codes: list[str], key: str) -> list[str]:
+    from . import registry  # the codes only: the passes are not imported
+
+    codes = [code.upper() for code in codes]
+    unknown = [code for code in codes if not registry.known(code)]
+    if unknown:
+        known = ", ".join(sorted(registry.CODES))
+        raise ConfigError(f"{key}: unknown code(s) {', '.join(unknown)} (known: {known})")
+    return codes
+
+
+def _unknown_key(key: str) -> ConfigError:
+    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return ConfigError(f"{key}: unknown key ({hint}known keys: {', '.join(KNOWN_KEYS)})")
+
+
+def parse_section(section: dict) -> Config:
+    """The settings of a `[tool.qsfix]` table; the error names the key, not yet the file."""
+    config = Config()
+    for key, value in section.items():
+        if key in LIST_KEYS:
+            items = _strings(value, key, LIST_KEYS[key])
+            if key == "exclude":
+                config.exclude = items
+            else:
+                setattr(config, key, _known_codes(items, key))
+        elif key in BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{key}: expected true or false, got {type_name(value)}")
+            setattr(config, BOOL_KEYS[key], value)
+        else:
+            raise _unknown_key(key)
+    return config
+
+
+def shown_path(path: str) -> str:
+    """The file as the user would type it: relative when it is under the current folder."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
 
 
 def load_config(start: str = ".") -> Config:
@@ -59,34 +132,21 @@ def load_config(start: str = ".") -> Config:
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    section = data.get("tool", {}).get("qsfix")
-    if section is None:
-        return Config(path=None)
-    unknown = set(section) - {"select", "ignore", "unsafe", "exclude", "all-views", "all_views", "keep-names", "keep_names"}
-    if unknown:
-        raise ConfigError(f"{path}: [tool.qsfix] unknown key(s): {', '.join(sorted(unknown))}")
-    config = Config(path=path)
-    if "select" in section:
-        config.select = _codes(section["select"], "select", path)
-    if "ignore" in section:
-        config.ignore = _codes(section["ignore"], "ignore", path)
-    if "unsafe" in section:
-        if not isinstance(section["unsafe"], bool):
-            raise ConfigError(f"{path}: [tool.qsfix] unsafe must be true or false")
-        config.unsafe = section["unsafe"]
-    for key, attr in (("all-views", "all_views"), ("all_views", "all_views"),
-                      ("keep-names", "keep_names"), ("keep_names", "keep_names")):
-        if key in section:
-            if not isinstance(section[key], bool):
-                raise ConfigError(f"{path}: [tool.qsfix] {key} must be true or false")
-            setattr(config, attr, section[key])
-    if "exclude" in section:
-        exclude = section["exclude"]
-        if isinstance(exclude, str):
-            exclude = [exclude]
-        if not isinstance(exclude, list) or not all(isinstance(v, str) for v in exclude):
-            raise ConfigError(f"{path}: [tool.qsfix] exclude must be a list of globs")
-        config.exclude = exclude
+    except (OSError, ValueError) as exc:  # ValueError: TOMLDecodeError, UnicodeDecodeError
+        raise ConfigError(f"{shown_path(path)}: cannot read: {exc}") from None
+    tool = data.get("tool")
+    # `tool` is every tool's table; when it is not one, there is no [tool.qsfix] either
+    if not isinstance(tool, dict) or "qsfix" not in tool:
+        return Config()
+    section = tool["qsfix"]
+    if not isinstance(section, dict):  # `tool.qsfix = 5`
+        raise ConfigError(
+            f"{shown_path(path)}: tool.qsfix: expected a table (a `[tool.qsfix]` section of "
+            f"`key = value` lines), got {type_name(section)}"
+        )
+    try:
+        config = parse_section(section)
+    except ConfigError as exc:
+        raise ConfigError(f"{shown_path(path)}: [tool.qsfix] {exc}") from None
+    config.path = path
     return config

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
-from . import __version__, registry
+from . import __version__, registry, syntax_versions
 from . import cache as cache_mod
 from .cache import Cache, content_hash
 from .files import (
@@ -139,6 +139,9 @@ def describe_error(path: str, exc: BaseException) -> str:
         if not exc.lineno or exc.lineno < 1:
             return f"{path}: syntax error: {exc.msg}"
         col = exc.offset if exc.offset and exc.offset > 0 else 1
+        newer = syntax_versions.describe(exc)  # valid for a newer Python than this one
+        if newer is not None:
+            return f"{path}:{exc.lineno}:{col}: {newer}"
         return f"{path}:{exc.lineno}:{col}: syntax error: {exc.msg}"
     if type(exc).__name__ == "ParserSyntaxError":  # libcst's, without importing it
         message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"

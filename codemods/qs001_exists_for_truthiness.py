@@ -14,6 +14,7 @@ from typing import Iterator
 import ast
 
 from .base import Example, Pass, PassInfo
+from .suppression import deliberate_rule
 from .rewrite import first_arg, method_call
 
 
@@ -65,10 +66,12 @@ class ExistsForTruthiness(Pass):
         verdict = analysis.judge_receiver(expr, replace, "exists")
         if not verdict.report:
             return
-        code = analysis.code(expr)
+        code = analysis.quote(expr)
         message = f"testing the truth of `{code}` fetches every row; use `.exists()`"
         if verdict.skip:
-            self.report(expr, message, skip=verdict.skip)
+            # only what the site is: the advice would contradict the reason (`a Manager, not
+            # a QuerySet`, `a comment says the evaluation is deliberate`)
+            self.report(expr, f"testing the truth of `{code}`", skip=verdict.skip)
             return
         if replace is not expr:
             if analysis.has_comment_around(replace, expr):
@@ -96,6 +99,8 @@ INFO = PassInfo(
         "Finds QuerySets whose truth is tested — `if qs:`, `elif`, `while`, `not qs`, "
         "`bool(qs)`, `assert qs`, conditional expressions, comprehension conditions, and the "
         "operands of `and`/`or` in those places — and rewrites the test to `qs.exists()`."
+        + " "
+        + deliberate_rule("QS001")
     ),
     why=(
         "Testing a QuerySet's truth evaluates it: every matching row is fetched and turned into "

@@ -14,6 +14,7 @@ from typing import Optional
 
 
 from .base import Example, Pass, PassInfo
+from .suppression import deliberate_rule
 from .rewrite import cst, first_arg, method_call, negated
 
 
@@ -65,13 +66,15 @@ class CountForLen(Pass):
         verdict = analysis.judge_receiver(arg, node, method)
         if not verdict.report:
             return
-        code = analysis.code(arg)
+        code = analysis.quote(arg)
         if method == "count":
             message = f"`len({code})` fetches every row to count them; use `.count()`"
         else:
             message = f"`len({code})` fetches every row to learn whether there is one; use `.exists()`"
         if verdict.skip:
-            self.report(node, message, skip=verdict.skip)
+            # only what the site is: the advice would contradict the reason (`a RawQuerySet
+            # has no .count()`, `a comment says the evaluation is deliberate`)
+            self.report(node, f"`len({code})`", skip=verdict.skip)
             return
         if analysis.has_comment_around(node, arg):
             self.report(node, message, skip="a comment inside `len(...)` would be lost")
@@ -114,6 +117,8 @@ INFO = PassInfo(
         "Finds `len()` of a QuerySet and rewrites it to `.count()`; where only emptiness is "
         "asked (`len(qs) == 0`, `len(qs) > 0`, `if len(qs):`) to `.exists()`, which stops at "
         "the first row."
+        + " "
+        + deliberate_rule("QS002")
     ),
     why=(
         "`len(qs)` runs `SELECT` of every column of every matching row and builds a model "

@@ -290,7 +290,7 @@ def _volatile(analysis, value: ast.AST) -> Optional[str]:
         if isinstance(sub, ast.Call):
             name = typer.qualified(sub.func)
             if name in VOLATILE_CALLS:
-                return f"`{analysis.code(sub.func)}()`"
+                return f"`{analysis.quote(sub.func)}()`"
         if isinstance(sub, (ast.Name, ast.Attribute)):
             factory = analysis.factory_for(sub)
             qualname = factory.qualname if factory else None

@@ -19,6 +19,7 @@ import ast
 
 from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
+from .wording import a_kind
 
 from .kinds import (  # noqa: F401 - re-exported: the passes import them from here too
     UNKNOWN,
@@ -97,11 +98,21 @@ def meet(types: Sequence[QsType]) -> QsType:
     first = types[0]
     for other in types[1:]:
         if other.kind != first.kind:
-            why = f"a {first.kind} on one path and {other.kind} on another"
+            # the QuerySet first: it is why the site was looked at
+            one, another = (other, first) if other.kind == QUERYSET else (first, other)
+            why = f"{a_kind(one.kind)} on one path and {a_kind(another.kind)} on another"
             return QsType(NOTHING, UNKNOWN, why=why, near=QUERYSET in (first.kind, other.kind))
     weakest = min(types, key=lambda t: t.confidence)
     seen = frozenset().union(*(t.seen for t in types))
     return replace(first, confidence=weakest.confidence, why=weakest.why or first.why, seen=seen)
+
+
+def _past_unknown(t: QsType, steps: Sequence[str]) -> QsType:
+    """An unknown that may be a QuerySet stays "near" one only through QuerySet-building
+    steps: `e.exists()` or `e[0]` is no QuerySet whatever `e` is, and a site reported as
+    "skipped: maybe a QuerySet" on it would contradict itself."""
+    builds = all(s in ("()", "[:]") or (s.startswith(".") and s[1:] in QUERYSET_BUILDERS) for s in steps)
+    return t if builds or not t.near else replace(t, near=False)
 
 
 def count_caveat(t: QsType) -> Optional[str]:
@@ -264,9 +275,9 @@ class ChainTyper:
 
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:
-        for step in steps:
+        for i, step in enumerate(steps):
             if current.kind in (NOTHING, PENDING):
-                return current
+                return _past_unknown(current, steps[i:])
             current = self.step(current, step)
         return current
 
@@ -281,7 +292,7 @@ class ChainTyper:
                 return self.instance_attr(t, attr)
             if t.kind == MODULE and t.method:
                 return self.type_global(f"{t.method}.{attr}")
-            return QsType(NOTHING, UNKNOWN, why=f"`.{attr}` of a {t.kind}")
+            return QsType(NOTHING, UNKNOWN, why=f"`.{attr}` of {a_kind(t.kind)}")
         if step == "()":
             if t.kind == METHOD:
                 return self.method_result(t)
@@ -456,7 +467,7 @@ class ExprTyper:
             both = meet([self.type_of(expr.left), self.type_of(expr.right)])
             return both if both.kind == QUERYSET else NOT_KNOWN
         if isinstance(expr, LITERALS):
-            return QsType(OTHER, PROVEN, why="not a QuerySet but a " + type(expr).__name__.lower())
+            return QsType(OTHER, PROVEN, why="not a QuerySet but " + LITERAL_NAMES[type(expr)])
         if isinstance(expr, ast.Call):
             special = self.type_special_call(expr)
             if special is not None:
@@ -561,6 +572,12 @@ LITERALS = (
     ast.List, ast.ListComp, ast.Tuple, ast.Set, ast.SetComp, ast.Dict, ast.DictComp,
     ast.GeneratorExp, ast.Constant, ast.JoinedStr,
 )
+# for messages: `not a QuerySet but a list comprehension` (not `a listcomp`)
+LITERAL_NAMES = {
+    ast.List: "a list", ast.ListComp: "a list comprehension", ast.Tuple: "a tuple", ast.Set: "a set",
+    ast.SetComp: "a set comprehension", ast.Dict: "a dict", ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression", ast.Constant: "a constant", ast.JoinedStr: "an f-string",
+}
 
 
 def _has_default(function: ast.AST, arg: ast.arg) -> bool:

@@ -3,6 +3,10 @@
 They apply to findings that start on the same line. A bare `# noqa` is not honoured: in most
 projects it silences flake8 for an unrelated reason, and a user who wants qsfix silent there
 can say so.
+
+Also here: the rule for a comment that says an evaluation is deliberate (QS001/QS002 leave
+such a site alone). It needs one of a few explicit words, so that a note that merely talks
+about evaluation (`# TODO: evaluate moving this to a celery task`) silences nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from .findings import SUPPRESSED  # the skip reason, kept with the findings
 from typing import Optional
 
 ALL = frozenset({"*"})
+# Words that say the evaluation is on purpose; a to-do note or a negation never does.
+_DELIBERATE = re.compile(r"\b(deliberate|deliberately|intentional|intentionally|on purpose)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"(\bnot|\bnever|n't)\s+(deliberate|deliberately|intentional|intentionally|on purpose)\b",
+                      re.IGNORECASE)
+_TODO = re.compile(r"^\W*(todo|fixme|xxx|hack)\b", re.IGNORECASE)
+
 _QSFIX = re.compile(r"qsfix\s*:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 _NOQA = re.compile(r"noqa\s*:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 
@@ -66,3 +76,23 @@ def suppressed(table: dict[int, frozenset[str]], line: int, code: str) -> Option
     if "*" in codes or code in codes:
         return SUPPRESSED
     return None
+
+
+def deliberate_rule(code: str) -> str:
+    """The rule of `says_deliberate`, in words: for `qsfix explain` of the passes that follow it."""
+    return (
+        "A site is left alone (listed by `--show-skipped`) when a comment on its lines, or in "
+        "the comment lines right above its statement, says the evaluation is deliberate: it "
+        "contains one of the words `deliberate`, `deliberately`, `intentional`, "
+        "`intentionally` or `on purpose` (for example `# len() on purpose: the rows are "
+        "rendered below`). A comment that starts with `TODO`, `FIXME`, `XXX` or `HACK`, or "
+        "says `not deliberate`, does not count, and other words (`# evaluate ...`) do not "
+        f"either. `# qsfix: ignore[{code}]` or `# noqa: {code}` silences a line whatever else it says."
+    )
+
+
+def says_deliberate(comment: str) -> bool:
+    """The comment's text (after `#`) says the evaluation is on purpose (`deliberate_rule`)."""
+    if _TODO.match(comment) or _NEGATED.search(comment):
+        return False
+    return _DELIBERATE.search(comment) is not None

@@ -511,7 +511,7 @@ def test_json_schema(project, command):
             "column": 12,
             "code": "QS002",
             "name": "count-for-len",
-            "message": "`len(Order.objects)` fetches every row to count them; use `.count()`",
+            "message": "`len(Order.objects)`",  # no advice that the skip reason contradicts
             "fix": None,
             "skip_reason": "a Manager, not a QuerySet: it has no `len()`, is always true, and `bool()` runs no query",
         },
@@ -590,7 +590,7 @@ def test_show_skipped_lists_skipped_sites_with_their_reason(project):
     assert shown.exit_code == 1
     assert shown.stdout.splitlines() == [
         "shop/services.py:5:12: QS002 skipped: a Manager, not a QuerySet: it has no `len()`, is always "
-        "true, and `bool()` runs no query — `len(Order.objects)` fetches every row to count them; use `.count()`",
+        "true, and `bool()` runs no query — `len(Order.objects)`",
         "shop/services.py:9:12: QS002 skipped: suppressed by a comment on its line — "
         "`len(Order.objects.all())` fetches every row to count them; use `.count()`",
         f"shop/services.py:13:12: QS002 {QS002_MESSAGE}",
@@ -930,3 +930,254 @@ def test_patch_accepts_file_names_with_spaces_and_non_ascii(tmp_path):
     assert patched.returncode == 0, patched.stdout + patched.stderr
     assert (tmp_path / "patch/scripts/nightly report.py").read_text() == SERVICES_FIXED
     assert (tmp_path / "patch/scripts/café.py").read_text() == SERVICES_FIXED
+
+
+# -- issue 12: a bad [tool.qsfix] is one line naming the file, the key and what was expected ------
+def write_pyproject(root: Path, text: str) -> None:
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n\n" + textwrap.dedent(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[tool]\nqsfix = 5\n",
+            "tool.qsfix: expected a table (a `[tool.qsfix]` section of `key = value` lines), got an integer (5)",
+        ),
+        (
+            "[tool.qsfix]\nselect = 5\n",
+            "[tool.qsfix] select: expected a list of codes or a comma-separated string, got an integer (5)",
+        ),
+        (
+            '[tool.qsfix]\nignore = ["QS001", 2]\n',
+            "[tool.qsfix] ignore: expected a list of codes or a comma-separated string, "
+            "got an array holding an integer (2)",
+        ),
+        (
+            "[tool.qsfix]\nexclude = {legacy = true}\n",
+            "[tool.qsfix] exclude: expected a list of globs or a comma-separated string, got a table",
+        ),
+        ('[tool.qsfix]\nunsafe = "yes"\n', '[tool.qsfix] unsafe: expected true or false, got a string ("yes")'),
+        ("[tool.qsfix]\nall-views = 1\n", "[tool.qsfix] all-views: expected true or false, got an integer (1)"),
+        (
+            '[tool.qsfix]\nselect = "QS001,QS999"\n',
+            "[tool.qsfix] select: unknown code(s) QS999 (known: QS001, QS002, QS003, QS004)",
+        ),
+        (
+            "[tool.qsfix]\nexclud = []\n",
+            "[tool.qsfix] exclud: unknown key "
+            "(did you mean `exclude`? known keys: select, ignore, unsafe, exclude, all-views, keep-names)",
+        ),
+    ],
+    ids=["not-a-table", "select-int", "ignore-mixed", "exclude-table", "unsafe-string", "all-views-int",
+         "unknown-code-in-string", "unknown-key"],
+)
+def test_bad_config_is_one_line_naming_file_key_and_expectation(project, text, message):
+    root = project()
+    write_pyproject(root, text)
+    result = qsfix("check")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"error: pyproject.toml: {message}\n"  # no traceback, no usage banner
+
+
+def test_bad_config_in_a_parent_folder_names_that_file(project, monkeypatch):
+    root = project()
+    write_pyproject(root, "[tool.qsfix]\nunsafe = 1\n")
+    monkeypatch.chdir(root / "shop")
+    result = qsfix("check", ".")
+    assert result.exit_code == 2
+    # outside the current folder the file is named in full
+    assert result.stderr == (
+        f"error: {os.path.abspath('../pyproject.toml')}: [tool.qsfix] unsafe: expected true or false, got an integer (1)\n"
+    )
+
+
+def test_bad_config_as_a_process_prints_no_traceback(tmp_path):
+    make_project(tmp_path, {"shop/services.py": SERVICES})
+    write_pyproject(tmp_path, "[tool]\nqsfix = 5\n")
+    proc = run_qsfix(tmp_path, "check")
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert proc.stderr.decode().splitlines() == [
+        "error: pyproject.toml: tool.qsfix: expected a table (a `[tool.qsfix]` section of "
+        "`key = value` lines), got an integer (5)"
+    ]
+
+
+def test_a_tool_value_that_is_not_a_table_is_not_ours_to_judge(project):
+    root = project()
+    (root / "pyproject.toml").write_text("tool = 5\n")
+    result = qsfix("check")
+    assert result.exit_code == 1
+    assert result.stdout == SERVICES_LINE + "\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[tool.qsfix]\nselect = "qs002"\n',
+        '[tool.qsfix]\nselect = "QS001, QS002"\nignore = "QS001"\n',
+        '[tool.qsfix]\nselect = ["QS002"]\nignore = []\n',
+    ],
+    ids=["one-code-string", "comma-separated", "lists"],
+)
+def test_config_codes_are_a_list_or_a_comma_separated_string(project, text):
+    root = project({"shop/services.py": BOTH})
+    write_pyproject(root, text)
+    assert codes_reported() == ["QS002"]
+
+
+@pytest.mark.parametrize("text", ['exclude = "legacy/*, scripts/*"\n', 'exclude = ["legacy/*", "scripts/*"]\n'])
+def test_config_exclude_is_a_list_or_a_comma_separated_string(project, text):
+    root = project({"shop/services.py": SERVICES, "legacy/old.py": SERVICES, "scripts/one.py": SERVICES})
+    write_pyproject(root, "[tool.qsfix]\n" + text)
+    assert [line.split(":")[0] for line in qsfix("check").stdout.splitlines()] == ["shop/services.py"]
+
+
+def test_config_boolean_keys_take_either_spelling(project):
+    root = project({"shop/services.py": REUSED})
+    write_pyproject(root, "[tool.qsfix]\nunsafe = true\nkeep_names = false\nall-views = false\n")
+    assert qsfix("apply", "--yes").exit_code == 0
+    assert read("shop/services.py") == REUSED_UNSAFE_FIXED
+
+
+# -- issue 12: a file that is only too new for this Python says so --------------------------------
+RUNNING = "%d.%d" % sys.version_info[:2]
+
+
+def test_syntax_of_a_newer_python_names_the_feature_and_the_python_it_needs(project):
+    # PEP 758 (`except A, B:`) needs 3.14: an error on every Python qsfix runs on today
+    project({"shop/services.py": SERVICES, "shop/newer.py": "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n"})
+    result = qsfix("check")
+    assert result.exit_code == 3
+    assert result.stdout == SERVICES_LINE + "\n"
+    assert (
+        "error: shop/newer.py:3:8: uses `except` with several exception types without parentheses (PEP 758), "
+        f"which needs Python 3.14; this is Python {RUNNING}: run qsfix under Python 3.14 or newer\n"
+    ) in result.stderr
+
+
+def test_a_plain_syntax_error_stays_a_syntax_error(broken_project):
+    broken_project()
+    assert f"error: {SYNTAX_ERROR_LINE}\n" in qsfix("check").stderr
+    assert "run qsfix under" not in qsfix("check").stderr
+
+
+# (what Python 3.11 says, the line) -> the feature; recorded from 3.11, 3.12 and 3.13
+NEWER_SYNTAX = [
+    ("invalid syntax", "type Point = tuple[float, float]", "a `type` alias statement (PEP 695)", (3, 12)),
+    ("invalid syntax", "type ListOf[T] = list[T]", "a `type` alias statement (PEP 695)", (3, 12)),
+    ("expected '('", "def first[T](items: list[T]) -> T:", "type parameters (PEP 695)", (3, 12)),
+    ("expected '('", "    async def first[T](items):", "type parameters (PEP 695)", (3, 12)),
+    ("invalid syntax", "class Box[T](Base):", "type parameters (PEP 695)", (3, 12)),
+    ("expected '('", "def f[T = int](x: T) -> T:", "a type parameter default (PEP 696)", (3, 13)),
+    ("f-string: unmatched '['", 's = f"{x["a"]}"', None, (3, 12)),
+    ("f-string expression part cannot include a backslash", "s = f\"{'\\n'.join(rows)}\"", None, (3, 12)),
+    ("f-string: expecting '}'", "s = f'{\",\".join(\"ab\")}' + f\"{\"x\"}\"", None, (3, 12)),
+    ("unterminated string literal (detected at line 1)", 's = f"{1 # one', None, (3, 12)),
+    ("multiple exception types must be parenthesized", "except ValueError, TypeError:",
+     "`except` with several exception types without parentheses (PEP 758)", (3, 14)),
+    ("multiple exception types must be parenthesized", "    except KeyError, errors.Http404 :",
+     "`except` with several exception types without parentheses (PEP 758)", (3, 14)),
+    ("invalid syntax", "    except* ValueError:", "`except*` (PEP 654)", (3, 11)),
+    ("invalid syntax", 's = t"{x}"', 'a template string `t"..."` (PEP 750)', (3, 14)),
+]
+PEP_701 = "an f-string with its own quotes, a backslash, a comment or a line break inside `{...}` (PEP 701)"
+
+
+@pytest.mark.parametrize(("message", "line", "feature", "version"), NEWER_SYNTAX)
+def test_newer_syntax_is_told_apart_by_its_tokens(message, line, feature, version):
+    from codemods.syntax_versions import NewerSyntax, _feature
+
+    assert _feature(message, line) == NewerSyntax(feature or PEP_701, version)
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        ("invalid syntax", "def f(:"),
+        ("unterminated string literal (detected at line 1)", 's = f"{x} and more'),
+        ("invalid syntax", 'x = f"{y}" +'),
+        ("multiple exception types must be parenthesized", "except ValueError, TypeError as error:"),
+        # Python 2's `except Exception, e:`: Python 3.14 parses it, but it is no PEP 758 code
+        ("multiple exception types must be parenthesized", "except Exception, e:"),
+        ("invalid syntax", "type = 5 5"),
+    ],
+)
+def test_plain_syntax_errors_are_not_blamed_on_a_newer_python(message, line):
+    from codemods.syntax_versions import _feature
+
+    assert _feature(message, line) is None
+
+
+def test_a_feature_the_running_python_has_is_not_blamed():
+    from codemods import syntax_versions
+
+    error = SyntaxError("invalid syntax", ("x.py", 3, 5, "    except* ValueError:\n", 3, 6))
+    assert syntax_versions.describe(error, running=(3, 10)) == (
+        "uses `except*` (PEP 654), which needs Python 3.11; this is Python 3.10: run qsfix under Python 3.11 or newer"
+    )
+    assert syntax_versions.describe(error, running=(3, 11)) is None
+
+
+# -- issue 12: one line per finding -------------------------------------------------------------
+MULTI_LINE = """\
+from shop.models import Order
+
+
+def f():
+    return len(
+        Order.objects.filter(
+            status="x",
+        ).exclude(pk=1)
+    )
+
+
+def g():
+    if Order.objects.filter(status="z",
+                            pk__gt=3):
+        return 1
+"""
+
+
+def test_check_prints_one_line_per_finding_for_multi_line_calls(project):
+    project({"shop/services.py": MULTI_LINE})
+    result = qsfix("check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "shop/services.py:5:12: QS002 `len(Order.objects.filter(...).exclude(pk=1))` fetches every row "
+        "to count them; use `.count()`",
+        "shop/services.py:13:8: QS001 testing the truth of `Order.objects.filter(...)` fetches every row; "
+        "use `.exists()`",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "quoted"),
+    [
+        ('Order.objects.filter(status="x")', 'Order.objects.filter(status="x")'),
+        ('Order.objects.filter(\n    status="x",\n)', "Order.objects.filter(...)"),
+        ('Order.objects.filter(a=1).exclude(\n    b=2\n).order_by("c")', 'Order.objects.filter(a=1).exclude(...).order_by("c")'),
+        ("(Order.objects.all()\n    .filter(a=1))", "(Order.objects.all().filter(a=1))"),
+        ('Order.objects.filter(note="""\nlong\n""")', "Order.objects.filter(...)"),
+        ("Order.objects.filter(a=1,  # why\n    b=2)", "Order.objects.filter(...)"),
+        ('Order.objects.filter(status="open", customer=customer).exclude(created__gte=yesterday, total__gt=100)',
+         'Order.objects.filter(status="open", customer=customer).exclude(...)'),
+        ("x" * 100, "x" * 69 + "..."),
+    ],
+    ids=["short", "multi-line-call", "middle-call", "grouping-parentheses", "multi-line-string", "comment",
+         "long-line", "long-name"],
+)
+def test_quoted_source_is_one_short_line(code, quoted):
+    from codemods.wording import QUOTE_LIMIT, short_code
+
+    assert short_code(code) == quoted
+    assert "\n" not in quoted and len(quoted) <= QUOTE_LIMIT
+
+
+def test_finding_line_escapes_what_would_break_the_line():
+    from codemods.findings import Finding
+
+    finding = Finding("shop/a\nb.py", 3, 1, "QS002", "count-for-len", "`len(x)`", skip_reason="a\treason")
+    assert cli.finding_line(finding) == "shop/a\\nb.py:3:1: QS002 skipped: a\\treason — `len(x)`"

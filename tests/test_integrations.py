@@ -266,8 +266,9 @@ def test_github_lines_are_exact(project):
 
 
 def test_github_escapes_properties_and_data(project):
-    # GitHub's rules: in the message % \r \n; in properties also : and ,
-    multi_line = 'from shop.models import Order\n\n\ndef f():\n    return len(Order.objects.filter(\n        status="x"))\n'
+    # GitHub's rules: in the message % \r \n; in properties also : and , (a message is one
+    # line: the multi-line call is quoted on one)
+    multi_line = 'from shop.models import Order\n\n\ndef f():\n    return len(\n        Order.objects.filter(status="100%")\n    )\n'
     root = project({})
     folder = root / "shop" / "a,b:c"
     folder.mkdir()
@@ -276,7 +277,7 @@ def test_github_escapes_properties_and_data(project):
     assert result.exit_code == 1
     assert result.stdout == (
         "::warning file=shop/a%2Cb%3Ac/x%25y.py,line=5,col=12,title=QS002::"
-        '`len(Order.objects.filter(%0A        status="x"))` fetches every row to count them; use `.count()`\n'
+        '`len(Order.objects.filter(status="100%25"))` fetches every row to count them; use `.count()`\n'
     )
 
 

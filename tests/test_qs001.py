@@ -376,3 +376,65 @@ def test_while_loop_rebinding_each_round_is_safe():
         """,
         **QS001,
     )
+
+
+# -- issue 12: messages that do not contradict themselves; which comments silence -------------
+def test_noop_exists_on_a_name_that_may_be_an_instance_is_not_reported():
+    # `e` is a model instance on one path, a QuerySet on the other: `e.exists()` is a bool
+    # whatever `e` is, so there is no truth test of a QuerySet to report (not even skipped)
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f(flag):
+            if flag:
+                e = Order.objects.get(pk=1)
+            else:
+                e = Order.objects.filter(pk=2)
+            if not e.exists():
+                return 1
+            if e:
+                return 2
+        """,
+        **QS001,
+    )
+    assert [(f.line, f.message, f.skip_reason) for f in outcome.findings] == [
+        (9, "testing the truth of `e`", "a QuerySet on one path and a model instance on another"),
+    ]
+
+
+def test_todo_comment_about_evaluating_does_not_silence():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            # TODO: evaluate moving this to a celery task
+            if Order.objects.filter(status="open"):
+                return 1
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            # TODO: evaluate moving this to a celery task
+            if Order.objects.filter(status="open").exists():
+                return 1
+        """,
+        **QS001,
+    )
+
+
+def test_comment_saying_on_purpose_above_the_statement_silences():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            # truth test on purpose: the rows are cached for the loop in the template
+            if Order.objects.filter(status="open"):
+                return 1
+        """,
+        **QS001,
+    )
+    assert [f.skip_reason for f in outcome.findings] == [
+        "a comment says the evaluation is deliberate: # truth test on purpose: the rows are cached "
+        "for the loop in the template"
+    ]
+    assert outcome.findings[0].message == 'testing the truth of `Order.objects.filter(status="open")`'

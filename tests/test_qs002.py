@@ -1,5 +1,7 @@
 """QS002 count-for-len: exact rewrites, and a no-op test for every false-positive shape."""
 
+import pytest
+
 from tests.helpers import check_noop, check_transformed, rewrite
 
 QS002 = {"select": frozenset({"QS002"})}
@@ -635,3 +637,109 @@ def test_form_feed_does_not_shift_line_numbers():
         **QS002,
     )
     assert outcome.findings[0].line == 5
+
+
+# -- issue 12: which comments say the evaluation is deliberate, and one-line messages ----------
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# TODO: evaluate moving this to a celery task",
+        "# fills the result cache for the template",
+        "# TODO: deliberately slow for now, use .count()",
+        "# not deliberate: nobody checked",
+        "# unintentional",
+    ],
+)
+def test_comment_that_does_not_say_deliberate_does_not_silence(comment):
+    check_transformed(
+        f"""\
+        from shop.models import Order
+        def f():
+            {comment}
+            return len(Order.objects.all())
+        """,
+        f"""\
+        from shop.models import Order
+        def f():
+            {comment}
+            return Order.objects.all().count()
+        """,
+        **QS002,
+    )
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# len() is deliberate: the rows are rendered below",
+        "# Deliberately len(): warms the cache",
+        "# intentional: see #123",
+        "# evaluated on purpose",
+    ],
+)
+def test_comment_with_an_explicit_word_says_deliberate(comment):
+    outcome = check_noop(
+        f"""\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.all())  {comment}
+        """,
+        **QS002,
+    )
+    assert [f.skip_reason for f in outcome.findings] == [
+        f"a comment says the evaluation is deliberate: {comment}"
+    ]
+    assert outcome.findings[0].message == "`len(Order.objects.all())`"
+
+
+def test_message_quotes_a_multi_line_call_on_one_line():
+    # the rewrite of this shape is tested with the code generation; here: its wording
+    outcome = rewrite(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.filter(
+                status="open",
+            ))
+        """,
+        **QS002,
+    )
+    [finding] = outcome.findings
+    assert finding.message == "`len(Order.objects.filter(...))` fetches every row to count them; use `.count()`"
+    assert finding.fix.title == "Replace with `Order.objects.filter(...).count()`"
+
+
+def test_reason_of_a_mixed_type_has_articles():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f(flag, rows):
+            orders = rows
+            if flag:
+                orders = Order.objects.all()
+            return len(orders)
+        """,
+        **QS002,
+    )
+    assert [f.skip_reason for f in outcome.findings] == [
+        "a QuerySet on one path and a value of unknown type on another"
+    ]
+    assert outcome.findings[0].message == "`len(orders)`"
+
+
+def test_unsafe_reason_counts_the_other_uses():
+    outcome = rewrite(
+        """\
+        from shop.models import Order
+        def f():
+            orders = Order.objects.all()
+            n = len(orders)
+            return n, orders[0], orders[1]
+        """,
+        unsafe=True,
+        **QS002,
+    )
+    assert [f.message for f in outcome.findings] == [
+        "`len(orders)` fetches every row to count them; use `.count()` (unsafe: its rows are used "
+        "elsewhere (indexed on line 5, and 1 more use), so `.count()` would add a query)"
+    ]
