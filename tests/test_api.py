@@ -34,7 +34,7 @@ SAMPLE_FINDINGS = [
     ("QS001", "shop/services.py", 25, 16, "safe", True, False),
     ("QS001", "shop/services.py", 30, 17, "safe", True, False),
     ("QS001", "shop/services.py", 36, 8, "safe", True, False),
-    ("QS001", "shop/services.py", 43, 8, None, False, True),
+    ("QS001", "shop/services.py", 43, 8, "unsafe", False, True),  # rows iterated below: unsafe
     ("QS002", "shop/services.py", 51, 17, "unsafe", False, True),
     ("QS001", "shop/services.py", 65, 8, None, False, True),
     ("QS002", "shop/services.py", 72, 12, None, False, True),
