@@ -689,6 +689,7 @@ def _run(
         if work and workers is None and jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
             workers = stack.enter_context(_workers(jobs))
         if work and workers is not None:
+            chains.factories  # QS004's plan reads the sources here: workers are sent no sources
             workers.broadcast(_worker_setup, (summaries, index.targets, index.failed_sources, options))
             for _, batch, out in workers.schedule(
                 _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),
@@ -750,11 +751,13 @@ def _from_cache(item: Indexed, key: Optional[str], cache: Cache) -> Optional[Fil
 
 
 def _project_index(indexed: list[Indexed], target_count: int, failed_sources: dict[str, bytes]) -> ProjectIndex:
-    return build_index(
+    index = build_index(
         [i.summary for i in indexed],
         {i.summary.module for i in indexed[:target_count] if i.summary is not None},
         failed_sources,
     )
+    index.sources = {i.source.abspath: i.source.data for i in indexed if i.source is not None}
+    return index
 
 
 def _sources(targets: Sequence[Indexed]) -> dict[str, tuple[SourceFile, ModuleSummary]]:

@@ -532,6 +532,9 @@ class ProjectIndex:
         # set by the engine: the modules being rewritten, and files that failed to parse
         self.targets: set[str] = set(self.modules)
         self.failed_sources: dict[str, bytes] = {}
+        # set by the engine: each file's bytes as it read them (by absolute path), so a fact
+        # read later comes from the text being judged (a stdin buffer), never the disk again
+        self.sources: dict[str, bytes] = {}
 
     def add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -555,13 +558,17 @@ class ProjectIndex:
         return name
 
     def name_usage(self, module: str) -> ModuleSummary:
-        """The module's summary with QS004's name-usage facts read (once; a re-parse)."""
+        """The module's summary with QS004's name-usage facts read (once; a re-parse of the
+        bytes the engine read). Without them (a worker, given summaries whose facts the
+        parent read already) the module counts as unreadable: the plan then skips."""
         summary = self.modules[module]
         if not summary.usage_read:
+            data = self.sources.get(summary.path)
             try:
-                with open(summary.path, "rb") as handle:
-                    tree = ast.parse(handle.read())
-            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                if data is None:
+                    raise ValueError("source not kept")
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 summary.usage_read = True
                 summary.global_decls.add("*")  # unreadable now: assume the worst
                 return summary
