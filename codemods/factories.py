@@ -9,12 +9,17 @@ the plan too: a name that becomes `factory()` is a fresh QuerySet at each use.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 from dataclasses import dataclass, field
 from typing import Optional
 
 from .index import ModuleSummary, ProjectIndex
 from .querysets import QUERYSET, UNKNOWN, ChainTyper, QsType
 from .suppression import SUPPRESSED
+
+# every builtin name, including what `site` adds (`exit`, `help`): a factory must shadow none
+BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
 @dataclass
@@ -127,22 +132,49 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
         )
         if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
             factory.skip = factory.skip or SUPPRESSED
+    chosen: dict[str, set[str]] = {}  # module -> factory names given so far
+    for factory in plan.values():
         if factory.skip is None:
-            factory.new_name = _free_name(factory, index)
+            factory.new_name, why = _free_name(factory, index, chosen)
             if not factory.new_name:
-                factory.skip = "no free function name: the lower-case name is taken"
+                factory.skip = f"no free function name: {why}"
+                continue
+            for module in factory.users | {factory.module}:
+                chosen.setdefault(module, set()).add(factory.new_name)
     return plan
 
 
-def _free_name(factory: Factory, index: ProjectIndex) -> str:
+def _free_name(factory: Factory, index: ProjectIndex, chosen: dict[str, set[str]]) -> tuple[str, str]:
+    """`name` (lower-cased), else `get_name`, that shadows nothing: no builtin (`OPEN` ->
+    `open()` would take over the module's `open(path)`), no keyword, and no name that the
+    defining module or a module naming the constant binds or reads anywhere, nor another
+    factory's. Returns (the name, "") or ("", why each candidate is taken)."""
     lower = factory.name.lower()
     candidates = [lower] if lower != factory.name else []
     candidates.append(f"get_{lower}")
-    taken: set[str] = set()
-    for module in factory.users | {factory.module}:
-        if module in index.modules:
-            taken |= _module_names(index.name_usage(module))
+    modules = sorted(m for m in factory.users | {factory.module} if m in index.modules)
+    reasons = []
     for candidate in candidates:
-        if candidate not in taken and candidate.isidentifier():
-            return candidate
-    return ""
+        why = _taken_by(candidate, modules, index, chosen)
+        if why is None:
+            return candidate, ""
+        reasons.append(f"`{candidate}` {why}")
+    return "", "; ".join(reasons)
+
+
+def _taken_by(candidate: str, modules: list[str], index: ProjectIndex,
+              chosen: dict[str, set[str]]) -> Optional[str]:
+    """Why `candidate` cannot name a factory, or None when it is free."""
+    if not candidate.isidentifier() or keyword.iskeyword(candidate):
+        return "is not a usable function name"
+    if candidate in BUILTINS:
+        return "is a builtin"
+    for module in modules:
+        summary = index.name_usage(module)
+        if candidate in chosen.get(module, ()):
+            return f"is another factory's name in {module}"
+        if candidate in _module_names(summary) or candidate in summary.used_names:
+            return f"is bound or used in {module}"
+        if candidate in (summary.dunder_all or ()):
+            return f"is listed in {module}'s `__all__`"
+    return None

@@ -376,3 +376,157 @@ def test_keep_names_shim_works_at_runtime(tmp_path, monkeypatch):
         warnings.simplefilter("always")
         assert module.OPEN == ["fresh"]
     assert "call open() instead" in str(caught[0].message) or "call get_open() instead" in str(caught[0].message)
+
+
+# -- factory names never shadow a builtin or a name the modules involved use ------------------
+def test_builtin_name_is_never_taken_so_open_stays_the_builtin():
+    check_project(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                OPEN = Order.objects.filter(status="open")
+
+
+                def export(path):
+                    with open(path, "w") as handle:
+                        handle.write(str(OPEN.count()))
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_open():
+                    return Order.objects.filter(status="open")
+
+
+                def export(path):
+                    with open(path, "w") as handle:
+                        handle.write(str(get_open().count()))
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_builtin_name_the_module_does_not_use_is_not_taken_either():
+    check_project(
+        {"shop/querysets.py": 'from shop.models import Order\n\nLIST = Order.objects.filter(status="x")\n'},
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_list():
+                    return Order.objects.filter(status="x")
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_keyword_is_not_a_factory_name():
+    check_project(
+        {"shop/querysets.py": 'from shop.models import Order\n\nCLASS = Order.objects.filter(status="x")\n'},
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_class():
+                    return Order.objects.filter(status="x")
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_name_an_importer_reads_without_binding_it_is_taken():
+    # `active_orders` in views.py comes from a `*` import of another module: a factory of that
+    # name imported into views.py would replace it
+    check_project(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/helpers.py": "def active_orders():\n    return []\n",
+            "shop/views.py": """\
+                from shop.helpers import *
+                from shop.querysets import ACTIVE_ORDERS
+
+
+                def f():
+                    return ACTIVE_ORDERS.first(), active_orders()
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_active_orders():
+                    return Order.objects.filter(status="active")
+                """,
+            "shop/views.py": """\
+                from shop.helpers import *
+                from shop.querysets import get_active_orders
+
+
+                def f():
+                    return get_active_orders().first(), active_orders()
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_two_constants_with_the_same_lower_case_name_get_different_factories():
+    check_project(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                Active = Order.objects.filter(status="active")
+                ACTIVE = Order.objects.filter(status="active").order_by("pk")
+
+
+                def both():
+                    return Active, ACTIVE
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def active():
+                    return Order.objects.filter(status="active")
+
+
+                def get_active():
+                    return Order.objects.filter(status="active").order_by("pk")
+
+
+                def both():
+                    return active(), get_active()
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_skip_when_the_name_and_get_name_are_both_taken():
+    reason = _skip_reason(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                OPEN = Order.objects.filter(status="open")
+
+
+                def get_open():
+                    return OPEN
+                """,
+        }
+    )
+    assert reason == "no free function name: `open` is a builtin; `get_open` is bound or used in shop.querysets"
