@@ -178,3 +178,38 @@ def _taken_by(candidate: str, modules: list[str], index: ProjectIndex,
         if candidate in (summary.dunder_all or ()):
             return f"is listed in {module}'s `__all__`"
     return None
+
+
+def dangling_import(index: ProjectIndex, target: str) -> Optional[str]:
+    """For `from module import NAME` (`target` = "module.NAME"): the factory function that
+    NAME would have become, when the project module no longer defines NAME but defines that
+    function (a QS004 change left half-done, by another tool or a partial checkout);
+    else None. Anything that could still provide NAME at import (a `*` import, a module
+    `__getattr__`, a submodule) means it is not dangling. Read from the summaries alone, so
+    a worker process answers as the main one does."""
+    module, _, name = target.rpartition(".")
+    summary = index.modules.get(module)
+    if summary is None or not name or index.is_module(target) or summary.star_imports:
+        return None
+    if name in _module_level_names(summary) or "__getattr__" in summary.functions | summary.assigned:
+        return None
+    lower = name.lower()
+    for candidate in ([lower] if lower != name else []) + [f"get_{lower}"]:
+        returns = summary.function_returns.get(candidate, ())
+        if candidate in summary.functions and any(chain is not None for chain in returns):
+            return candidate
+    return None
+
+
+def _module_level_names(summary: ModuleSummary) -> set[str]:
+    return set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
+
+
+def dangling_imports(index: ProjectIndex, summary: ModuleSummary) -> dict[str, tuple[str, str]]:
+    """This module's dangling imports (see dangling_import): {local name: (target, factory)}."""
+    found = {}
+    for local, target in summary.imports.items():
+        factory = dangling_import(index, target)
+        if factory is not None:
+            found[local] = (target, factory)
+    return found

@@ -530,3 +530,63 @@ def test_skip_when_the_name_and_get_name_are_both_taken():
         }
     )
     assert reason == "no free function name: `open` is a builtin; `get_open` is bound or used in shop.querysets"
+
+
+# -- an import a half-done QS004 change left dangling --------------------------------------------
+HALF_DONE = {
+    "shop/querysets.py": FACTORY,  # converted by another tool...
+    "shop/views.py": """\
+        from shop.querysets import ACTIVE_ORDERS as AO
+
+
+        def first():
+            return AO.first()
+        """,  # ...which did not convert the importer
+}
+
+
+def test_check_reports_an_import_of_a_name_that_became_a_factory():
+    outcome = check_noop(HALF_DONE["shop/views.py"], path="shop/views.py", files={"shop/querysets.py": FACTORY}, **QS004)
+    [finding] = outcome.findings
+    assert (finding.code, finding.line, finding.column, finding.fix, finding.skip_reason) == ("QS004", 1, 28, None, None)
+    assert finding.message == (
+        "`ACTIVE_ORDERS` is imported from shop.querysets, which no longer defines it but defines "
+        "the factory `active_orders()`: a QS004 change was left half-done; import `active_orders` "
+        "and call it where `AO` is used"
+    )
+
+
+def test_check_reports_a_dangling_import_in_a_file_naming_nothing_else_relevant():
+    outcome = check_noop(
+        "from .querysets import ACTIVE_ORDERS\n\nVALUE = 1\n", path="shop/views.py",
+        files={"shop/querysets.py": FACTORY}, **QS004,
+    )
+    assert [(f.code, f.line, f.fix) for f in outcome.findings] == [("QS004", 1, None)]
+
+
+def test_check_reports_a_dangling_import_through_the_cli(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import cli
+    from codemods.base import EXAMPLE_MODELS
+    from tests.helpers import write_project
+
+    write_project(tmp_path, {"manage.py": "", "shop/models.py": EXAMPLE_MODELS, **HALF_DONE})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.main, ["check", "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("shop/views.py:1:28: QS004 `ACTIVE_ORDERS` is imported from shop.querysets")
+
+
+def test_no_dangling_import_when_the_module_still_provides_the_name():
+    for querysets in (
+        FACTORY + "\n\nACTIVE_ORDERS = None\n",  # still bound
+        FACTORY + "\n\ndef __getattr__(name):\n    return active_orders()\n",  # a module __getattr__
+        "from shop.legacy import *\n" + FACTORY,  # perhaps through a `*` import
+        FACTORY.replace("return Order.objects", "return 1 + Order.objects"),  # not a factory
+    ):
+        outcome = check_noop(
+            "from shop.querysets import ACTIVE_ORDERS\n", path="shop/views.py",
+            files={"shop/querysets.py": querysets, "shop/legacy.py": "X = 1\n"}, **QS004,
+        )
+        assert outcome.findings == [], querysets
