@@ -814,8 +814,10 @@ def write_changes(results: Iterable[FileResult], run_files: Iterable[FileResult]
     being_written = {id(r) for r in changed}
     others = [r for r in run_files if id(r) not in being_written]
     written = []
-    for group in _write_groups(changed):
-        blocker = _unit_blocker(group, others)
+    groups = _write_groups(changed)
+    # decided before anything is written: a write failing here is no reason to hold back others
+    blockers = [_unit_blocker(group, others) for group in groups]
+    for group, blocker in zip(groups, blockers):
         if blocker is not None:
             for result in group:
                 result.error = f"{result.path}: not written: {blocker}"

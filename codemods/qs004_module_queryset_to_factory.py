@@ -313,10 +313,14 @@ INFO = PassInfo(
         "Finds module-level `NAME = <QuerySet>` assignments (annotated ones, and ones built "
         "from other module-level QuerySets too) and turns each into a function returning the "
         "same expression (`ACTIVE_ORDERS` -> `active_orders()`, or `get_<name>()` when the "
-        "lower-case name is taken). Every reference in the scanned project follows: uses in "
+        "lower-case name is taken: a builtin such as `open`, a keyword, or a name the module "
+        "or a module naming the constant binds or reads). Every reference in the scanned "
+        "project follows: uses in "
         "the module, `from m import NAME` (with `as` aliases and relative imports), "
         "`import m` / `m.NAME`, re-exports in `__init__.py`, `__all__` entries, class bodies "
-        "and other module-level QuerySets."
+        "and other module-level QuerySets. It also reports, without a fix, an import of a "
+        "name that a project module no longer defines where that module defines the factory "
+        "the name would have become: a change left half-done by another tool."
     ),
     why=(
         "A module-level QuerySet is built once, at import. The first time anything evaluates "
