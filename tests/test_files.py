@@ -623,3 +623,20 @@ def test_apply_exits_3_naming_the_file_and_the_users_edit_survives(tmp_path, mon
         "shop/views.py": VIEWS + "# the user's edit\n",
         "shop/services.py": SERVICES_FIXED,
     }
+
+
+def test_a_file_holding_two_units_joins_them_so_an_edit_to_either_side_holds_all_back(tmp_path, monkeypatch):
+    two = {
+        "shop/querysets.py": QUERYSETS + 'CLOSED_ORDERS = Order.objects.filter(status="closed")\n',
+        "shop/a.py": VIEWS,
+        "shop/b.py": VIEWS.replace("ACTIVE_ORDERS", "CLOSED_ORDERS"),
+    }
+    write_project(tmp_path, {"shop/models.py": EXAMPLE_MODELS, **two})
+    monkeypatch.chdir(tmp_path)
+    result = engine.run(["."], engine.Options())
+    assert sorted(r.path for r in result.changed) == ["shop/a.py", "shop/b.py", "shop/querysets.py"]
+    (tmp_path / "shop/b.py").write_text(two["shop/b.py"] + "# edited meanwhile\n")
+    assert engine.write_changes(result.changed, result.files) == []
+    assert {rel: (tmp_path / rel).read_text() for rel in two} == {**two, "shop/b.py": two["shop/b.py"] + "# edited meanwhile\n"}
+    assert sorted(errors(result)) == ["shop/a.py", "shop/b.py", "shop/querysets.py"]
+    assert errors(result)["shop/b.py"] == "shop/b.py: changed since it was read; not written"
