@@ -590,3 +590,18 @@ def test_no_dangling_import_when_the_module_still_provides_the_name():
             files={"shop/querysets.py": querysets, "shop/legacy.py": "X = 1\n"}, **QS004,
         )
         assert outcome.findings == [], querysets
+
+
+def test_parallel_run_plans_from_the_sources_the_main_process_read():
+    # worker processes get summaries, not sources: the plan's facts must be read before
+    from codemods.engine import PARALLEL_THRESHOLD
+
+    importer = "from shop.querysets import ACTIVE_ORDERS\n\n\ndef first():\n    return ACTIVE_ORDERS.first()\n"
+    files = {"shop/querysets.py": DEFINITION}
+    files.update({f"shop/v{i:02}.py": importer for i in range(PARALLEL_THRESHOLD + 5)})
+    output, result = rewrite_project(files, jobs=2, **QS004)
+    assert [f.skip_reason for f in result.findings] == [None] * len(files)
+    assert output["shop/querysets.py"] == FACTORY
+    assert output["shop/v07.py"] == importer.replace("ACTIVE_ORDERS.first", "active_orders().first").replace(
+        "import ACTIVE_ORDERS", "import active_orders"
+    )
