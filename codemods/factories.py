@@ -41,10 +41,11 @@ class Factory:
 
 
 def _module_names(summary: ModuleSummary) -> set[str]:
-    return (
-        set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
-        | summary.local_names
-    )
+    return _module_level_names(summary) | summary.local_names
+
+
+def _module_level_names(summary: ModuleSummary) -> set[str]:
+    return set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
 
 
 def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = False) -> dict[str, Factory]:
@@ -132,6 +133,12 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
         )
         if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
             factory.skip = factory.skip or SUPPRESSED
+    _name_factories(plan, index)
+    return plan
+
+
+def _name_factories(plan: dict[str, Factory], index: ProjectIndex) -> None:
+    """Give each factory not skipped its function name, or skip it saying why none is free."""
     chosen: dict[str, set[str]] = {}  # module -> factory names given so far
     for factory in plan.values():
         if factory.skip is None:
@@ -141,7 +148,6 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
                 continue
             for module in factory.users | {factory.module}:
                 chosen.setdefault(module, set()).add(factory.new_name)
-    return plan
 
 
 def _free_name(factory: Factory, index: ProjectIndex, chosen: dict[str, set[str]]) -> tuple[str, str]:
@@ -201,8 +207,6 @@ def dangling_import(index: ProjectIndex, target: str) -> Optional[str]:
     return None
 
 
-def _module_level_names(summary: ModuleSummary) -> set[str]:
-    return set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
 
 
 def dangling_imports(index: ProjectIndex, summary: ModuleSummary) -> dict[str, tuple[str, str]]:
