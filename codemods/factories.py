@@ -48,6 +48,14 @@ def _module_level_names(summary: ModuleSummary) -> set[str]:
     return set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
 
 
+def _binds(summary: ModuleSummary, name: str) -> bool:
+    """Does the module bind `name` at module level? (`_module_level_names`, without the sets)"""
+    return (
+        name in summary.imports or name in summary.functions or name in summary.classes
+        or name in summary.assigned
+    )
+
+
 def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = False) -> dict[str, Factory]:
     plan: dict[str, Factory] = {}
     for summary in index.modules.values():
@@ -195,9 +203,10 @@ def dangling_import(index: ProjectIndex, target: str) -> Optional[str]:
     a worker process answers as the main one does."""
     module, _, name = target.rpartition(".")
     summary = index.modules.get(module)
-    if summary is None or not name or index.is_module(target) or summary.star_imports:
+    # cheapest first: this runs for every import of every file analysed
+    if summary is None or not name or _binds(summary, name) or _binds(summary, "__getattr__"):
         return None
-    if name in _module_level_names(summary) or "__getattr__" in summary.functions | summary.assigned:
+    if summary.star_imports or index.is_module(target):
         return None
     lower = name.lower()
     for candidate in ([lower] if lower != name else []) + [f"get_{lower}"]:
