@@ -714,7 +714,7 @@ def apply(yes, interactive, **common) -> None:
             print_errors(result)
             err.line("nothing written")
             sys.exit(exit_status(result, False))
-    written = engine.write_changes(to_write)
+    written = engine.write_changes(to_write, result.files)
     print_errors(result)
     err.line(summary_line(result, written=len(written)))
     sys.exit(exit_status(result, False))

@@ -9,12 +9,17 @@ the plan too: a name that becomes `factory()` is a fresh QuerySet at each use.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 from dataclasses import dataclass, field
 from typing import Optional
 
 from .index import ModuleSummary, ProjectIndex
 from .querysets import QUERYSET, UNKNOWN, ChainTyper, QsType
 from .suppression import SUPPRESSED
+
+# every builtin name, including what `site` adds (`exit`, `help`): a factory must shadow none
+BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
 
 
 @dataclass
@@ -36,9 +41,18 @@ class Factory:
 
 
 def _module_names(summary: ModuleSummary) -> set[str]:
+    return _module_level_names(summary) | summary.local_names
+
+
+def _module_level_names(summary: ModuleSummary) -> set[str]:
+    return set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
+
+
+def _binds(summary: ModuleSummary, name: str) -> bool:
+    """Does the module bind `name` at module level? (`_module_level_names`, without the sets)"""
     return (
-        set(summary.imports) | summary.functions | set(summary.classes) | summary.assigned
-        | summary.local_names
+        name in summary.imports or name in summary.functions or name in summary.classes
+        or name in summary.assigned
     )
 
 
@@ -127,22 +141,88 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
         )
         if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
             factory.skip = factory.skip or SUPPRESSED
-        if factory.skip is None:
-            factory.new_name = _free_name(factory, index)
-            if not factory.new_name:
-                factory.skip = "no free function name: the lower-case name is taken"
+    _name_factories(plan, index)
     return plan
 
 
-def _free_name(factory: Factory, index: ProjectIndex) -> str:
+def _name_factories(plan: dict[str, Factory], index: ProjectIndex) -> None:
+    """Give each factory not skipped its function name, or skip it saying why none is free."""
+    chosen: dict[str, set[str]] = {}  # module -> factory names given so far
+    for factory in plan.values():
+        if factory.skip is None:
+            factory.new_name, why = _free_name(factory, index, chosen)
+            if not factory.new_name:
+                factory.skip = f"no free function name: {why}"
+                continue
+            for module in factory.users | {factory.module}:
+                chosen.setdefault(module, set()).add(factory.new_name)
+
+
+def _free_name(factory: Factory, index: ProjectIndex, chosen: dict[str, set[str]]) -> tuple[str, str]:
+    """`name` (lower-cased), else `get_name`, that shadows nothing: no builtin (`OPEN` ->
+    `open()` would take over the module's `open(path)`), no keyword, and no name that the
+    defining module or a module naming the constant binds or reads anywhere, nor another
+    factory's. Returns (the name, "") or ("", why each candidate is taken)."""
     lower = factory.name.lower()
     candidates = [lower] if lower != factory.name else []
     candidates.append(f"get_{lower}")
-    taken: set[str] = set()
-    for module in factory.users | {factory.module}:
-        if module in index.modules:
-            taken |= _module_names(index.name_usage(module))
+    modules = sorted(m for m in factory.users | {factory.module} if m in index.modules)
+    reasons = []
     for candidate in candidates:
-        if candidate not in taken and candidate.isidentifier():
+        why = _taken_by(candidate, modules, index, chosen)
+        if why is None:
+            return candidate, ""
+        reasons.append(f"`{candidate}` {why}")
+    return "", "; ".join(reasons)
+
+
+def _taken_by(candidate: str, modules: list[str], index: ProjectIndex,
+              chosen: dict[str, set[str]]) -> Optional[str]:
+    """Why `candidate` cannot name a factory, or None when it is free."""
+    if not candidate.isidentifier() or keyword.iskeyword(candidate):
+        return "is not a usable function name"
+    if candidate in BUILTINS:
+        return "is a builtin"
+    for module in modules:
+        summary = index.name_usage(module)
+        if candidate in chosen.get(module, ()):
+            return f"is another factory's name in {module}"
+        if candidate in _module_names(summary) or candidate in summary.used_names:
+            return f"is bound or used in {module}"
+        if candidate in (summary.dunder_all or ()):
+            return f"is listed in {module}'s `__all__`"
+    return None
+
+
+def dangling_import(index: ProjectIndex, target: str) -> Optional[str]:
+    """For `from module import NAME` (`target` = "module.NAME"): the factory function that
+    NAME would have become, when the project module no longer defines NAME but defines that
+    function (a QS004 change left half-done, by another tool or a partial checkout);
+    else None. Anything that could still provide NAME at import (a `*` import, a module
+    `__getattr__`, a submodule) means it is not dangling. Read from the summaries alone, so
+    a worker process answers as the main one does."""
+    module, _, name = target.rpartition(".")
+    summary = index.modules.get(module)
+    # cheapest first: this runs for every import of every file analysed
+    if summary is None or not name or _binds(summary, name) or _binds(summary, "__getattr__"):
+        return None
+    if summary.star_imports or index.is_module(target):
+        return None
+    lower = name.lower()
+    for candidate in ([lower] if lower != name else []) + [f"get_{lower}"]:
+        returns = summary.function_returns.get(candidate, ())
+        if candidate in summary.functions and any(chain is not None for chain in returns):
             return candidate
-    return ""
+    return None
+
+
+
+
+def dangling_imports(index: ProjectIndex, summary: ModuleSummary) -> dict[str, tuple[str, str]]:
+    """This module's dangling imports (see dangling_import): {local name: (target, factory)}."""
+    found = {}
+    for local, target in summary.imports.items():
+        factory = dangling_import(index, target)
+        if factory is not None:
+            found[local] = (target, factory)
+    return found

@@ -4,7 +4,8 @@ Walking honours `.gitignore` files (from the walked folders and their parents up
 repository root), skips folders no one wants rewritten (VCS, virtual environments,
 `node_modules`, build output, `migrations/`), never follows a symlinked folder, and never
 writes through a symlink. Writes go to a temporary file in the same folder, keep the
-permissions, and replace the original only if it still holds the bytes that were read.
+permissions, and replace the original only if it still holds the bytes that were read; files
+that belong together are all replaced or none (write_all).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ SKIPPED_DIRS = frozenset(
 
 class FileError(Exception):
     """A file that could not be read, parsed or written; str() is the one-line reason."""
+
+    abspath: Optional[str] = None  # set by write_all: which of the files failed
 
 
 @dataclass
@@ -263,17 +266,74 @@ def read_source(path: str, cwd: Optional[str] = None) -> SourceFile:
 
 
 def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
-    """Replace `abspath` with `data` unless it no longer holds `expected`.
+    """Replace `abspath` with `data` unless it no longer holds `expected` (see write_all)."""
+    write_all([(abspath, data, expected)])
 
-    The new content goes to a temporary file in the same folder (same file system), is
-    flushed to disk, gets the original's permissions, and is renamed over the original:
-    a reader (or a crash) sees the old file or the new one, never a mix.
+
+def write_all(writes: Sequence[tuple[str, bytes, bytes]]) -> None:
+    """Replace every `(abspath, data, expected)` file with `data`, or none of them.
+
+    Each file must still hold `expected` (the bytes that were read) and not be reached
+    through a symlink. Then the new contents go to temporary files beside their targets
+    (same file system), flushed to disk, with the originals' permissions, and are renamed
+    over the originals; each file is checked once more just before its rename. If a check
+    or a rename fails, the files already replaced get their original bytes back: a reader
+    (or a crash) sees each file old or new, never a mix. Raises FileError, whose `abspath`
+    names the file that failed.
     """
+    modes = [_writable_mode(abspath, expected) for abspath, _, expected in writes]
+    temporaries: list[str] = []
+    replaced: list[tuple[str, bytes, int]] = []  # (abspath, original bytes, mode)
+    with _signals_held():
+        try:
+            for (abspath, data, _), mode in zip(writes, modes):
+                temporaries.append(_attributed(abspath, _temporary, abspath, data, mode))
+            for (abspath, _, expected), mode, tmp in zip(writes, modes, temporaries):
+                _attributed(abspath, _still_holds, abspath, expected)
+                _attributed(abspath, os.replace, tmp, abspath)
+                replaced.append((abspath, expected, mode))
+        except BaseException as exc:
+            for tmp in temporaries:
+                _remove(tmp)
+            failures = _restore(replaced)
+            if failures and isinstance(exc, FileError):
+                raise _error(f"{exc}; and could not restore {', '.join(failures)}", exc.abspath) from None
+            raise
+
+
+def _error(message: str, abspath: Optional[str]) -> FileError:
+    error = FileError(message)
+    error.abspath = abspath
+    return error
+
+
+def _attributed(abspath: str, action, *args):
+    """`action(*args)`; an OSError becomes a FileError naming `abspath`."""
+    try:
+        return action(*args)
+    except FileError as exc:
+        exc.abspath = abspath
+        raise
+    except OSError as exc:
+        raise _error(f"cannot write: {exc.strerror or exc}", abspath) from None
+
+
+def _writable_mode(abspath: str, expected: bytes) -> int:
+    """The permission bits of a file that may be replaced: not a symlink, not behind a
+    symlinked folder, and still holding `expected`."""
     if os.path.islink(abspath):
-        raise FileError("is a symlink; not written through")
+        raise _error("is a symlink; not written through", abspath)
     relative = os.path.relpath(abspath)
     if not relative.startswith(os.pardir) and symlink_on_path(relative):
-        raise FileError(f"{symlink_on_path(relative)} is a symlinked folder; not written through")
+        raise _error(f"{symlink_on_path(relative)} is a symlinked folder; not written through", abspath)
+    _attributed(abspath, _still_holds, abspath, expected)
+    try:
+        return stat.S_IMODE(os.stat(abspath).st_mode)
+    except OSError as exc:
+        raise _error(f"cannot re-read before writing: {exc.strerror or exc}", abspath) from None
+
+
+def _still_holds(abspath: str, expected: bytes) -> None:
     try:
         with open(abspath, "rb") as handle:
             current = handle.read()
@@ -281,31 +341,45 @@ def atomic_write(abspath: str, data: bytes, expected: bytes) -> None:
         raise FileError(f"cannot re-read before writing: {exc.strerror or exc}") from None
     if current != expected:
         raise FileError("changed since it was read; not written")
-    folder = os.path.dirname(abspath)
-    mode = stat.S_IMODE(os.stat(abspath).st_mode)
-    with _signals_held():
-        _replace(abspath, folder, mode, data)
 
 
-def _replace(abspath: str, folder: str, mode: int, data: bytes) -> None:
+def _temporary(abspath: str, data: bytes, mode: int) -> str:
+    """A temporary file beside `abspath` holding `data` on disk, with `mode`."""
     tmp = None
     try:
-        fd, tmp = _this.tempfile.mkstemp(dir=folder, prefix=".qsfix-", suffix=".tmp")
+        fd, tmp = _this.tempfile.mkstemp(dir=os.path.dirname(abspath), prefix=".qsfix-", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, abspath)
-    except BaseException as exc:
+    except BaseException:
         if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        if isinstance(exc, OSError):
-            raise FileError(f"cannot write: {exc.strerror or exc}") from None
+            _remove(tmp)
         raise
+    return tmp
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # already renamed, or never made
+
+
+def _restore(replaced: list[tuple[str, bytes, int]]) -> list[str]:
+    """Put the original bytes back into files already replaced; the ones that failed."""
+    failures = []
+    for abspath, original, mode in reversed(replaced):
+        tmp = None
+        try:
+            tmp = _temporary(abspath, original, mode)
+            os.replace(tmp, abspath)
+        except OSError:
+            if tmp is not None:
+                _remove(tmp)
+            failures.append(abspath)
+    return failures
 
 
 @contextlib.contextmanager

@@ -120,6 +120,9 @@ class ModuleSummary:
     mutated: set[str] = field(default_factory=set)  # `NAME.x = ...`, `NAME[i] = ...`, `del NAME`
     default_refs: set[str] = field(default_factory=set)  # dotted names in default values
     local_names: set[str] = field(default_factory=set)  # names bound inside functions/classes
+    # every name the module reads or binds anywhere (`open`, `print`, a star-imported name):
+    # a factory named so would change what that name means
+    used_names: set[str] = field(default_factory=set)
     usage_read: bool = False  # the four fields above are filled (read_name_usage)
     dunder_all: Optional[list[str]] = None
     # QS003: classes whose `queryset` attribute is read as `Class.queryset` (not through
@@ -532,6 +535,9 @@ class ProjectIndex:
         # set by the engine: the modules being rewritten, and files that failed to parse
         self.targets: set[str] = set(self.modules)
         self.failed_sources: dict[str, bytes] = {}
+        # set by the engine: each file's bytes as it read them (by absolute path), so a fact
+        # read later comes from the text being judged (a stdin buffer), never the disk again
+        self.sources: dict[str, bytes] = {}
 
     def add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -555,13 +561,18 @@ class ProjectIndex:
         return name
 
     def name_usage(self, module: str) -> ModuleSummary:
-        """The module's summary with QS004's name-usage facts read (once; a re-parse)."""
+        """The module's summary with QS004's name-usage facts read (once; a re-parse of the
+        bytes the engine read). Without them (a worker, given summaries whose facts the
+        parent read already) the module counts as unreadable: the plan then skips."""
         summary = self.modules[module]
-        if not summary.usage_read:
+        # a summary cached before `used_names` existed has its other facts but not that one
+        if not summary.usage_read or not hasattr(summary, "used_names"):
+            data = self.sources.get(summary.path)
             try:
-                with open(summary.path, "rb") as handle:
-                    tree = ast.parse(handle.read())
-            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                if data is None:
+                    raise ValueError("source not kept")
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 summary.usage_read = True
                 summary.global_decls.add("*")  # unreadable now: assume the worst
                 return summary
@@ -844,6 +855,7 @@ def read_name_usage(summary: ModuleSummary, tree: ast.Module) -> None:
     class bodies (collisions). One deep walk, so it runs only for the few modules QS004's plan
     involves (`ProjectIndex.name_usage`)."""
     s = summary
+    s.used_names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Global):
             s.global_decls.update(node.names)
@@ -880,4 +892,20 @@ def read_name_usage(summary: ModuleSummary, tree: ast.Module) -> None:
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             # module-level stores are in `assigned`; any other is a function's or a class's
             s.local_names.add(node.id)
+        s.used_names.update(_names_of(node))
     s.usage_read = True
+
+
+def _names_of(node: ast.AST) -> Iterable[str]:
+    """The plain names a node reads or binds: a variable, an import's local name, an
+    `except ... as` or `match` capture, a `global`/`nonlocal` declaration."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.alias):
+        return (node.asname or node.name.split(".")[0],)
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return node.names
+    binders = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
+    name = node.name if isinstance(node, binders) else None
+    rest = getattr(node, "rest", None) if isinstance(node, ast.MatchMapping) else None
+    return tuple(n for n in (name, rest) if n)

@@ -38,11 +38,16 @@ class ModuleQuerysetToFactory(Pass):
         }
         self.reported: set[str] = set()
         self.pending: list = []
+        from .factories import dangling_imports
+
+        # names this module imports that a half-done QS004 change removed
+        self.dangling = dangling_imports(analysis.index, analysis.summary)
 
     @property
     def idle(self) -> bool:
-        # every finding of this pass is about a constant of the project's plan
-        return not self.plan
+        # every finding of this pass is about a constant of the project's plan, or an
+        # import that a half-done one left dangling
+        return not self.plan and not self.dangling
 
     def local_name(self, factory: Factory, node: ast.Name) -> str:
         """What the reference is called after the rewrite."""
@@ -127,6 +132,7 @@ class ModuleQuerysetToFactory(Pass):
         )
 
     def visit_alias(self, node: ast.alias) -> None:
+        self.report_dangling(node)
         factory = self.analysis.import_maps()[0].get(id(node))
         if factory is None or factory.skip:
             return
@@ -134,6 +140,28 @@ class ModuleQuerysetToFactory(Pass):
         self.use(
             node, factory,
             lambda original, updated: updated.with_changes(name=cst.Name(new)),
+        )
+
+    def report_dangling(self, node: ast.alias) -> None:
+        """`from m import ACTIVE` where m now has `def active()` and no ACTIVE: the import
+        fails. Reported without a fix: which calls the old name needs is for a person to
+        check (the change that removed it may have been reverted on purpose)."""
+        from .factories import dangling_import
+        from .index import resolve_relative
+
+        parent = self.analysis.parents.get(node)
+        if not self.dangling or not isinstance(parent, ast.ImportFrom) or node.name == "*":
+            return
+        summary = self.analysis.summary
+        module = resolve_relative(summary.module, summary.is_package, parent.level, parent.module)
+        factory = dangling_import(self.analysis.index, f"{module}.{node.name}")
+        if factory is None:
+            return
+        self.report(
+            node,
+            f"`{node.name}` is imported from {module}, which no longer defines it but defines "
+            f"the factory `{factory}()`: a QS004 change was left half-done; import "
+            f"`{factory}` and call it where `{node.asname or node.name}` is used",
         )
 
     def exported(self) -> dict[str, Factory]:
@@ -285,10 +313,14 @@ INFO = PassInfo(
         "Finds module-level `NAME = <QuerySet>` assignments (annotated ones, and ones built "
         "from other module-level QuerySets too) and turns each into a function returning the "
         "same expression (`ACTIVE_ORDERS` -> `active_orders()`, or `get_<name>()` when the "
-        "lower-case name is taken). Every reference in the scanned project follows: uses in "
+        "lower-case name is taken: a builtin such as `open`, a keyword, or a name the module "
+        "or a module naming the constant binds or reads). Every reference in the scanned "
+        "project follows: uses in "
         "the module, `from m import NAME` (with `as` aliases and relative imports), "
         "`import m` / `m.NAME`, re-exports in `__init__.py`, `__all__` entries, class bodies "
-        "and other module-level QuerySets."
+        "and other module-level QuerySets. It also reports, without a fix, an import of a "
+        "name that a project module no longer defines where that module defines the factory "
+        "the name would have become: a change left half-done by another tool."
     ),
     why=(
         "A module-level QuerySet is built once, at import. The first time anything evaluates "

@@ -256,6 +256,9 @@ class ChainTyper:
         for local, target in summary.imports.items():
             if self.global_is_relevant(target):
                 names.add(local)
+        from .factories import dangling_imports  # QS004 reports imports a half-done change broke
+
+        names.update(dangling_imports(self.index, summary))
         for star in summary.star_imports:
             if self.global_is_relevant(star):
                 return {""}  # names we cannot list: every piece may be relevant

@@ -443,3 +443,200 @@ def test_unified_diff_keeps_crlf_and_latin1_bytes():
         b"--- a/a.py\n+++ b/a.py\n@@ -1,3 +1,3 @@\n"
         b" # -*- coding: latin-1 -*-\r\n s = 'caf\xe9'\r\n-n = len(qs)\r\n+n = qs.count()\r\n"
     )
+
+
+# -- a QS004 change is written whole or not at all -----------------------------------------------
+QUERYSETS = """\
+from shop.models import Order
+
+ACTIVE_ORDERS = Order.objects.filter(status="active")
+"""
+QUERYSETS_FIXED = """\
+from shop.models import Order
+
+
+def active_orders():
+    return Order.objects.filter(status="active")
+"""
+VIEWS = """\
+from shop.querysets import ACTIVE_ORDERS
+
+
+def first():
+    return ACTIVE_ORDERS.first()
+"""
+VIEWS_FIXED = VIEWS.replace("ACTIVE_ORDERS.first()", "active_orders().first()").replace(
+    "import ACTIVE_ORDERS", "import active_orders"
+)
+UNIT = {"shop/querysets.py": QUERYSETS, "shop/views.py": VIEWS, "shop/services.py": SERVICES}
+
+
+def unit_run(tmp_path, monkeypatch) -> engine.RunResult:
+    """The QS004 unit (querysets.py + views.py) and an unrelated QS002 fix (services.py), as
+    analysed; nothing written yet."""
+    write_project(tmp_path, {"shop/models.py": EXAMPLE_MODELS, **UNIT})
+    monkeypatch.chdir(tmp_path)
+    result = engine.run(["."], engine.Options())
+    assert sorted(r.path for r in result.changed) == ["shop/querysets.py", "shop/services.py", "shop/views.py"]
+    return result
+
+
+def on_disk(root: Path) -> dict[str, str]:
+    return {rel: (root / rel).read_text() for rel in UNIT}
+
+
+def errors(result: engine.RunResult) -> dict[str, str]:
+    return {r.path: r.error for r in result.failed}
+
+
+def test_a_unit_file_edited_after_the_run_keeps_the_whole_unit_unwritten(tmp_path, monkeypatch):
+    result = unit_run(tmp_path, monkeypatch)
+    (tmp_path / "shop/views.py").write_text(VIEWS + "# edited meanwhile\n")
+    written = engine.write_changes(result.changed, result.files)
+    assert [r.path for r in written] == ["shop/services.py"]
+    assert on_disk(tmp_path) == {
+        "shop/querysets.py": QUERYSETS,
+        "shop/views.py": VIEWS + "# edited meanwhile\n",
+        "shop/services.py": SERVICES_FIXED,
+    }
+    assert errors(result) == {
+        "shop/querysets.py": "shop/querysets.py: not written: it is part of one QS004 change with "
+        "shop/views.py, which could not be written",
+        "shop/views.py": "shop/views.py: changed since it was read; not written",
+    }
+    assert leftovers(tmp_path / "shop") == []
+
+
+def test_a_failed_rename_inside_a_unit_restores_the_files_already_renamed(tmp_path, monkeypatch):
+    import codemods.files
+
+    result = unit_run(tmp_path, monkeypatch)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if dst.endswith("views.py") and os.path.basename(src).startswith(".qsfix-"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(codemods.files.os, "replace", replace)
+    written = engine.write_changes(result.changed, result.files)
+    assert [r.path for r in written] == ["shop/services.py"]
+    # querysets.py was renamed first, then put back as it was read
+    assert on_disk(tmp_path) == {"shop/querysets.py": QUERYSETS, "shop/views.py": VIEWS, "shop/services.py": SERVICES_FIXED}
+    assert errors(result) == {
+        "shop/querysets.py": "shop/querysets.py: not written: it is part of one QS004 change with "
+        "shop/views.py, which could not be written",
+        "shop/views.py": "shop/views.py: cannot write: Input/output error",
+    }
+    assert leftovers(tmp_path / "shop") == []
+
+
+def test_a_temporary_file_that_cannot_be_made_keeps_the_unit_unwritten(tmp_path, monkeypatch):
+    import tempfile
+    import types
+
+    import codemods.files
+
+    result = unit_run(tmp_path, monkeypatch)
+
+    def mkstemp(dir, prefix, suffix):
+        made = len([p for p in (tmp_path / "shop").iterdir() if p.name.startswith(".qsfix-")])
+        if made == 1:  # the unit's second file: the disk is full
+            raise OSError(28, "No space left on device")
+        return tempfile.mkstemp(dir=dir, prefix=prefix, suffix=suffix)
+
+    monkeypatch.setattr(codemods.files, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+    written = engine.write_changes([r for r in result.changed if r.path != "shop/services.py"], result.files)
+    assert written == []
+    assert on_disk(tmp_path) == UNIT
+    assert errors(result) == {
+        "shop/querysets.py": "shop/querysets.py: not written: it is part of one QS004 change with "
+        "shop/views.py, which could not be written",
+        "shop/views.py": "shop/views.py: cannot write: No space left on device",
+    }
+    assert leftovers(tmp_path / "shop") == []
+
+
+def test_a_unit_whose_other_file_failed_its_rewrite_is_not_written(tmp_path, monkeypatch):
+    # views.py's rewrite is discarded (as a libcst failure would): querysets.py alone would
+    # leave views.py importing a name that no longer exists
+    import codemods.engine
+
+    real_apply_edits = codemods.engine.apply_edits
+
+    def apply_edits(data, edits):
+        if b"def first" in data:
+            raise RuntimeError("simulated rewrite failure")
+        return real_apply_edits(data, edits)
+
+    monkeypatch.setattr(codemods.engine, "apply_edits", apply_edits)
+    write_project(tmp_path, {"shop/models.py": EXAMPLE_MODELS, **UNIT})
+    monkeypatch.chdir(tmp_path)
+    result = engine.run(["."], engine.Options())
+    assert errors(result) == {
+        "shop/views.py": "shop/views.py: internal error, rewrite discarded: RuntimeError: simulated rewrite failure",
+    }
+    written = engine.write_changes(result.changed, result.files)
+    assert [r.path for r in written] == ["shop/services.py"]
+    assert on_disk(tmp_path) == {**UNIT, "shop/services.py": SERVICES_FIXED}
+    assert errors(result)["shop/querysets.py"] == (
+        "shop/querysets.py: not written: shop/views.py, part of the same QS004 change "
+        "(shop.querysets.ACTIVE_ORDERS), failed"
+    )
+
+
+def test_units_and_files_that_can_be_written_are_written_together(tmp_path, monkeypatch):
+    result = unit_run(tmp_path, monkeypatch)
+    written = engine.write_changes(result.changed, result.files)
+    assert sorted(r.path for r in written) == ["shop/querysets.py", "shop/services.py", "shop/views.py"]
+    assert on_disk(tmp_path) == {
+        "shop/querysets.py": QUERYSETS_FIXED, "shop/views.py": VIEWS_FIXED, "shop/services.py": SERVICES_FIXED,
+    }
+    assert result.failed == []
+
+
+def test_apply_exits_3_naming_the_file_and_the_users_edit_survives(tmp_path, monkeypatch):
+    # in-process, so the file can be edited while the diff is shown (at the confirmation)
+    from click.testing import CliRunner
+
+    import cli
+
+    write_project(tmp_path, {"manage.py": "", "shop/models.py": EXAMPLE_MODELS, **UNIT})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_stdin_is_interactive", lambda: True)
+
+    def confirm(*args, **kwargs):
+        (tmp_path / "shop/views.py").write_text(VIEWS + "# the user's edit\n")
+        return True
+
+    monkeypatch.setattr(cli.click, "confirm", confirm)
+    result = CliRunner().invoke(cli.main, ["apply", "-j", "1", "--no-cache"])
+    assert result.exit_code == 3, result.output
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error_lines == [
+        "error: shop/querysets.py: not written: it is part of one QS004 change with shop/views.py, "
+        "which could not be written",
+        "error: shop/views.py: changed since it was read; not written",
+    ]
+    assert on_disk(tmp_path) == {
+        "shop/querysets.py": QUERYSETS,
+        "shop/views.py": VIEWS + "# the user's edit\n",
+        "shop/services.py": SERVICES_FIXED,
+    }
+
+
+def test_a_file_holding_two_units_joins_them_so_an_edit_to_either_side_holds_all_back(tmp_path, monkeypatch):
+    two = {
+        "shop/querysets.py": QUERYSETS + 'CLOSED_ORDERS = Order.objects.filter(status="closed")\n',
+        "shop/a.py": VIEWS,
+        "shop/b.py": VIEWS.replace("ACTIVE_ORDERS", "CLOSED_ORDERS"),
+    }
+    write_project(tmp_path, {"shop/models.py": EXAMPLE_MODELS, **two})
+    monkeypatch.chdir(tmp_path)
+    result = engine.run(["."], engine.Options())
+    assert sorted(r.path for r in result.changed) == ["shop/a.py", "shop/b.py", "shop/querysets.py"]
+    (tmp_path / "shop/b.py").write_text(two["shop/b.py"] + "# edited meanwhile\n")
+    assert engine.write_changes(result.changed, result.files) == []
+    assert {rel: (tmp_path / rel).read_text() for rel in two} == {**two, "shop/b.py": two["shop/b.py"] + "# edited meanwhile\n"}
+    assert sorted(errors(result)) == ["shop/a.py", "shop/b.py", "shop/querysets.py"]
+    assert errors(result)["shop/b.py"] == "shop/b.py: changed since it was read; not written"

@@ -683,3 +683,63 @@ def test_pre_commit_hooks_for_real(tmp_path, monkeypatch):
     git(project, "add", "-A")
     commit = subprocess.run(["git", "commit", "-m", "fixed"], cwd=project, capture_output=True, text=True, env=env)
     assert commit.returncode == 0, commit.stdout + commit.stderr
+
+
+# -- stdin: QS004's facts come from the buffer, never from the file on disk ------------------------
+OPEN_QUERIES = """\
+from shop.models import Order
+
+OPEN_ORDERS = Order.objects.filter(status="open")
+
+
+def first_open():
+    return OPEN_ORDERS.first()
+"""
+OPEN_QUERIES_FIXED = """\
+from shop.models import Order
+
+
+def open_orders():
+    return Order.objects.filter(status="open")
+
+
+def first_open():
+    return open_orders().first()
+"""
+RESETTING = """
+
+def reset():
+    global OPEN_ORDERS
+    OPEN_ORDERS = Order.objects.none()
+"""
+
+
+def test_stdin_buffer_declaring_global_is_not_rewritten_when_the_file_on_disk_does_not(project):
+    root = project({"shop/queries.py": OPEN_QUERIES})
+    buffer = OPEN_QUERIES + RESETTING
+    result = qsfix("apply", "-", "--stdin-filename", "shop/queries.py", input=buffer)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == buffer
+    check = qsfix("check", "-", "--stdin-filename", "shop/queries.py", "--show-skipped", input=buffer)
+    assert check.exit_code == 0
+    assert "declared `global OPEN_ORDERS` in a function" in check.output
+    assert (root / "shop/queries.py").read_text() == OPEN_QUERIES
+
+
+def test_stdin_buffer_without_global_is_rewritten_when_the_file_on_disk_declares_it(project):
+    root = project({"shop/queries.py": OPEN_QUERIES + RESETTING})
+    result = qsfix("apply", "-", "--stdin-filename", "shop/queries.py", input=OPEN_QUERIES)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == OPEN_QUERIES_FIXED
+    check = qsfix("check", "-", "--stdin-filename", "shop/queries.py", input=OPEN_QUERIES)
+    assert check.exit_code == 1
+    assert check.stdout.startswith("shop/queries.py:3:1: QS004 ")
+    assert (root / "shop/queries.py").read_text() == OPEN_QUERIES + RESETTING
+
+
+def test_stdin_buffer_for_a_new_file_has_its_constants_rewritten(project):
+    root = project({})
+    result = qsfix("apply", "-", "--stdin-filename", "shop/queries.py", input=OPEN_QUERIES)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == OPEN_QUERIES_FIXED
+    assert not (root / "shop/queries.py").exists()

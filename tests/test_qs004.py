@@ -376,3 +376,232 @@ def test_keep_names_shim_works_at_runtime(tmp_path, monkeypatch):
         warnings.simplefilter("always")
         assert module.OPEN == ["fresh"]
     assert "call open() instead" in str(caught[0].message) or "call get_open() instead" in str(caught[0].message)
+
+
+# -- factory names never shadow a builtin or a name the modules involved use ------------------
+def test_builtin_name_is_never_taken_so_open_stays_the_builtin():
+    check_project(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                OPEN = Order.objects.filter(status="open")
+
+
+                def export(path):
+                    with open(path, "w") as handle:
+                        handle.write(str(OPEN.count()))
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_open():
+                    return Order.objects.filter(status="open")
+
+
+                def export(path):
+                    with open(path, "w") as handle:
+                        handle.write(str(get_open().count()))
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_builtin_name_the_module_does_not_use_is_not_taken_either():
+    check_project(
+        {"shop/querysets.py": 'from shop.models import Order\n\nLIST = Order.objects.filter(status="x")\n'},
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_list():
+                    return Order.objects.filter(status="x")
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_keyword_is_not_a_factory_name():
+    check_project(
+        {"shop/querysets.py": 'from shop.models import Order\n\nCLASS = Order.objects.filter(status="x")\n'},
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_class():
+                    return Order.objects.filter(status="x")
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_name_an_importer_reads_without_binding_it_is_taken():
+    # `active_orders` in views.py comes from a `*` import of another module: a factory of that
+    # name imported into views.py would replace it
+    check_project(
+        {
+            "shop/querysets.py": DEFINITION,
+            "shop/helpers.py": "def active_orders():\n    return []\n",
+            "shop/views.py": """\
+                from shop.helpers import *
+                from shop.querysets import ACTIVE_ORDERS
+
+
+                def f():
+                    return ACTIVE_ORDERS.first(), active_orders()
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def get_active_orders():
+                    return Order.objects.filter(status="active")
+                """,
+            "shop/views.py": """\
+                from shop.helpers import *
+                from shop.querysets import get_active_orders
+
+
+                def f():
+                    return get_active_orders().first(), active_orders()
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_two_constants_with_the_same_lower_case_name_get_different_factories():
+    check_project(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                Active = Order.objects.filter(status="active")
+                ACTIVE = Order.objects.filter(status="active").order_by("pk")
+
+
+                def both():
+                    return Active, ACTIVE
+                """,
+        },
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+
+                def active():
+                    return Order.objects.filter(status="active")
+
+
+                def get_active():
+                    return Order.objects.filter(status="active").order_by("pk")
+
+
+                def both():
+                    return active(), get_active()
+                """,
+        },
+        **QS004,
+    )
+
+
+def test_skip_when_the_name_and_get_name_are_both_taken():
+    reason = _skip_reason(
+        {
+            "shop/querysets.py": """\
+                from shop.models import Order
+
+                OPEN = Order.objects.filter(status="open")
+
+
+                def get_open():
+                    return OPEN
+                """,
+        }
+    )
+    assert reason == "no free function name: `open` is a builtin; `get_open` is bound or used in shop.querysets"
+
+
+# -- an import a half-done QS004 change left dangling --------------------------------------------
+HALF_DONE = {
+    "shop/querysets.py": FACTORY,  # converted by another tool...
+    "shop/views.py": """\
+        from shop.querysets import ACTIVE_ORDERS as AO
+
+
+        def first():
+            return AO.first()
+        """,  # ...which did not convert the importer
+}
+
+
+def test_check_reports_an_import_of_a_name_that_became_a_factory():
+    outcome = check_noop(HALF_DONE["shop/views.py"], path="shop/views.py", files={"shop/querysets.py": FACTORY}, **QS004)
+    [finding] = outcome.findings
+    assert (finding.code, finding.line, finding.column, finding.fix, finding.skip_reason) == ("QS004", 1, 28, None, None)
+    assert finding.message == (
+        "`ACTIVE_ORDERS` is imported from shop.querysets, which no longer defines it but defines "
+        "the factory `active_orders()`: a QS004 change was left half-done; import `active_orders` "
+        "and call it where `AO` is used"
+    )
+
+
+def test_check_reports_a_dangling_import_in_a_file_naming_nothing_else_relevant():
+    outcome = check_noop(
+        "from .querysets import ACTIVE_ORDERS\n\nVALUE = 1\n", path="shop/views.py",
+        files={"shop/querysets.py": FACTORY}, **QS004,
+    )
+    assert [(f.code, f.line, f.fix) for f in outcome.findings] == [("QS004", 1, None)]
+
+
+def test_check_reports_a_dangling_import_through_the_cli(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import cli
+    from codemods.base import EXAMPLE_MODELS
+    from tests.helpers import write_project
+
+    write_project(tmp_path, {"manage.py": "", "shop/models.py": EXAMPLE_MODELS, **HALF_DONE})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.main, ["check", "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("shop/views.py:1:28: QS004 `ACTIVE_ORDERS` is imported from shop.querysets")
+
+
+def test_no_dangling_import_when_the_module_still_provides_the_name():
+    for querysets in (
+        FACTORY + "\n\nACTIVE_ORDERS = None\n",  # still bound
+        FACTORY + "\n\ndef __getattr__(name):\n    return active_orders()\n",  # a module __getattr__
+        "from shop.legacy import *\n" + FACTORY,  # perhaps through a `*` import
+        FACTORY.replace("return Order.objects", "return 1 + Order.objects"),  # not a factory
+    ):
+        outcome = check_noop(
+            "from shop.querysets import ACTIVE_ORDERS\n", path="shop/views.py",
+            files={"shop/querysets.py": querysets, "shop/legacy.py": "X = 1\n"}, **QS004,
+        )
+        assert outcome.findings == [], querysets
+
+
+def test_parallel_run_plans_from_the_sources_the_main_process_read():
+    # worker processes get summaries, not sources: the plan's facts must be read before
+    from codemods.engine import PARALLEL_THRESHOLD
+
+    importer = "from shop.querysets import ACTIVE_ORDERS\n\n\ndef first():\n    return ACTIVE_ORDERS.first()\n"
+    files = {"shop/querysets.py": DEFINITION}
+    files.update({f"shop/v{i:02}.py": importer for i in range(PARALLEL_THRESHOLD + 5)})
+    output, result = rewrite_project(files, jobs=2, **QS004)
+    assert [f.skip_reason for f in result.findings] == [None] * len(files)
+    assert output["shop/querysets.py"] == FACTORY
+    assert output["shop/v07.py"] == importer.replace("ACTIVE_ORDERS.first", "active_orders().first").replace(
+        "import ACTIVE_ORDERS", "import active_orders"
+    )
