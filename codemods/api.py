@@ -136,7 +136,7 @@ def run(
     outcome = engine.run(paths, options, excludes, progress)
     written: set[str] = set()
     if write:
-        written = {r.abspath for r in engine.write_changes(outcome.changed)}
+        written = {r.abspath for r in engine.write_changes(outcome.changed, outcome.files)}
     return _result(outcome, written)
 
 
