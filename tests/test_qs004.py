@@ -349,6 +349,8 @@ def test_keep_names_adds_a_module_getattr():
                         )
                         return factories[name]()
                     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
                 OTHER = 1
                 """,
         },
@@ -376,3 +378,77 @@ def test_keep_names_shim_works_at_runtime(tmp_path, monkeypatch):
         warnings.simplefilter("always")
         assert module.OPEN == ["fresh"]
     assert "call open() instead" in str(caught[0].message) or "call get_open() instead" in str(caught[0].message)
+
+
+# -- generated code a reviewer accepts as is (issue 12, item 9) ------------------------------
+from tests.helpers import check_transformed  # noqa: E402  (kept with the tests that use it)
+
+
+def test_two_blank_lines_after_a_factory_followed_by_other_statements():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+        ACTIVE = Order.objects.filter(status="active")
+        RECENT = ACTIVE.order_by("-created")
+        LIMIT = 10
+        SHIPPED = Order.objects.filter(status="shipped")  # shown on the dashboard
+        # settings
+
+        DEBUG = False
+        LAST = Order.objects.filter(status="last")
+
+
+        def newest():
+            return RECENT.first(), SHIPPED, LAST
+        """,
+        """\
+        from shop.models import Order
+
+
+        def active():
+            return Order.objects.filter(status="active")
+
+
+        def recent():
+            return active().order_by("-created")
+
+
+        LIMIT = 10
+
+
+        def shipped():
+            return Order.objects.filter(status="shipped")  # shown on the dashboard
+
+
+        # settings
+
+        DEBUG = False
+
+
+        def last():
+            return Order.objects.filter(status="last")
+
+
+        def newest():
+            return recent().first(), shipped(), last()
+        """,
+        **QS004,
+    )
+
+
+def test_factory_on_the_first_line_gets_no_blank_lines_above():
+    check_transformed(
+        """\
+        OPEN_ORDERS = Order.objects.filter(status="open")
+        from shop.models import Order
+        """,
+        """\
+        def open_orders():
+            return Order.objects.filter(status="open")
+
+
+        from shop.models import Order
+        """,
+        **QS004,
+    )
