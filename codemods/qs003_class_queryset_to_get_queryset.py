@@ -74,7 +74,11 @@ class ClassQuerysetToGetQueryset(Pass):
             return
         externals = index.external_bases(qualname)
         drf = any(e.startswith("rest_framework.") for e in externals)
-        skip = self.why_not(node, qualname, drf) or self.module_level_source(value) or _class_name_read(analysis, value)
+        skip = (
+            self.why_not(node, qualname, drf)
+            or self.module_level_source(value)
+            or _class_name_read(analysis, value)
+        )
         if skip:
             self.report(statement, message, skip=skip)
             return
@@ -312,7 +316,10 @@ def _class_name_read(analysis, value: ast.AST) -> Optional[str]:
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
             scope = analysis.scopes.binding_scope(sub)
             if scope is not None and scope.kind == "class":
-                return f"it reads `{sub.id}` from the class body, which get_queryset() could not see by that name"
+                return (
+                    f"it reads `{sub.id}` from the class body, which get_queryset() could not "
+                    "see by that name"
+                )
     return None
 
 
@@ -409,7 +416,9 @@ def _move(index: int, position: int, ordered: bool, keep: Optional[str], unit: s
     return rewrite
 
 
-def _get_queryset_method(line: cst.SimpleStatementLine, ordered: bool, unit: str, guard: bool) -> cst.FunctionDef:
+def _get_queryset_method(
+    line: cst.SimpleStatementLine, ordered: bool, unit: str, guard: bool
+) -> cst.FunctionDef:
     """The method built from the `queryset = ...` line; the line's trailing comment stays on
     the expression."""
     value = line.body[0].value.visit(_reindent()(unit))

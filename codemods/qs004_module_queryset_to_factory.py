@@ -259,14 +259,15 @@ class Layout(NamedTuple):
     blank_after: int  # blank lines to add after the generated definitions
 
 
-def _definition_rewrite(new_name: str, shim: Optional[dict[str, str]] = None, layout: Layout = Layout(False, 0)):
+def _definition_rewrite(
+    new_name: str, shim: Optional[dict[str, str]] = None, layout: Layout = Layout(False, 0)
+):
     def rewrite(original: cst.CSTNode, updated: cst.SimpleStatementLine):
         definitions = [_factory(new_name, updated, layout.at_top)]
         if shim:
             entries = ", ".join(f'"{old}": {new}' for old, new in shim.items())
-            definitions.append(
-                cst.parse_statement(SHIM % entries).with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2)
-            )
+            shim_def = cst.parse_statement(SHIM % entries)
+            definitions.append(shim_def.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2))
         # the lines after a block belong to its footer: the statement below keeps its own
         last = definitions[-1]
         footer = [*last.body.footer, *[cst.EmptyLine(indent=False)] * layout.blank_after]
