@@ -74,7 +74,11 @@ class ClassQuerysetToGetQueryset(Pass):
             return
         externals = index.external_bases(qualname)
         drf = any(e.startswith("rest_framework.") for e in externals)
-        skip = self.why_not(node, qualname, drf) or self.module_level_source(value)
+        skip = (
+            self.why_not(node, qualname, drf)
+            or self.module_level_source(value)
+            or _class_name_read(analysis, value)
+        )
         if skip:
             self.report(statement, message, skip=skip)
             return
@@ -306,6 +310,19 @@ def _volatile(analysis, value: ast.AST) -> Optional[str]:
     return None
 
 
+def _class_name_read(analysis, value: ast.AST) -> Optional[str]:
+    """A name of the class body read by the expression: a method cannot see it by that name."""
+    for sub in ast.walk(value):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            scope = analysis.scopes.binding_scope(sub)
+            if scope is not None and scope.kind == "class":
+                return (
+                    f"it reads `{sub.id}` from the class body, which get_queryset() could not "
+                    "see by that name"
+                )
+    return None
+
+
 def _queryset_statement(node: ast.ClassDef) -> Optional[ast.AST]:
     for statement in node.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
@@ -368,28 +385,26 @@ def _move(index: int, position: int, ordered: bool, keep: Optional[str], unit: s
     def rewrite(original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         body = list(updated.body.body)
         line = body[index]
-        value = line.body[0].value.visit(_reindent()(unit))
-        template = cst.parse_statement(GET_QUERYSET_ORDERED if ordered else GET_QUERYSET)
-        method = template.visit(_fill()(value))
-        if guard:
-            guard_statement = cst.parse_statement(SUBCLASS_GUARD)
-            method = method.with_changes(
-                body=method.body.with_changes(body=[guard_statement, *method.body.body])
-            )
+        method = _get_queryset_method(line, ordered, unit, guard)
         if keep is not None:
-            # DRF routers derive the basename from queryset.model, and schemas read it
+            # DRF routers derive the basename from queryset.model, and schemas read it: the
+            # kept line stays where it is, the method goes after the class attributes
+            # (the line's trailing comment went with the expression it was about)
             body[index] = line.with_changes(
-                body=[line.body[0].with_changes(value=cst.parse_expression(keep))]
+                body=[line.body[0].with_changes(value=cst.parse_expression(keep))],
+                trailing_whitespace=cst.TrailingWhitespace(newline=line.trailing_whitespace.newline),
             )
-            comments: list = []
             at = position
+            leading = [cst.EmptyLine(indent=False)]
+            body.insert(at, method.with_changes(leading_lines=leading))
         else:
-            del body[index]
-            # comments above the attribute travel with the expression
-            comments = [l for l in line.leading_lines if l.comment is not None]
-            at = position - 1 if index < position else position
-        leading = list(line.leading_lines) if at == 0 else [cst.EmptyLine(indent=False), *comments]
-        body.insert(at, method.with_changes(leading_lines=leading))
+            # the method takes the attribute's place (and its comments): nothing else moves,
+            # so a diff shows only the attribute become the method
+            at = index
+            leading = list(line.leading_lines)
+            if at > 0 and (not leading or leading[0].comment is not None):
+                leading.insert(0, cst.EmptyLine(indent=False))
+            body[at] = method.with_changes(leading_lines=leading)
         if at + 1 < len(body):  # a blank line between the method and what follows it
             following = body[at + 1]
             if not following.leading_lines or following.leading_lines[0].comment is not None:
@@ -399,6 +414,22 @@ def _move(index: int, position: int, ordered: bool, keep: Optional[str], unit: s
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
     return rewrite
+
+
+def _get_queryset_method(
+    line: cst.SimpleStatementLine, ordered: bool, unit: str, guard: bool
+) -> cst.FunctionDef:
+    """The method built from the `queryset = ...` line; the line's trailing comment stays on
+    the expression."""
+    value = line.body[0].value.visit(_reindent()(unit))
+    template = cst.parse_statement(GET_QUERYSET_ORDERED if ordered else GET_QUERYSET)
+    method = template.visit(_fill()(value))
+    statements = list(method.body.body)
+    # both templates hold the value in their first statement
+    statements[0] = statements[0].with_changes(trailing_whitespace=line.trailing_whitespace)
+    if guard:
+        statements.insert(0, cst.parse_statement(SUBCLASS_GUARD))
+    return method.with_changes(body=method.body.with_changes(body=statements))
 
 
 @transformer
@@ -426,11 +457,12 @@ INFO = PassInfo(
     what=(
         "Finds class-level `queryset = <QuerySet>` on Django generic views and DRF views (and "
         "the project's own subclasses of them, across modules) and moves the expression into a "
-        "`get_queryset(self)` method placed after the class attributes; reads of "
+        "`get_queryset(self)` method that takes the attribute's place; reads of "
         "`self.queryset` in the class's methods become `self.get_queryset()`. On list views "
         "the method applies `get_ordering()` as Django's did; on DRF views a plain "
-        "`queryset = Model.objects.all()` stays beside it, because routers derive the "
-        "basename from `queryset.model` and schema generation reads it."
+        "`queryset = Model.objects.all()` stays in its place and the method follows the "
+        "class attributes, because routers derive the basename from `queryset.model` and "
+        "schema generation reads it."
     ),
     why=(
         "A class attribute is evaluated once, at import. Django and DRF clone it per request, "
@@ -481,10 +513,10 @@ INFO = PassInfo(
 
 
             class RecentOrder(DetailView):
-                template_name = "order.html"
-
                 def get_queryset(self):
                     return Order.objects.filter(created__gte=timezone.now() - timedelta(days=7))
+
+                template_name = "order.html"
 
                 def get_context_data(self, **kwargs):
                     return super().get_context_data(**kwargs)

@@ -12,7 +12,7 @@ Django docs: https://docs.djangoproject.com/en/stable/topics/db/queries/#caching
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 
 from .base import Example, Pass, PassInfo
@@ -80,7 +80,7 @@ class ModuleQuerysetToFactory(Pass):
             node,
             message,
             fix_title=f"Make it a factory `{factory.new_name}()` and call it at every use",
-            edits=[(node, _definition_rewrite(factory.new_name, shim))],
+            edits=[(node, _definition_rewrite(factory.new_name, shim, self.layout(node)))],
             unsafe_because=_unsafe(factory),
             unit=factory.unit,
         )
@@ -109,6 +109,26 @@ class ModuleQuerysetToFactory(Pass):
             for other in body
             if isinstance(other, ast.stmt)
         )
+
+    def layout(self, node: ast.AST) -> "Layout":
+        """Blank lines the generated definition needs around it (PEP 8's two, E302/E305)."""
+        body = self.analysis.tree.body
+        following = body[body.index(node) + 1] if node is not body[-1] else None
+        blank_after = 0
+        if following is not None and not self.becomes_factory(following):
+            # a converted constant that follows puts two blank lines above itself
+            line = node.end_lineno + 1
+            while not self.analysis.line_text(line).strip() and line < following.lineno:
+                line += 1
+            blank_after = max(0, 2 - (line - node.end_lineno - 1))
+        return Layout(at_top=node.lineno == 1, blank_after=blank_after)
+
+    def becomes_factory(self, statement: ast.AST) -> bool:
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            return False
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        factory = self.own.get(targets[0].id) if isinstance(targets[0], ast.Name) else None
+        return factory is not None and not factory.skip and not self.shares_line(statement)
 
     def visit_Name(self, node: ast.Name) -> None:
         if not isinstance(node.ctx, ast.Load):
@@ -262,21 +282,30 @@ def __getattr__(name):
 """
 
 
-def _definition_rewrite(new_name: str, shim: Optional[dict[str, str]] = None):
+class Layout(NamedTuple):
+    at_top: bool  # the constant is the file's first line: no blank lines above the function
+    blank_after: int  # blank lines to add after the generated definitions
+
+
+def _definition_rewrite(
+    new_name: str, shim: Optional[dict[str, str]] = None, layout: Layout = Layout(False, 0)
+):
     def rewrite(original: cst.CSTNode, updated: cst.SimpleStatementLine):
-        function = _factory(new_name, updated)
-        if not shim:
-            return function
-        entries = ", ".join(f'"{old}": {new}' for old, new in shim.items())
-        getattr_def = cst.parse_statement(SHIM % entries).with_changes(
-            leading_lines=[cst.EmptyLine(indent=False)] * 2
-        )
-        return cst.FlattenSentinel([function, getattr_def])
+        definitions = [_factory(new_name, updated, layout.at_top)]
+        if shim:
+            entries = ", ".join(f'"{old}": {new}' for old, new in shim.items())
+            shim_def = cst.parse_statement(SHIM % entries)
+            definitions.append(shim_def.with_changes(leading_lines=[cst.EmptyLine(indent=False)] * 2))
+        # the lines after a block belong to its footer: the statement below keeps its own
+        last = definitions[-1]
+        footer = [*last.body.footer, *[cst.EmptyLine(indent=False)] * layout.blank_after]
+        definitions[-1] = last.with_changes(body=last.body.with_changes(footer=footer))
+        return definitions[0] if len(definitions) == 1 else cst.FlattenSentinel(definitions)
 
     return rewrite
 
 
-def _factory(new_name: str, updated: cst.SimpleStatementLine) -> cst.FunctionDef:
+def _factory(new_name: str, updated: cst.SimpleStatementLine, at_top: bool = False) -> cst.FunctionDef:
     """`NAME = value` -> `def new_name(): return value`, comments kept."""
     statement = updated.body[0]
     returns = None
@@ -294,7 +323,8 @@ def _factory(new_name: str, updated: cst.SimpleStatementLine) -> cst.FunctionDef
     blank = 0
     while blank < len(leading) and leading[blank].comment is None:
         blank += 1
-    leading = [cst.EmptyLine(indent=False)] * max(0, 2 - blank) + leading
+    if not at_top:
+        leading = [cst.EmptyLine(indent=False)] * max(0, 2 - blank) + leading
     return cst.FunctionDef(
         name=cst.Name(new_name),
         params=cst.Parameters(),

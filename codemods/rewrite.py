@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import io
+import tokenize
 from typing import Optional, Sequence
 
 from .findings import Edit
@@ -115,14 +117,46 @@ def apply_edits(source: bytes, edits: Sequence[Edit]) -> bytes:
 
 
 # -- building replacements ---------------------------------------------------------------------
-def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """`expr` ready to take `.method()`: parenthesised unless it is an atom on one line."""
+ATOMS = ("Name", "Attribute", "Call", "Subscript")  # take `.method()` as they are
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def breaks_lines_outside_brackets(code: str) -> bool:
+    """Does `code` end a line outside its own brackets (`Order.objects\n.filter()`)? Such an
+    expression parsed only inside brackets around it, which a rewrite may remove."""
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+            elif token.type in (tokenize.NEWLINE, tokenize.NL) and token.string and depth == 0:
+                return True
+    except (tokenize.TokenError, SyntaxError):
+        return True  # cannot tell: parentheses are always correct
+    return False
+
+
+def needs_parentheses(expr: cst.BaseExpression) -> bool:
+    """Would `expr.method()` need `expr` in parentheses? Only for operators (`(a or b)`,
+    `(await x)`) and for line breaks outside its own brackets; a call that spans lines inside
+    its own parentheses takes `.method()` as it is."""
     if expr.lpar:
-        return expr
-    atom = isinstance(expr, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
-    if atom and "\n" not in cst.Module(body=[]).code_for_node(expr):
-        return expr
-    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return False
+    if not isinstance(expr, tuple(getattr(cst, name) for name in ATOMS)):
+        return True
+    return breaks_lines_outside_brackets(code_of(expr))
+
+
+def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr` ready to take `.method()`: parenthesised only where it must be."""
+    if needs_parentheses(expr):
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
 
 
 def method_call(expr: cst.BaseExpression, method: str) -> cst.Call:
@@ -130,8 +164,23 @@ def method_call(expr: cst.BaseExpression, method: str) -> cst.Call:
 
 
 def first_arg(call: cst.CSTNode) -> cst.BaseExpression:
+    """The only argument of `bool(x)` / `len(x)`, ready to take the call's place as a receiver.
+    Where it needs parentheses, or sits on lines of its own (`len(\n    qs\n)`), it wears the
+    call's: same line breaks, so the user's layout survives and nothing is added."""
     assert isinstance(call, cst.Call)
-    return call.args[0].value
+    arg = call.args[0]
+    value = arg.value
+    if value.lpar:
+        return value
+    before = call.whitespace_before_args
+    after = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
+    own_lines = "\n" in code_of(before) + code_of(after)
+    if not (own_lines or needs_parentheses(value)):
+        return value
+    return value.with_changes(
+        lpar=[cst.LeftParen(whitespace_after=before)],
+        rpar=[cst.RightParen(whitespace_before=after)],
+    )
 
 
 def negated(expr: cst.BaseExpression, like: Optional[cst.BaseExpression] = None) -> cst.UnaryOperation:

@@ -438,3 +438,91 @@ def test_comment_saying_on_purpose_above_the_statement_silences():
         "for the loop in the template"
     ]
     assert outcome.findings[0].message == 'testing the truth of `Order.objects.filter(status="open")`'
+
+
+# -- generated code a reviewer accepts as is (issue 12, item 9) ------------------------------
+def test_call_spanning_lines_takes_exists_without_added_parentheses():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            assert Order.objects.filter(
+                status="a",
+            )
+            if Order.objects.filter(status="b")[
+                :1
+            ]:
+                pass
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            assert Order.objects.filter(
+                status="a",
+            ).exists()
+            if Order.objects.filter(status="b")[
+                :1
+            ].exists():
+                pass
+        """,
+        **QS001,
+    )
+
+
+def test_bool_argument_on_lines_of_its_own_keeps_the_layout():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return bool(
+                Order.objects.filter(
+                    status="a",
+                )
+            )
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return (
+                Order.objects.filter(
+                    status="a",
+                )
+            ).exists()
+        """,
+        **QS001,
+    )
+
+
+def test_bool_argument_breaking_lines_outside_brackets_is_parenthesised():
+    # `Order.objects\n.filter()` parsed only inside bool(...)'s parentheses
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return bool(Order.objects
+                        .filter(status="a"))
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return (Order.objects
+                        .filter(status="a")).exists()
+        """,
+        **QS001,
+    )
+
+
+def test_bool_argument_on_one_line_needs_no_parentheses():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return bool(Order.objects.filter(status="a"))
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.filter(status="a").exists()
+        """,
+        **QS001,
+    )

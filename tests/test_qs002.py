@@ -743,3 +743,72 @@ def test_unsafe_reason_counts_the_other_uses():
         "`len(orders)` fetches every row to count them; use `.count()` (unsafe: its rows are used "
         "elsewhere (indexed on line 5, and 1 more use), so `.count()` would add a query)"
     ]
+
+
+# -- generated code a reviewer accepts as is (issue 12, item 9) ------------------------------
+def test_len_argument_spanning_lines_gets_no_added_parentheses():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            n = len(Order.objects.filter(
+                status="a",
+            ))
+            if len(Order.objects.filter(
+                status="b",
+            )) == 0:
+                pass
+            return n
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            n = Order.objects.filter(
+                status="a",
+            ).count()
+            if not Order.objects.filter(
+                status="b",
+            ).exists():
+                pass
+            return n
+        """,
+        **QS002,
+    )
+
+
+def test_len_argument_on_lines_of_its_own_keeps_the_layout():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(
+                Order.objects.filter(status="a"),
+            )
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return (
+                Order.objects.filter(status="a")
+            ).count()
+        """,
+        **QS002,
+    )
+
+
+def test_len_argument_breaking_lines_outside_brackets_is_parenthesised():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects
+                       .filter(status="a")) > 0
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return (Order.objects
+                       .filter(status="a")).exists()
+        """,
+        **QS002,
+    )

@@ -19,8 +19,6 @@ class Recent(ListView):
 """,
         HEAD + """
 class Recent(ListView):
-    ordering = ["-created"]
-
     def get_queryset(self):
         queryset = Order.objects.filter(created__gte=timezone.now())
         ordering = self.get_ordering()
@@ -29,6 +27,8 @@ class Recent(ListView):
                 ordering = (ordering,)
             queryset = queryset.order_by(*ordering)
         return queryset
+
+    ordering = ["-created"]
 """,
         **QS003,
     )
@@ -430,3 +430,112 @@ class Recent(DetailView):
         },
         **QS003,
     )
+
+
+# -- generated code a reviewer accepts as is (issue 12, item 9) ------------------------------
+def test_method_takes_the_attributes_place_and_other_attributes_stay():
+    check_transformed(
+        HEAD + '''
+class Recent(DetailView):
+    """Orders of the last day."""
+    model = Order
+    # computed once: goes stale
+    queryset = Order.objects.filter(created__gte=timezone.now())  # frozen at import
+    template_name = "recent.html"
+    context_object_name = "orders"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs)
+''',
+        HEAD + '''
+class Recent(DetailView):
+    """Orders of the last day."""
+    model = Order
+
+    # computed once: goes stale
+    def get_queryset(self):
+        return Order.objects.filter(created__gte=timezone.now())  # frozen at import
+
+    template_name = "recent.html"
+    context_object_name = "orders"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs)
+''',
+        **QS003,
+    )
+
+
+def test_trailing_comment_of_a_multiline_queryset_kept_on_a_list_view():
+    check_transformed(
+        HEAD + """
+class Recent(ListView):
+    queryset = Order.objects.filter(
+        created__gte=timezone.now(),
+    )  # frozen at import
+
+    ordering = ["-created"]
+""",
+        HEAD + """
+class Recent(ListView):
+    def get_queryset(self):
+        queryset = Order.objects.filter(
+            created__gte=timezone.now(),
+        )  # frozen at import
+        ordering = self.get_ordering()
+        if ordering:
+            if isinstance(ordering, str):
+                ordering = (ordering,)
+            queryset = queryset.order_by(*ordering)
+        return queryset
+
+    ordering = ["-created"]
+""",
+        **QS003,
+    )
+
+
+def test_drf_kept_line_stays_and_its_comment_moves_with_the_code():
+    check_transformed(
+        """\
+from django.utils import timezone
+from rest_framework import viewsets
+from shop.models import Order
+
+
+class Orders(viewsets.ModelViewSet):
+    queryset = Order.objects.filter(created__gte=timezone.now())  # frozen at import
+    serializer_class = None
+""",
+        """\
+from django.utils import timezone
+from rest_framework import viewsets
+from shop.models import Order
+
+
+class Orders(viewsets.ModelViewSet):
+    queryset = Order.objects.all()
+    serializer_class = None
+
+    def get_queryset(self):
+        return Order.objects.filter(created__gte=timezone.now())  # frozen at import
+""",
+        **QS003,
+    )
+
+
+def test_value_reading_a_class_body_name_is_skipped():
+    outcome = check_noop(
+        HEAD + """
+from datetime import timedelta
+
+
+class Recent(DetailView):
+    days = 7
+    queryset = Order.objects.filter(created__gte=timezone.now() - timedelta(days=days))
+""",
+        **QS003,
+    )
+    assert outcome.skipped() == [
+        "it reads `days` from the class body, which get_queryset() could not see by that name"
+    ]

@@ -1,7 +1,7 @@
 """QS004 module-queryset-to-factory over small multi-module projects: each import form, the
 skip reasons, and composition with the other passes."""
 
-from tests.helpers import check_noop, check_project, rewrite, rewrite_project
+from tests.helpers import check_noop, check_project, check_transformed, rewrite, rewrite_project
 
 QS004 = {"select": frozenset({"QS004"})}
 
@@ -349,6 +349,8 @@ def test_keep_names_adds_a_module_getattr():
                         )
                         return factories[name]()
                     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
                 OTHER = 1
                 """,
         },
@@ -604,4 +606,77 @@ def test_parallel_run_plans_from_the_sources_the_main_process_read():
     assert output["shop/querysets.py"] == FACTORY
     assert output["shop/v07.py"] == importer.replace("ACTIVE_ORDERS.first", "active_orders().first").replace(
         "import ACTIVE_ORDERS", "import active_orders"
+    )
+
+
+# -- generated code a reviewer accepts as is (issue 12, item 9) ------------------------------
+
+
+def test_two_blank_lines_after_a_factory_followed_by_other_statements():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+        ACTIVE = Order.objects.filter(status="active")
+        RECENT = ACTIVE.order_by("-created")
+        LIMIT = 10
+        SHIPPED = Order.objects.filter(status="shipped")  # shown on the dashboard
+        # settings
+
+        DEBUG = False
+        LAST = Order.objects.filter(status="last")
+
+
+        def newest():
+            return RECENT.first(), SHIPPED, LAST
+        """,
+        """\
+        from shop.models import Order
+
+
+        def active():
+            return Order.objects.filter(status="active")
+
+
+        def recent():
+            return active().order_by("-created")
+
+
+        LIMIT = 10
+
+
+        def shipped():
+            return Order.objects.filter(status="shipped")  # shown on the dashboard
+
+
+        # settings
+
+        DEBUG = False
+
+
+        def last():
+            return Order.objects.filter(status="last")
+
+
+        def newest():
+            return recent().first(), shipped(), last()
+        """,
+        **QS004,
+    )
+
+
+def test_factory_on_the_first_line_gets_no_blank_lines_above():
+    check_transformed(
+        """\
+        OPEN_ORDERS = Order.objects.filter(status="open")
+        from shop.models import Order
+        """,
+        """\
+        def open_orders():
+            return Order.objects.filter(status="open")
+
+
+        from shop.models import Order
+        """,
+        **QS004,
     )
