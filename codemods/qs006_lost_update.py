@@ -201,9 +201,10 @@ class LostUpdate(Pass):
         read_line = getattr(binding.node, "lineno", None) if binding is not None else None
         listed = ", ".join(f"`{obj}.{f}`" for f in fields)
         lines = ", ".join(str(m.statement.lineno) for m in group.modifications)
+        changed = f"line {lines}" if len(group.modifications) == 1 else f"lines {lines}"
         message = (
-            f"{listed} is computed in Python from the value read on line {read_line} "
-            f"(changed on line {lines}) and saved on line {save.lineno}: a change another "
+            f"{listed} {'is' if len(fields) == 1 else 'are'} computed in Python from the value read on line {read_line} "
+            f"(changed on {changed}) and saved on line {save.lineno}: a change another "
             f"request makes in between is lost; let the database compute it with `F()`"
         )
         blocker = self.fix_blocker(group, fields, save, mentions)
@@ -307,11 +308,10 @@ class LostUpdate(Pass):
         for name, target in summary.imports.items():
             if target in F_NAMES and name == "F":
                 return "F", None
-        taken = "F" in summary.imports or "F" in summary.classes or "F" in summary.functions or "F" in summary.assigned
-        if taken:
-            for name, target in summary.imports.items():
-                if target == MODELS_MODULE and (local is None or name not in local.bindings):
-                    return f"{name}.F", None
+        for name, target in summary.imports.items():
+            if target == MODELS_MODULE and (local is None or name not in local.bindings):
+                return f"{name}.F", None
+        if "F" in summary.imports or "F" in summary.classes or "F" in summary.functions or "F" in summary.assigned:
             return None
         imports = [s for s in self.analysis.tree.body if isinstance(s, ast.ImportFrom)]
         if not imports or not flow.lone_statement(self.analysis, imports[-1]):
