@@ -352,7 +352,7 @@ INFO = PassInfo(
         "read the same row and save it both write `old + x`: one increment is lost. With "
         "`F()` the database computes `f = f + x` in the `UPDATE`, so concurrent changes add "
         "up. Until the instance is reloaded, `obj.f` holds the `F()` expression (on Django "
-        "< 6.0 and on backends without RETURNING), hence the reload when it is used again."
+        "< 6.0, and on MySQL), hence the reload when it is used again."
     ),
     fix_safety=(
         "Unsafe: until it is reloaded the instance holds an expression, which an overridden "
