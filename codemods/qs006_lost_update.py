@@ -314,9 +314,28 @@ class LostUpdate(Pass):
         if "F" in summary.imports or "F" in summary.classes or "F" in summary.functions or "F" in summary.assigned:
             return None
         imports = [s for s in self.analysis.tree.body if isinstance(s, ast.ImportFrom)]
+        for statement in imports:  # `from django.db.models import Q` -> `... import F, Q`
+            if (statement.module == MODELS_MODULE and statement.level == 0 and statement.lineno == statement.end_lineno
+                    and all(a.name != "*" for a in statement.names) and flow.lone_statement(self.analysis, statement)):
+                return "F", (statement, import_f_too)
         if not imports or not flow.lone_statement(self.analysis, imports[-1]):
             return None
         return "F", (imports[-1], flow.statements_after(["from django.db.models import F"]))
+
+
+def import_f_too(original, updated):
+    """Add `F` to a one-line `from django.db.models import ...` (in order when the names
+    are sorted); once, however many findings ask for it."""
+    statement = updated.body[0]
+    names = list(statement.names)
+    if any(isinstance(a.name, cst.Name) and a.name.value == "F" and a.asname is None for a in names):
+        return updated
+    values = [a.name.value if isinstance(a.name, cst.Name) else "" for a in names]
+    at = sum(v < "F" for v in values) if values == sorted(values) else len(names)
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    names.insert(at, cst.ImportAlias(name=cst.Name("F")))
+    names = [a.with_changes(comma=comma) for a in names[:-1]] + [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    return updated.with_changes(body=[statement.with_changes(names=names), *updated.body[1:]])
 
 
 def add_keyword(name: str, values: list[str]):

@@ -344,3 +344,79 @@ def test_tests_are_skipped():
     """
     for path in ("blog/tests/test_views.py", "blog/test_views.py", "blog/tests.py"):
         assert not findings(source, path=path)
+
+
+def test_f_joins_an_existing_django_models_import_once():
+    check_transformed(
+        """\
+        from django.db.models import Count, Q
+
+        from blog.models import Post
+
+
+        def like(pk):
+            post = Post.objects.get(pk=pk)
+            post.likes += 1
+            post.save()
+
+
+        def view(pk):
+            post = Post.objects.get(pk=pk)
+            post.views -= 1
+            post.save()
+        """,
+        """\
+        from django.db.models import Count, F, Q
+
+        from blog.models import Post
+
+
+        def like(pk):
+            post = Post.objects.get(pk=pk)
+            post.likes = F("likes") + 1
+            post.save(update_fields=["likes"])
+
+
+        def view(pk):
+            post = Post.objects.get(pk=pk)
+            post.views = F("views") - 1
+            post.save(update_fields=["views"])
+        """,
+        files=COUNTERS,
+        **QS006,
+    )
+
+
+def test_loop_in_a_command_reloads_before_the_instance_is_used_again():
+    check_transformed(
+        """\
+        from django.utils import timezone
+
+        from blog.models import Post
+
+
+        def decay(notify):
+            for post in Post.objects.filter(likes__gt=0):
+                post.title = "old"
+                post.likes -= 1
+                post.save()
+                notify(post)
+        """,
+        """\
+        from django.utils import timezone
+
+        from blog.models import Post
+        from django.db.models import F
+
+
+        def decay(notify):
+            for post in Post.objects.filter(likes__gt=0):
+                post.title = "old"
+                post.likes = F("likes") - 1
+                post.save(update_fields=["title", "likes"])
+                post.refresh_from_db(fields=["likes"])
+                notify(post)
+        """,
+        files=COUNTERS,
+        **QS006,
+    )
