@@ -47,6 +47,14 @@ def targeted_instance(call: ast.Call) -> Optional[ast.Name]:
     return None
 
 
+def own_value(kw: ast.keyword, obj: ast.Name) -> bool:
+    value = kw.value
+    return (
+        isinstance(value, ast.Attribute) and value.attr == kw.arg
+        and isinstance(value.value, ast.Name) and value.value.id == obj.id
+    )
+
+
 class RefreshAfterUpdate(Pass):
     def __init__(self, analysis, options):
         super().__init__(analysis, options)
@@ -70,7 +78,10 @@ class RefreshAfterUpdate(Pass):
         statement = self.analysis.statement_of(node)
         if function is None or not flow.in_same_function(self.analysis, statement, function):
             return
-        fields = [kw.arg for kw in node.keywords]
+        # `update(name=obj.name)` writes what the instance already holds: not stale
+        fields = [kw.arg for kw in node.keywords if not own_value(kw, obj)]
+        if not fields:
+            return
         stale_use = self.first_stale_use(node, obj, function, statement, set(fields))
         if stale_use is not None:
             self.report_stale(node, statement, obj, fields, stale_use)

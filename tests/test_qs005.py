@@ -300,3 +300,54 @@ def test_tests_are_skipped():
     """
     for path in ("shop/tests/test_views.py", "shop/test_views.py", "shop/tests.py", "shop/view_tests.py"):
         assert not findings(source, path=path)
+
+
+def test_update_to_the_instance_own_value_is_silent():
+    assert not findings(
+        """\
+        from shop.models import Order
+
+
+        def close(order_id):
+            order = Order.objects.get(pk=order_id)
+            Order.objects.filter(pk=order.pk).update(status=order.status)
+            order.save(update_fields=("status",))
+        """
+    )
+
+
+def test_parent_model_update_reaches_the_child_instance():
+    child_models = """\
+    from django.db import models
+
+
+    class Place(models.Model):
+        name = models.CharField(max_length=50)
+
+
+    class Supplier(Place):
+        address = models.CharField(max_length=50)
+    """
+    check_transformed(
+        """\
+        from places.models import Place, Supplier
+
+
+        def rename(pk):
+            supplier = Supplier.objects.get(pk=pk)
+            Place.objects.filter(pk=supplier.pk).update(name="x")
+            supplier.save(update_fields=("name",))
+        """,
+        """\
+        from places.models import Place, Supplier
+
+
+        def rename(pk):
+            supplier = Supplier.objects.get(pk=pk)
+            Place.objects.filter(pk=supplier.pk).update(name="x")
+            supplier.refresh_from_db(fields=["name"])
+            supplier.save(update_fields=("name",))
+        """,
+        files={"places/models.py": child_models},
+        **QS005,
+    )
