@@ -161,7 +161,7 @@ class RefreshAfterUpdate(Pass):
         )
         read = self.read_line(obj)
         if read is not None:
-            message += f" (read on line {read})"
+            message += f" (`{obj.id}` is from line {read})"
         quoted = ", ".join(f'"{f}"' for f in fields)
         refresh = f"{obj.id}.refresh_from_db(fields=[{quoted}])"
         if not flow.lone_statement(analysis, statement):

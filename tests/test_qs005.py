@@ -34,7 +34,7 @@ def test_save_after_update_gets_a_reload():
     )
     (finding,) = outcome.findings
     assert finding.line == 6 and finding.fix.applicability == "unsafe"
-    assert "line 7" in finding.message and "read on line 5" in finding.message
+    assert "line 7" in finding.message and "`order` is from line 5" in finding.message
 
 
 def test_pk_in_and_extra_filters_and_assigned_result():
