@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .kinds import INSTANCE, UNKNOWN
 from .rewrite import cst
@@ -258,8 +258,3 @@ def statements_after(lines: list[str]):
 
     return rewrite
 
-
-def names_in(node: ast.AST) -> Iterator[ast.Name]:
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.Name):
-            yield inner

@@ -38,7 +38,8 @@ def targeted_instance(call: ast.Call) -> Optional[ast.Name]:
     for kw in call.keywords:
         if kw.arg in PK_LOOKUPS:
             name = pk_of(kw.value)
-        elif kw.arg in PK_IN_LOOKUPS and isinstance(kw.value, (ast.List, ast.Tuple, ast.Set)) and len(kw.value.elts) == 1:
+        elif (kw.arg in PK_IN_LOOKUPS and isinstance(kw.value, (ast.List, ast.Tuple, ast.Set))
+              and len(kw.value.elts) == 1):
             name = pk_of(kw.value.elts[0])
         else:
             continue

@@ -52,7 +52,8 @@ def read_modify_write(statement: ast.stmt) -> Optional[tuple[ast.Name, Modificat
     """`obj.f += x`, `obj.f -= x`, `obj.f = obj.f + x`, `obj.f = obj.f - x`."""
     if isinstance(statement, ast.AugAssign):
         target, op, amount, own = statement.target, type(statement.op), statement.value, None
-    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.BinOp):
+    elif (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+          and isinstance(statement.value, ast.BinOp)):
         target, op, amount = statement.targets[0], type(statement.value.op), statement.value.right
         own = statement.value.left
         if not (isinstance(own, ast.Attribute) and isinstance(own.value, ast.Name)
@@ -65,7 +66,8 @@ def read_modify_write(statement: ast.stmt) -> Optional[tuple[ast.Name, Modificat
         return None
     obj = target.value
     for inner in ast.walk(amount):  # `obj.f += obj.f` is not "f plus a value"
-        if isinstance(inner, ast.Attribute) and inner.attr == target.attr and isinstance(inner.value, ast.Name) and inner.value.id == obj.id:
+        if (isinstance(inner, ast.Attribute) and inner.attr == target.attr
+                and isinstance(inner.value, ast.Name) and inner.value.id == obj.id):
             return None
     return obj, Modification(statement, target, target.attr, OPERATORS[op], amount, own)
 
@@ -107,7 +109,9 @@ class LostUpdate(Pass):
         `statement`, to an instance read from the database without a row lock."""
         analysis = self.analysis
         bindings = analysis.local_bindings(obj)
-        if not bindings or len(bindings) != 1 or flow.enclosing_function(analysis, bindings[0].node) is not function:
+        if not bindings or len(bindings) != 1:
+            return None
+        if flow.enclosing_function(analysis, bindings[0].node) is not function:
             return None
         binding = bindings[0]
         model = flow.instance_model(analysis, obj)
@@ -203,7 +207,8 @@ class LostUpdate(Pass):
         lines = ", ".join(str(m.statement.lineno) for m in group.modifications)
         changed = f"line {lines}" if len(group.modifications) == 1 else f"lines {lines}"
         message = (
-            f"{listed} {'is' if len(fields) == 1 else 'are'} computed in Python from the value read on line {read_line} "
+            f"{listed} {'is' if len(fields) == 1 else 'are'} computed in Python from the value "
+            f"read on line {read_line} "
             f"(changed on {changed}) and saved on line {save.lineno}: a change another "
             f"request makes in between is lost; let the database compute it with `F()`"
         )
@@ -225,16 +230,21 @@ class LostUpdate(Pass):
                       and flow.runs_after(analysis, analysis.statement_of(save), m)]
         if after_save:
             quoted = ", ".join(f'"{f}"' for f in fields)
-            edits.append((analysis.statement_of(save), flow.statements_after([f"{obj}.refresh_from_db(fields=[{quoted}])"])))
+            refresh = f"{obj}.refresh_from_db(fields=[{quoted}])"
+            edits.append((analysis.statement_of(save), flow.statements_after([refresh])))
         if import_edit is not None:
             edits.append(import_edit)
-        because = "until it is reloaded the instance holds an `F()` expression, which an overridden `save()` or a signal receiver reading the field sees"
+        because = (
+            "until it is reloaded the instance holds an `F()` expression, which an overridden "
+            "`save()` or a signal receiver reading the field sees"
+        )
         if update_fields is not None:
             because += "; `save()` now writes only the fields this function assigns"
         self.report(first, message, fix_title=f"Compute {listed} in the database with `F()`",
                     edits=edits, unsafe_because=because)
 
-    def fix_blocker(self, group: Group, fields: list[str], save: ast.Call, mentions: list[ast.Name]) -> Optional[str]:
+    def fix_blocker(self, group: Group, fields: list[str], save: ast.Call,
+                    mentions: list[ast.Name]) -> Optional[str]:
         """Why an `F()` rewrite would change what the code does, if it would."""
         analysis = self.analysis
         first = group.modifications[0].statement
@@ -249,7 +259,10 @@ class LostUpdate(Pass):
             use, attr = flow.use_of(analysis, mention)
             if use == "store" or (use == "read" and attr not in fields):
                 continue
-            return f"no fix: `{group.obj.id}` is used on line {mention.lineno} before the save, where an `F()` would not be a number"
+            return (
+                f"no fix: `{group.obj.id}` is used on line {mention.lineno} before the save, "
+                "where an `F()` would not be a number"
+            )
         if save.args or any(k.arg is None for k in save.keywords):
             return "no fix: `save()` takes arguments the pass does not read"
         if not flow.lone_statement(analysis, save_statement) and any(
@@ -258,7 +271,8 @@ class LostUpdate(Pass):
             return "no fix: the instance is used after a `save()` that is not a statement of its own"
         return None
 
-    def update_fields(self, group: Group, fields: list[str], save: ast.Call, mentions: list[ast.Name]) -> Optional[list[str]]:
+    def update_fields(self, group: Group, fields: list[str], save: ast.Call,
+                      mentions: list[ast.Name]) -> Optional[list[str]]:
         """The fields for `save(update_fields=...)`: every field the function assigns between
         the read and the save, when they are all known fields and nothing else touches the
         instance; None to leave `save()` as it is."""
@@ -311,12 +325,14 @@ class LostUpdate(Pass):
         for name, target in summary.imports.items():
             if target == MODELS_MODULE and (local is None or name not in local.bindings):
                 return f"{name}.F", None
-        if "F" in summary.imports or "F" in summary.classes or "F" in summary.functions or "F" in summary.assigned:
+        if any("F" in names for names in (summary.imports, summary.classes, summary.functions, summary.assigned)):
             return None
         imports = [s for s in self.analysis.tree.body if isinstance(s, ast.ImportFrom)]
         for statement in imports:  # `from django.db.models import Q` -> `... import F, Q`
-            if (statement.module == MODELS_MODULE and statement.level == 0 and statement.lineno == statement.end_lineno
-                    and all(a.name != "*" for a in statement.names) and flow.lone_statement(self.analysis, statement)):
+            if (statement.module == MODELS_MODULE and statement.level == 0
+                    and statement.lineno == statement.end_lineno
+                    and all(a.name != "*" for a in statement.names)
+                    and flow.lone_statement(self.analysis, statement)):
                 return "F", (statement, import_f_too)
         if not imports or not flow.lone_statement(self.analysis, imports[-1]):
             return None
@@ -334,7 +350,8 @@ def import_f_too(original, updated):
     at = sum(v < "F" for v in values) if values == sorted(values) else len(names)
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     names.insert(at, cst.ImportAlias(name=cst.Name("F")))
-    names = [a.with_changes(comma=comma) for a in names[:-1]] + [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    last = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    names = [a.with_changes(comma=comma) for a in names[:-1]] + [last]
     return updated.with_changes(body=[statement.with_changes(names=names), *updated.body[1:]])
 
 
@@ -342,8 +359,8 @@ def add_keyword(name: str, values: list[str]):
     text = "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
     def rewrite(original, updated):
-        arg = cst.Arg(keyword=cst.Name(name), value=cst.parse_expression(text),
-                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+        tight = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+        arg = cst.Arg(keyword=cst.Name(name), value=cst.parse_expression(text), equal=tight)
         args = list(updated.args)
         if args:
             args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
