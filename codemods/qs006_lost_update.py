@@ -160,6 +160,7 @@ class LostUpdate(Pass):
 
     def judge(self, group: Group) -> None:
         analysis = self.analysis
+        group.modifications.sort(key=lambda m: flow.position(m.statement))
         last = group.modifications[-1].statement
         fields = list(dict.fromkeys(m.field for m in group.modifications))
         mentions = flow.mentions(analysis, group.obj, group.function)
