@@ -157,8 +157,8 @@ def text_lines(data: bytes) -> list[str]:
 # get_queryset() method of the class and makes the class's `self.queryset` uses calls).
 CLASS_WIDE = frozenset({"QS003"})
 # Passes whose fix changes statements of the function the finding is in (QS005/QS006 add a
-# `refresh_from_db()` after a statement, QS006 rewrites the `save()` too) and may add an
-# import after the module's last top-level `from ... import`.
+# `refresh_from_db()` after a statement, QS006 rewrites the `save()` too) and may import `F`:
+# in a one-line `from django.db.models import ...`, or after the last top-level `from` import.
 FUNCTION_WIDE = frozenset({"QS005", "QS006"})
 
 
@@ -212,6 +212,7 @@ def finding_spans(data: bytes, positions: list[tuple]) -> list[Span]:
             imports = [s for s in tree.body if isinstance(s, ast.ImportFrom)]
             if imports:
                 spans.append(whole_line(imports[-1].end_lineno))
+            spans.extend(whole_line(s.lineno) for s in imports if s.module == "django.db.models")
         for node in list(nodes):
             parent = parents.get(id(node))
             if rewritten_whole(parent):
