@@ -420,3 +420,19 @@ def test_loop_in_a_command_reloads_before_the_instance_is_used_again():
         files=COUNTERS,
         **QS006,
     )
+
+
+def test_tests_are_checked_when_the_switch_is_on(monkeypatch):
+    from codemods import instance_flow
+
+    monkeypatch.setattr(instance_flow, "CHECK_TESTS", True)
+    source = """\
+    from blog.models import Post
+
+
+    def test_view():
+        post = Post.objects.get(pk=1)
+        post.views += 1
+        post.save()
+    """
+    assert [f.code for f in findings(source, path="blog/tests/test_views.py")] == ["QS006"]
