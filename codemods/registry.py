@@ -23,6 +23,8 @@ MODULES: dict[str, str] = {
     "QS003": "qs003_class_queryset_to_get_queryset",
     "QS001": "qs001_exists_for_truthiness",
     "QS002": "qs002_count_for_len",
+    "QS005": "qs005_refresh_after_update",
+    "QS006": "qs006_lost_update",
 }
 CODES: tuple[str, ...] = tuple(MODULES)
 

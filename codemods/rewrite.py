@@ -51,6 +51,9 @@ FAMILIES: dict[type, tuple[str, ...]] = {
     # statements are replaced whole: `X = ...` alone on its line is a SimpleStatementLine
     ast.Assign: ("SimpleStatementLine",),
     ast.AnnAssign: ("SimpleStatementLine",),
+    ast.Expr: ("SimpleStatementLine",),  # QS005/QS006 add a statement after one
+    ast.ImportFrom: ("SimpleStatementLine",),  # QS006 adds an import after one
+    ast.AugAssign: ("AugAssign",),
     ast.alias: ("ImportAlias",),
     ast.Constant: ("SimpleString",),
     ast.ClassDef: ("ClassDef",),

@@ -156,6 +156,10 @@ def text_lines(data: bytes) -> list[str]:
 # Passes whose fix rewrites the class the finding is in (QS003 turns a class attribute into a
 # get_queryset() method of the class and makes the class's `self.queryset` uses calls).
 CLASS_WIDE = frozenset({"QS003"})
+# Passes whose fix changes statements of the function the finding is in (QS005/QS006 add a
+# `refresh_from_db()` after a statement, QS006 rewrites the `save()` too) and may import `F`:
+# in a one-line `from django.db.models import ...`, or after the last top-level `from` import.
+FUNCTION_WIDE = frozenset({"QS005", "QS006"})
 
 
 def finding_spans(data: bytes, positions: list[tuple]) -> list[Span]:
@@ -199,6 +203,16 @@ def finding_spans(data: bytes, positions: list[tuple]) -> list[Span]:
                 node = parents.get(id(node))
             if node is not None:
                 nodes.append(node)
+        if code and code[0] in FUNCTION_WIDE:
+            node = nodes[0]
+            while node is not None and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                node = parents.get(id(node))
+            if node is not None:
+                nodes.append(node)
+            imports = [s for s in tree.body if isinstance(s, ast.ImportFrom)]
+            if imports:
+                spans.append(whole_line(imports[-1].end_lineno))
+            spans.extend(whole_line(s.lineno) for s in imports if s.module == "django.db.models")
         for node in list(nodes):
             parent = parents.get(id(node))
             if rewritten_whole(parent):
