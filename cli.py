@@ -190,12 +190,18 @@ def prepare(
         all_views=config.all_views if all_views is None else all_views,
         keep_names=config.keep_names if keep_names is None else keep_names,
         use_cache=not no_cache,
-        jobs=jobs or os.cpu_count() or 1,
+        jobs=worker_count(jobs),
     )
     return Run(
         options, [*config.exclude, *exclude], paths or ["."], show_skipped,
         changed_since=changed_since, stdin_filename=stdin_filename if paths == ["-"] else None,
     )
+
+
+def worker_count(jobs: Optional[int]) -> int:
+    """`-j N`, capped at the CPU count: more processes than CPUs only compete for them."""
+    cpus = os.cpu_count() or 1
+    return min(jobs or cpus, cpus)
 
 
 def _check_known(codes: Sequence[str]) -> None:
@@ -204,7 +210,7 @@ def _check_known(codes: Sequence[str]) -> None:
         raise click.UsageError(f"pyproject.toml [tool.qsfix]: unknown code(s): {', '.join(unknown)}")
 
 
-def execute(run: Run) -> engine.RunResult:
+def execute(run: Run, show_progress: bool = True) -> engine.RunResult:
     if run.stdin_filename is not None:
         run.stdin_data = sys.stdin.buffer.read()
         return engine.run([], run.options, run.excludes, stdin=(run.stdin_filename, run.stdin_data))
@@ -218,30 +224,50 @@ def execute(run: Run) -> engine.RunResult:
         run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
         if not run.paths:
             return engine.RunResult(files=[])
-    progress = None
-    tasks: dict[str, int] = {}
+    display = ProgressDisplay() if show_progress and progress_wanted() else None
+    try:
+        return engine.run(run.paths, run.options, run.excludes, display.report if display else None)
+    finally:
+        if display is not None:
+            display.stop()
 
-    def report(phase: str, done: int, total: int) -> None:
-        nonlocal progress
-        if total < PROGRESS_MIN_FILES or not err.is_terminal:
+
+def progress_wanted() -> bool:
+    """As git does: a progress display only when stderr is a terminal. FORCE_COLOR and
+    TTY_COMPATIBLE (set by CI systems for colours) do not make a log file animate;
+    TTY_INTERACTIVE=0 or a dumb terminal turn it off."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty()) and err.is_terminal and err.rich.is_interactive
+
+
+class ProgressDisplay:
+    """rich's progress bars on stderr, for runs of at least PROGRESS_MIN_FILES files."""
+
+    def __init__(self) -> None:
+        self.progress = None
+        self.tasks: dict[str, int] = {}
+
+    def report(self, phase: str, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
             return
-        if progress is None:
+        if self.progress is None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            progress = Progress(
+            # rich's own Console, never the Output wrapper (rich keeps state on its console);
+            # the streams are left alone, since Output resolves sys.stderr at each use
+            self.progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                console=err, transient=True,
+                console=err.rich, transient=True, redirect_stdout=False, redirect_stderr=False,
             )
-            progress.start()
-        if phase not in tasks:
-            tasks[phase] = progress.add_task("indexing" if phase == "index" else "analysing", total=total)
-        progress.update(tasks[phase], completed=done)
+            self.progress.start()
+        if phase not in self.tasks:
+            description = "indexing" if phase == "index" else "analysing"
+            self.tasks[phase] = self.progress.add_task(description, total=total)
+        self.progress.update(self.tasks[phase], completed=done)
 
-    try:
-        return engine.run(run.paths, run.options, run.excludes, report)
-    finally:
-        if progress is not None:
-            progress.stop()
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
@@ -581,12 +607,35 @@ def exit_status(result: engine.RunResult, found: bool) -> int:
 # -- commands ----------------------------------------------------------------------------------
 class _Group(click.Group):
     def invoke(self, ctx):
+        # Never click's "Aborted!" or a traceback with exit 1: 1 means "findings"/"changes".
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            # not click's "Aborted!" with exit 1, which `diff` uses for "changes"
             err.line("qsfix: interrupted; every file is as it was or fully rewritten")
             sys.exit(130)
+        except click.exceptions.Abort:
+            # Ctrl-C or end of input at a question; questions come before any write
+            err.line("qsfix: aborted at the question; nothing was written")
+            sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit):
+            raise
+        except Exception as exc:  # a bug: one line and status 3, as for a file that failed
+            internal_error(exc)
+            sys.exit(EXIT_FAILED)
+
+
+def internal_error(exc: Exception) -> None:
+    """`qsfix: internal error: Type: message` on one line; QSFIX_TRACEBACK=1 adds the traceback.
+    """
+    lines = str(exc).strip().splitlines()
+    message = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    stream = sys.stderr or sys.__stderr__
+    if os.environ.get("QSFIX_TRACEBACK"):
+        import traceback
+
+        traceback.print_exception(exc, file=stream)
+    stream.write(f"qsfix: internal error: {message} (set QSFIX_TRACEBACK=1 to see where)\n")
+    stream.flush()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
