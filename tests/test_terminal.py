@@ -1,0 +1,223 @@
+"""qsfix on a real (pseudo-)terminal, as people first meet it, and on the pipes CI gives it.
+
+Every test runs the CLI in a child process whose stdin and stderr (and stdout, unless a test
+redirects it to a file as `qsfix diff . > fix.patch` does) are a pty of 40x120, on a project
+of 50+ files, so that the progress display starts. Cold runs use a fresh cache folder; warm
+runs repeat in the same one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+QSFIX = [sys.executable, "-c", "import cli; cli.main()"]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+SERVICE_COPIES, PADDING_COPIES = 10, 20
+PROMPT = "Apply this change?"
+
+
+def make_big_project(root: Path) -> Path:
+    """The samples plus copies of shop modules under other names: 62 files, about 60 changes."""
+    shutil.copytree(REPO / "samples", root, ignore=shutil.ignore_patterns("__pycache__"))
+    shop = root / "shop"
+    for i in range(SERVICE_COPIES):
+        shutil.copy(shop / "services.py", shop / f"services_{i}.py")
+    for i in range(PADDING_COPIES):
+        shutil.copy(shop / "admin.py", shop / f"admin_{i}.py")
+        shutil.copy(shop / "forms.py", shop / f"forms_{i}.py")
+    return root
+
+
+def python_files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+
+
+@dataclass
+class Session:
+    status: int
+    screen: str  # everything the terminal received, `\r\n` as `\n`
+    prompts: int  # questions answered
+
+    @property
+    def text(self) -> str:
+        """The screen without colours and cursor movements."""
+        return ANSI.sub("", self.screen)
+
+
+def _controlling_terminal() -> None:
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def on_terminal(
+    cwd: Path, *args: str, env: dict, answers: tuple[str, ...] = (), prompt: str = PROMPT,
+    stdout: Path | None = None, rows: int = 40, timeout: float = 240,
+) -> Session:
+    """Run qsfix on a pty; each time `prompt` appears, type the next answer (the last one
+    again when they run out)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 120, 0, 0))
+    out = open(stdout, "wb") if stdout is not None else None
+    proc = subprocess.Popen(
+        QSFIX + list(args), cwd=cwd, env=env, stdin=slave, stdout=out or slave, stderr=slave,
+        preexec_fn=_controlling_terminal,
+    )
+    os.close(slave)
+    if out is not None:
+        out.close()
+    received = b""
+    asked = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            assert time.monotonic() < deadline, f"no end after {timeout} s: {received[-2000:]!r}"
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every end of the terminal is closed
+                break
+            if not chunk:
+                break
+            received += chunk
+            if answers and received.count(prompt.encode()) > asked:
+                os.write(master, (answers[min(asked, len(answers) - 1)] + "\n").encode())
+                asked += 1
+        status = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    return Session(status, received.decode("utf-8", "replace").replace("\r\n", "\n"), asked)
+
+
+def on_pipe(cwd: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(QSFIX + list(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    return make_big_project(tmp_path_factory.mktemp("terminal") / "pristine")
+
+
+@pytest.fixture
+def env(tmp_path) -> dict:
+    """A fresh cache (cold runs), no pager, and no colour settings from the outside."""
+    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES")}
+    return {**base, "XDG_CACHE_HOME": str(tmp_path / "cache"), "TERM": "xterm-256color", "PAGER": ""}
+
+
+@pytest.fixture
+def work(pristine, tmp_path) -> Path:
+    return Path(shutil.copytree(pristine, tmp_path / "work"))
+
+
+def applied_with_yes(pristine: Path, tmp_path: Path, env: dict) -> dict[str, bytes]:
+    """What `apply --yes` writes in a copy of the project (run on a pipe)."""
+    copy = Path(shutil.copytree(pristine, tmp_path / "applied-with-yes"))
+    proc = on_pipe(copy, "apply", "--yes", env=env)
+    assert proc.returncode == 0, proc.stderr
+    return python_files(copy)
+
+
+def assert_no_crash(session: Session) -> None:
+    assert "Traceback" not in session.text
+    assert "internal error" not in session.text
+    assert "lost sys.stderr" not in session.text
+
+
+# -- check and diff, cold and warm -------------------------------------------------------------
+def finding_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"shop/\S+\.py:\d+:\d+: QS00\d ", line)]
+
+
+def test_check_on_a_terminal_cold_then_warm(work, env):
+    expected = on_pipe(work, "check", "--no-cache", env=env)
+    assert expected.returncode == 1
+    summary = expected.stderr.decode().splitlines()[-1]
+    sessions = {run: on_terminal(work, "check", env=env) for run in ("cold", "warm")}
+    for run, session in sessions.items():
+        assert_no_crash(session)
+        assert session.status == 1, (run, session.text[-2000:])
+        assert finding_lines(session.text) == finding_lines(expected.stdout.decode()), run
+        assert session.text.rstrip("\n").endswith(summary), run
+    # the cold run drew the progress display, where the crash was
+    assert "indexing" in sessions["cold"].text and "analysing" in sessions["cold"].text
+
+
+@pytest.mark.parametrize("run", ["cold", "warm"])
+def test_diff_to_a_file_with_stderr_on_a_terminal_is_the_whole_patch(work, env, tmp_path, run):
+    """`qsfix diff . > fix.patch` on a terminal: the patch is what a pipe gets, never empty."""
+    expected = on_pipe(work, "diff", "--no-cache", env=env)
+    assert expected.returncode == 1 and expected.stdout.startswith(b"--- a/")
+    if run == "warm":
+        on_pipe(work, "diff", env=env)  # fills the cache
+    patch = tmp_path / "fix.patch"
+    session = on_terminal(work, "diff", ".", env=env, stdout=patch)
+    assert_no_crash(session)
+    assert session.status == 1, session.text[-2000:]
+    assert patch.read_bytes() == expected.stdout
+    assert session.text.rstrip("\n").endswith(expected.stderr.decode().splitlines()[-1])
+
+
+@pytest.mark.parametrize("run", ["cold", "warm"])
+def test_diff_on_a_terminal_shows_every_change(work, env, run):
+    if run == "warm":
+        on_pipe(work, "diff", env=env)
+    session = on_terminal(work, "diff", env=env)
+    assert_no_crash(session)
+    assert session.status == 1
+    plain = on_pipe(work, "diff", env=env).stdout.decode()
+    headers = [line for line in plain.splitlines() if line.startswith("+++ b/")]
+    assert len(headers) >= SERVICE_COPIES
+    assert [line.rstrip() for line in session.text.splitlines() if line.startswith("+++ b/")] == headers
+
+
+@pytest.mark.parametrize("variable", ["FORCE_COLOR", "TTY_COMPATIBLE"])
+@pytest.mark.parametrize("command", ["check", "diff"])
+def test_ci_colour_variables_on_a_pipe(work, env, variable, command):
+    """CI sets FORCE_COLOR=1 or TTY_COMPATIBLE=1 on a pipe: no crash, no progress display,
+    and `diff` still prints a plain patch."""
+    plain = on_pipe(work, command, "--no-cache", env=env)
+    coloured = on_pipe(work, command, "--no-cache", env={**env, variable: "1"})
+    assert coloured.returncode == plain.returncode == 1, coloured.stderr[-2000:]
+    assert coloured.stdout == plain.stdout
+    assert coloured.stderr.decode().splitlines()[-1] == plain.stderr.decode().splitlines()[-1]
+    assert b"\x1b[?25l" not in coloured.stderr  # rich hides the cursor for a progress display
+    assert b"Traceback" not in coloured.stderr and b"internal error" not in coloured.stderr
+
+
+def has_colour(screen: str) -> bool:
+    """Any foreground colour (30-38, 90-97) among the screen's SGR sequences."""
+    for params in re.findall(r"\x1b\[([0-9;]*)m", screen):
+        if any(p.isdigit() and (30 <= int(p) <= 38 or 90 <= int(p) <= 97) for p in params.split(";")):
+            return True
+    return False
+
+
+def test_no_color_on_a_terminal(work, env):
+    session = on_terminal(work, "diff", env={**env, "NO_COLOR": "1"})
+    assert_no_crash(session)
+    assert session.status == 1
+    assert not has_colour(session.screen)
+    assert "+++ b/shop/services_0.py" in session.text
+    coloured = on_terminal(work, "diff", env=env)
+    assert has_colour(coloured.screen)  # the control: the same without NO_COLOR
