@@ -221,3 +221,62 @@ def test_no_color_on_a_terminal(work, env):
     assert "+++ b/shop/services_0.py" in session.text
     coloured = on_terminal(work, "diff", env=env)
     assert has_colour(coloured.screen)  # the control: the same without NO_COLOR
+
+
+# -- apply -------------------------------------------------------------------------------------
+def test_apply_answering_yes_writes_what_apply_yes_writes(work, pristine, env, tmp_path):
+    expected = applied_with_yes(pristine, tmp_path, env)
+    session = on_terminal(work, "apply", env=env, answers=("y",), prompt="Write ")
+    assert_no_crash(session)
+    assert session.status == 0, session.text[-2000:]
+    assert session.prompts == 1
+    assert python_files(work) == expected
+    # the failures and the summary come before the question, the files written after it
+    text = session.text
+    question = text.index("Write ")
+    assert text.index("files would change") < question
+    assert text.index("fixes per pass: QS001 ") < question
+    assert text.rstrip("\n").endswith("files written")
+
+
+@pytest.mark.parametrize("answer", ["n", "N", ""])
+def test_apply_answering_no_writes_nothing(work, pristine, env, answer):
+    on_pipe(work, "check", env=env)  # warm
+    session = on_terminal(work, "apply", env=env, answers=(answer,), prompt="Write ")
+    assert_no_crash(session)
+    assert session.status == 0
+    assert python_files(work) == python_files(pristine)
+    assert session.text.rstrip("\n").endswith("nothing written")
+
+
+def test_apply_interactive_no_to_all_writes_nothing(work, pristine, env):
+    session = on_terminal(work, "apply", "--interactive", env=env, answers=("n",))
+    assert_no_crash(session)
+    assert session.status == 0, session.text[-2000:]
+    assert python_files(work) == python_files(pristine)
+    changes = int(re.search(r"change 1 of (\d+)", session.text).group(1))
+    assert session.prompts == changes > SERVICE_COPIES
+    # the summary counts what was accepted: nothing
+    assert re.search(r"\(0 fixed in the diff\), .*, 0 files written$", session.text.rstrip("\n").splitlines()[-1])
+
+
+@pytest.mark.parametrize("run", ["cold", "warm"])
+def test_apply_interactive_all_writes_what_apply_yes_writes(work, pristine, env, tmp_path, run):
+    expected = applied_with_yes(pristine, tmp_path, env)
+    if run == "warm":
+        on_pipe(work, "check", env=env)
+    session = on_terminal(work, "apply", "-i", env=env, answers=("a",))
+    assert_no_crash(session)
+    assert session.status == 0, session.text[-2000:]
+    assert session.prompts == 1
+    assert python_files(work) == expected
+
+
+def test_apply_interactive_quit_stops_asking(work, pristine, env):
+    session = on_terminal(work, "apply", "-i", env=env, answers=("y", "q"))
+    assert_no_crash(session)
+    assert session.status == 0, session.text[-2000:]
+    assert session.prompts == 2
+    changed = [path for path, data in python_files(work).items() if data != python_files(pristine)[path]]
+    assert len(changed) == 1  # the first change, accepted before quitting
+    assert session.text.rstrip("\n").endswith("1 file written")
