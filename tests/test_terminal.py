@@ -280,3 +280,50 @@ def test_apply_interactive_quit_stops_asking(work, pristine, env):
     changed = [path for path, data in python_files(work).items() if data != python_files(pristine)[path]]
     assert len(changed) == 1  # the first change, accepted before quitting
     assert session.text.rstrip("\n").endswith("1 file written")
+
+
+# -- the pager ---------------------------------------------------------------------------------
+RECORDING_PAGER = """\
+import os, sys
+with open(os.environ["PAGED_TO"], "ab") as paged:
+    paged.write(sys.stdin.buffer.read())
+"""
+
+
+@pytest.fixture
+def pager_env(env, tmp_path) -> dict:
+    """A pager that records what it is given (and shows nothing)."""
+    script = tmp_path / "pager.py"
+    script.write_text(RECORDING_PAGER)
+    return {**env, "PAGER": f"{sys.executable} {script}", "PAGED_TO": str(tmp_path / "paged")}
+
+
+def test_apply_pages_a_diff_longer_than_the_screen(work, pristine, pager_env, tmp_path):
+    headers = [
+        line for line in on_pipe(work, "diff", env=pager_env).stdout.decode().splitlines()
+        if line.startswith("+++ b/")
+    ]
+    session = on_terminal(work, "apply", env=pager_env, answers=("n",), prompt="Write ")
+    assert_no_crash(session)
+    assert session.status == 0
+    paged = ANSI.sub("", (tmp_path / "paged").read_text())
+    assert [line.rstrip() for line in paged.splitlines() if line.startswith("+++ b/")] == headers
+    assert "+++ b/" not in session.text  # the diff went to the pager, not past the question
+    assert "fixes per pass: " in session.text.split("Write ")[0]
+    assert python_files(work) == python_files(pristine)
+
+
+def test_apply_does_not_page_a_diff_that_fits_the_screen(work, pager_env, tmp_path):
+    session = on_terminal(work, "apply", "shop/api.py", env=pager_env, answers=("n",), prompt="Write ")
+    assert session.status == 0
+    assert not (tmp_path / "paged").exists()
+    assert "+++ b/shop/api.py" in session.text.split("Write ")[0]
+
+
+def test_apply_does_not_page_when_stdout_is_not_a_terminal(work, pager_env, tmp_path):
+    expected = on_pipe(work, "diff", env=pager_env).stdout
+    out = tmp_path / "stdout"
+    session = on_terminal(work, "apply", env=pager_env, answers=("n",), prompt="Write ", stdout=out)
+    assert session.status == 0
+    assert not (tmp_path / "paged").exists()
+    assert out.read_bytes() == expected  # the plain patch, as `diff` prints it
