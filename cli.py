@@ -121,7 +121,7 @@ def common_options(func):
         click.option("--all-views", is_flag=True, default=None, help="QS003: move every view's class-level queryset, not only stale ones."),
         click.option("--keep-names", is_flag=True, default=None, help="QS004: keep old names importable via a module __getattr__ (for libraries)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default and maximum: the CPU count)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
         click.option(
             "--changed-since", metavar="REF",
@@ -691,6 +691,13 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit):
             raise
+        except BrokenPipeError:
+            # the reader left (`qsfix diff | head`): stop quietly, as git does on SIGPIPE
+            try:  # the interpreter's last flush of stdout must not fail too
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            sys.exit(128 + signal.SIGPIPE)
         except Exception as exc:  # a bug: one line and status 3, as for a file that failed
             internal_error(exc)
             sys.exit(EXIT_FAILED)

@@ -1145,3 +1145,15 @@ def test_jobs_are_capped_at_the_cpu_count(project, monkeypatch):
     assert result.exit_code == 1
     assert started == [2]
     assert cli.worker_count(None) == 2 and cli.worker_count(1) == 1
+
+
+@pytest.mark.parametrize("command", ["diff", "check"])
+def test_a_reader_that_leaves_early_is_no_crash(project, command):
+    """`qsfix diff | head`: stdout closes before qsfix writes; it stops quietly (141, as git)."""
+    root = project()
+    proc = subprocess.Popen(QSFIX + [command], cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert b"internal error" not in stderr and b"Traceback" not in stderr and b"Exception ignored" not in stderr
