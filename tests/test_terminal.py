@@ -2,7 +2,7 @@
 
 Every test runs the CLI in a child process whose stdin and stderr (and stdout, unless a test
 redirects it to a file as `qsfix diff . > fix.patch` does) are a pty of 40x120, on a project
-of 50+ files, so that the progress display starts. Cold runs use a fresh cache folder; warm
+of 64 files, so that the progress display starts. Cold runs use a fresh cache folder; warm
 runs repeat in the same one.
 """
 
@@ -28,12 +28,12 @@ from tests.helpers import REPO
 
 QSFIX = [sys.executable, "-c", "import cli; cli.main()"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-SERVICE_COPIES, PADDING_COPIES = 10, 20
+SERVICE_COPIES, PADDING_COPIES = 4, 24
 PROMPT = "Apply this change?"
 
 
 def make_big_project(root: Path) -> Path:
-    """The samples plus copies of shop modules under other names: 62 files, about 60 changes."""
+    """The samples plus copies of shop modules under other names: 64 files, 30-odd changes."""
     shutil.copytree(REPO / "samples", root, ignore=shutil.ignore_patterns("__pycache__"))
     shop = root / "shop"
     for i in range(SERVICE_COPIES):
@@ -118,24 +118,45 @@ def pristine(tmp_path_factory) -> Path:
     return make_big_project(tmp_path_factory.mktemp("terminal") / "pristine")
 
 
+OUTSIDE_SETTINGS = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES", "QSFIX_PAGER")
+
+
+def clean_env(cache: Path) -> dict:
+    """A cache of its own, no pager, and no colour settings from the outside."""
+    base = {k: v for k, v in os.environ.items() if k not in OUTSIDE_SETTINGS}
+    return {**base, "XDG_CACHE_HOME": str(cache), "TERM": "xterm-256color", "PAGER": ""}
+
+
 @pytest.fixture
 def env(tmp_path) -> dict:
-    """A fresh cache (cold runs), no pager, and no colour settings from the outside."""
-    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES")}
-    return {**base, "XDG_CACHE_HOME": str(tmp_path / "cache"), "TERM": "xterm-256color", "PAGER": ""}
+    """A fresh cache: the first run of a test is cold."""
+    return clean_env(tmp_path / "cache")
+
+
+@dataclass
+class Expected:
+    check: subprocess.CompletedProcess  # on a pipe
+    diff: subprocess.CompletedProcess  # on a pipe
+    applied: dict[str, bytes]  # the files `apply --yes` writes
+
+
+@pytest.fixture(scope="module")
+def expected(pristine, tmp_path_factory) -> Expected:
+    """What qsfix prints and writes on pipes, to compare the terminal runs with."""
+    base = tmp_path_factory.mktemp("expected")
+    env = clean_env(base / "cache")
+    copy = Path(shutil.copytree(pristine, base / "applied"))
+    check, diff = on_pipe(copy, "check", env=env), on_pipe(copy, "diff", env=env)
+    assert check.returncode == diff.returncode == 1
+    assert diff.stdout.startswith(b"--- a/")
+    applied = on_pipe(copy, "apply", "--yes", env=env)
+    assert applied.returncode == 0, applied.stderr
+    return Expected(check, diff, python_files(copy))
 
 
 @pytest.fixture
 def work(pristine, tmp_path) -> Path:
     return Path(shutil.copytree(pristine, tmp_path / "work"))
-
-
-def applied_with_yes(pristine: Path, tmp_path: Path, env: dict) -> dict[str, bytes]:
-    """What `apply --yes` writes in a copy of the project (run on a pipe)."""
-    copy = Path(shutil.copytree(pristine, tmp_path / "applied-with-yes"))
-    proc = on_pipe(copy, "apply", "--yes", env=env)
-    assert proc.returncode == 0, proc.stderr
-    return python_files(copy)
 
 
 def assert_no_crash(session: Session) -> None:
@@ -149,55 +170,53 @@ def finding_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.match(r"shop/\S+\.py:\d+:\d+: QS00\d ", line)]
 
 
-def test_check_on_a_terminal_cold_then_warm(work, env):
-    expected = on_pipe(work, "check", "--no-cache", env=env)
-    assert expected.returncode == 1
-    summary = expected.stderr.decode().splitlines()[-1]
+def test_check_on_a_terminal_cold_then_warm(work, env, expected):
+    summary = expected.check.stderr.decode().splitlines()[-1]
     sessions = {run: on_terminal(work, "check", env=env) for run in ("cold", "warm")}
     for run, session in sessions.items():
         assert_no_crash(session)
         assert session.status == 1, (run, session.text[-2000:])
-        assert finding_lines(session.text) == finding_lines(expected.stdout.decode()), run
+        assert finding_lines(session.text) == finding_lines(expected.check.stdout.decode()), run
         assert session.text.rstrip("\n").endswith(summary), run
     # the cold run drew the progress display, where the crash was
     assert "indexing" in sessions["cold"].text and "analysing" in sessions["cold"].text
 
 
 @pytest.mark.parametrize("run", ["cold", "warm"])
-def test_diff_to_a_file_with_stderr_on_a_terminal_is_the_whole_patch(work, env, tmp_path, run):
+def test_diff_to_a_file_with_stderr_on_a_terminal_is_the_whole_patch(work, env, expected, tmp_path, run):
     """`qsfix diff . > fix.patch` on a terminal: the patch is what a pipe gets, never empty."""
-    expected = on_pipe(work, "diff", "--no-cache", env=env)
-    assert expected.returncode == 1 and expected.stdout.startswith(b"--- a/")
     if run == "warm":
         on_pipe(work, "diff", env=env)  # fills the cache
     patch = tmp_path / "fix.patch"
     session = on_terminal(work, "diff", ".", env=env, stdout=patch)
     assert_no_crash(session)
     assert session.status == 1, session.text[-2000:]
-    assert patch.read_bytes() == expected.stdout
-    assert session.text.rstrip("\n").endswith(expected.stderr.decode().splitlines()[-1])
+    assert patch.read_bytes() == expected.diff.stdout
+    assert session.text.rstrip("\n").endswith(expected.diff.stderr.decode().splitlines()[-1])
+
+
+def patch_headers(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines() if line.startswith("+++ b/")]
 
 
 @pytest.mark.parametrize("run", ["cold", "warm"])
-def test_diff_on_a_terminal_shows_every_change(work, env, run):
+def test_diff_on_a_terminal_shows_every_change(work, env, expected, run):
     if run == "warm":
-        on_pipe(work, "diff", env=env)
+        on_pipe(work, "diff", env=env)  # fills the cache
     session = on_terminal(work, "diff", env=env)
     assert_no_crash(session)
     assert session.status == 1
-    plain = on_pipe(work, "diff", env=env).stdout.decode()
-    headers = [line for line in plain.splitlines() if line.startswith("+++ b/")]
+    headers = patch_headers(expected.diff.stdout.decode())
     assert len(headers) >= SERVICE_COPIES
-    assert [line.rstrip() for line in session.text.splitlines() if line.startswith("+++ b/")] == headers
+    assert patch_headers(session.text) == headers
 
 
-@pytest.mark.parametrize("variable", ["FORCE_COLOR", "TTY_COMPATIBLE"])
-@pytest.mark.parametrize("command", ["check", "diff"])
-def test_ci_colour_variables_on_a_pipe(work, env, variable, command):
+@pytest.mark.parametrize(("variable", "command"), [("FORCE_COLOR", "diff"), ("TTY_COMPATIBLE", "check")])
+def test_ci_colour_variables_on_a_pipe(work, env, expected, variable, command):
     """CI sets FORCE_COLOR=1 or TTY_COMPATIBLE=1 on a pipe: no crash, no progress display,
     and `diff` still prints a plain patch."""
-    plain = on_pipe(work, command, "--no-cache", env=env)
-    coloured = on_pipe(work, command, "--no-cache", env={**env, variable: "1"})
+    plain = getattr(expected, command)
+    coloured = on_pipe(work, command, env={**env, variable: "1"})  # cold
     assert coloured.returncode == plain.returncode == 1, coloured.stderr[-2000:]
     assert coloured.stdout == plain.stdout
     assert coloured.stderr.decode().splitlines()[-1] == plain.stderr.decode().splitlines()[-1]
@@ -224,13 +243,12 @@ def test_no_color_on_a_terminal(work, env):
 
 
 # -- apply -------------------------------------------------------------------------------------
-def test_apply_answering_yes_writes_what_apply_yes_writes(work, pristine, env, tmp_path):
-    expected = applied_with_yes(pristine, tmp_path, env)
+def test_apply_answering_yes_writes_what_apply_yes_writes(work, env, expected):
     session = on_terminal(work, "apply", env=env, answers=("y",), prompt="Write ")
     assert_no_crash(session)
     assert session.status == 0, session.text[-2000:]
     assert session.prompts == 1
-    assert python_files(work) == expected
+    assert python_files(work) == expected.applied
     # the failures and the summary come before the question, the files written after it
     text = session.text
     question = text.index("Write ")
@@ -239,9 +257,9 @@ def test_apply_answering_yes_writes_what_apply_yes_writes(work, pristine, env, t
     assert text.rstrip("\n").endswith("files written")
 
 
-@pytest.mark.parametrize("answer", ["n", "N", ""])
+@pytest.mark.parametrize("answer", ["N", ""])
 def test_apply_answering_no_writes_nothing(work, pristine, env, answer):
-    on_pipe(work, "check", env=env)  # warm
+    on_pipe(work, "diff", env=env)  # warm: the cache is filled
     session = on_terminal(work, "apply", env=env, answers=(answer,), prompt="Write ")
     assert_no_crash(session)
     assert session.status == 0
@@ -261,15 +279,14 @@ def test_apply_interactive_no_to_all_writes_nothing(work, pristine, env):
 
 
 @pytest.mark.parametrize("run", ["cold", "warm"])
-def test_apply_interactive_all_writes_what_apply_yes_writes(work, pristine, env, tmp_path, run):
-    expected = applied_with_yes(pristine, tmp_path, env)
+def test_apply_interactive_all_writes_what_apply_yes_writes(work, env, expected, run):
     if run == "warm":
-        on_pipe(work, "check", env=env)
+        on_pipe(work, "diff", env=env)  # fills the cache
     session = on_terminal(work, "apply", "-i", env=env, answers=("a",))
     assert_no_crash(session)
     assert session.status == 0, session.text[-2000:]
     assert session.prompts == 1
-    assert python_files(work) == expected
+    assert python_files(work) == expected.applied
 
 
 def test_apply_interactive_quit_stops_asking(work, pristine, env):
@@ -298,16 +315,13 @@ def pager_env(env, tmp_path) -> dict:
     return {**env, "PAGER": f"{sys.executable} {script}", "PAGED_TO": str(tmp_path / "paged")}
 
 
-def test_apply_pages_a_diff_longer_than_the_screen(work, pristine, pager_env, tmp_path):
-    headers = [
-        line for line in on_pipe(work, "diff", env=pager_env).stdout.decode().splitlines()
-        if line.startswith("+++ b/")
-    ]
+def test_apply_pages_a_diff_longer_than_the_screen(work, pristine, expected, pager_env, tmp_path):
+    headers = patch_headers(expected.diff.stdout.decode())
     session = on_terminal(work, "apply", env=pager_env, answers=("n",), prompt="Write ")
     assert_no_crash(session)
     assert session.status == 0
     paged = ANSI.sub("", (tmp_path / "paged").read_text())
-    assert [line.rstrip() for line in paged.splitlines() if line.startswith("+++ b/")] == headers
+    assert patch_headers(paged) == headers
     assert "+++ b/" not in session.text  # the diff went to the pager, not past the question
     assert "fixes per pass: " in session.text.split("Write ")[0]
     assert python_files(work) == python_files(pristine)
@@ -320,10 +334,9 @@ def test_apply_does_not_page_a_diff_that_fits_the_screen(work, pager_env, tmp_pa
     assert "+++ b/shop/api.py" in session.text.split("Write ")[0]
 
 
-def test_apply_does_not_page_when_stdout_is_not_a_terminal(work, pager_env, tmp_path):
-    expected = on_pipe(work, "diff", env=pager_env).stdout
+def test_apply_does_not_page_when_stdout_is_not_a_terminal(work, expected, pager_env, tmp_path):
     out = tmp_path / "stdout"
     session = on_terminal(work, "apply", env=pager_env, answers=("n",), prompt="Write ", stdout=out)
     assert session.status == 0
     assert not (tmp_path / "paged").exists()
-    assert out.read_bytes() == expected  # the plain patch, as `diff` prints it
+    assert out.read_bytes() == expected.diff.stdout  # the plain patch, as `diff` prints it
