@@ -156,6 +156,7 @@ class Run:
     # `-`: the file the source on stdin stands for, and (once read) that source
     stdin_filename: Optional[str] = None
     stdin_data: Optional[bytes] = None
+    show_progress: bool = True  # on a terminal; `apply --quiet` turns it off
 
 
 def prepare(
@@ -198,19 +199,13 @@ def prepare(
     )
 
 
-def worker_count(jobs: Optional[int]) -> int:
-    """`-j N`, capped at the CPU count: more processes than CPUs only compete for them."""
-    cpus = os.cpu_count() or 1
-    return min(jobs or cpus, cpus)
-
-
 def _check_known(codes: Sequence[str]) -> None:
     unknown = [c for c in codes if not registry.known(c)]
     if unknown:
         raise click.UsageError(f"pyproject.toml [tool.qsfix]: unknown code(s): {', '.join(unknown)}")
 
 
-def execute(run: Run, show_progress: bool = True) -> engine.RunResult:
+def execute(run: Run) -> engine.RunResult:
     if run.stdin_filename is not None:
         run.stdin_data = sys.stdin.buffer.read()
         return engine.run([], run.options, run.excludes, stdin=(run.stdin_filename, run.stdin_data))
@@ -224,12 +219,18 @@ def execute(run: Run, show_progress: bool = True) -> engine.RunResult:
         run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
         if not run.paths:
             return engine.RunResult(files=[])
-    display = ProgressDisplay() if show_progress and progress_wanted() else None
+    display = ProgressDisplay() if run.show_progress and progress_wanted() else None
     try:
         return engine.run(run.paths, run.options, run.excludes, display.report if display else None)
     finally:
         if display is not None:
             display.stop()
+
+
+def worker_count(jobs: Optional[int]) -> int:
+    """`-j N`, capped at the CPU count: more processes than CPUs only compete for them."""
+    cpus = os.cpu_count() or 1
+    return min(jobs or cpus, cpus)
 
 
 def progress_wanted() -> bool:
@@ -856,7 +857,8 @@ def apply(yes, interactive, quiet, fmt, **common) -> None:
         sys.exit(EXIT_USAGE)
     if fmt == "json" and not yes:
         raise click.UsageError("--format json writes without asking: add --yes")
-    result = execute(run, show_progress=not quiet and fmt == "text")
+    run.show_progress = not quiet and fmt == "text"
+    result = execute(run)
     if run.show_skipped and not quiet and fmt == "text":
         print_skipped(result, err)
     if yes:
