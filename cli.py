@@ -121,7 +121,7 @@ def common_options(func):
         click.option("--all-views", is_flag=True, default=None, help="QS003: move every view's class-level queryset, not only stale ones."),
         click.option("--keep-names", is_flag=True, default=None, help="QS004: keep old names importable via a module __getattr__ (for libraries)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default and maximum: the CPU count)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
         click.option(
             "--changed-since", metavar="REF",
@@ -156,6 +156,7 @@ class Run:
     # `-`: the file the source on stdin stands for, and (once read) that source
     stdin_filename: Optional[str] = None
     stdin_data: Optional[bytes] = None
+    show_progress: bool = True  # on a terminal; `apply --quiet` turns it off
 
 
 def prepare(
@@ -189,7 +190,7 @@ def prepare(
         all_views=config.all_views if all_views is None else all_views,
         keep_names=config.keep_names if keep_names is None else keep_names,
         use_cache=not no_cache,
-        jobs=jobs or os.cpu_count() or 1,
+        jobs=worker_count(jobs),
     )
     return Run(
         options, [*config.exclude, *exclude], paths or ["."], show_skipped,
@@ -211,30 +212,56 @@ def execute(run: Run) -> engine.RunResult:
         run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
         if not run.paths:
             return engine.RunResult(files=[])
-    progress = None
-    tasks: dict[str, int] = {}
+    display = ProgressDisplay() if run.show_progress and progress_wanted() else None
+    try:
+        return engine.run(run.paths, run.options, run.excludes, display.report if display else None)
+    finally:
+        if display is not None:
+            display.stop()
 
-    def report(phase: str, done: int, total: int) -> None:
-        nonlocal progress
-        if total < PROGRESS_MIN_FILES or not err.is_terminal:
+
+def worker_count(jobs: Optional[int]) -> int:
+    """`-j N`, capped at the CPU count: more processes than CPUs only compete for them."""
+    cpus = os.cpu_count() or 1
+    return min(jobs or cpus, cpus)
+
+
+def progress_wanted() -> bool:
+    """As git does: a progress display only when stderr is a terminal. FORCE_COLOR and
+    TTY_COMPATIBLE (set by CI systems for colours) do not make a log file animate;
+    TTY_INTERACTIVE=0 or a dumb terminal turn it off."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty()) and err.is_terminal and err.rich.is_interactive
+
+
+class ProgressDisplay:
+    """rich's progress bars on stderr, for runs of at least PROGRESS_MIN_FILES files."""
+
+    def __init__(self) -> None:
+        self.progress = None
+        self.tasks: dict[str, int] = {}
+
+    def report(self, phase: str, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
             return
-        if progress is None:
+        if self.progress is None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-            progress = Progress(
+            # rich's own Console, never the Output wrapper (rich keeps state on its console);
+            # the streams are left alone, since Output resolves sys.stderr at each use
+            self.progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                console=err, transient=True,
+                console=err.rich, transient=True, redirect_stdout=False, redirect_stderr=False,
             )
-            progress.start()
-        if phase not in tasks:
-            tasks[phase] = progress.add_task("indexing" if phase == "index" else "analysing", total=total)
-        progress.update(tasks[phase], completed=done)
+            self.progress.start()
+        if phase not in self.tasks:
+            description = "indexing" if phase == "index" else "analysing"
+            self.tasks[phase] = self.progress.add_task(description, total=total)
+        self.progress.update(self.tasks[phase], completed=done)
 
-    try:
-        return engine.run(run.paths, run.options, run.excludes, report)
-    finally:
-        if progress is not None:
-            progress.stop()
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
@@ -548,17 +575,89 @@ def _syntax(text: str):
     return Syntax(text, "diff", theme="ansi_dark", background_color="default")
 
 
-def show_diffs(results: Sequence[engine.FileResult]) -> None:
+def show_diffs(results: Sequence[engine.FileResult], page: bool = False) -> None:
+    """The diffs on stdout: highlighted on a terminal (through the pager when `page` and they
+    are longer than the screen), else a plain patch."""
     if _stdout_is_terminal():
         console = out_console()
-        for r in results:
-            text = unified_diff(r.path, r.original, r.new).decode("utf-8", "replace")
+        texts = [unified_diff(r.path, r.original, r.new).decode("utf-8", "replace") for r in results]
+        if page:
+            with console.capture() as captured:
+                for text in texts:
+                    console.print(_syntax(text))
+            rendered = captured.get()
+            if not page_text(rendered, console.size.height):
+                sys.stdout.write(rendered)
+                sys.stdout.flush()
+            return
+        for text in texts:
             console.print(_syntax(text))
     else:
         stream = sys.stdout.buffer
         for r in results:
             stream.write(unified_diff(r.path, r.original, r.new))
         stream.flush()
+
+
+# Lines kept free below a paged diff: the failures, the summary and the question.
+SCREEN_RESERVE = 4
+
+
+def pager_command() -> Optional[str]:
+    """QSFIX_PAGER, else PAGER, else `less -R` (as git); empty or `cat` means no pager."""
+    command = os.environ.get("QSFIX_PAGER", os.environ.get("PAGER", "less -R"))
+    return None if command.strip() in ("", "cat") else command
+
+
+def page_text(text: str, screen_height: int) -> bool:
+    """Show `text` through the pager when it is longer than the screen; False when it was not
+    (short, no pager, or the pager cannot be started), so the caller prints it."""
+    command = pager_command()
+    if command is None or text.count("\n") <= screen_height - SCREEN_RESERVE:
+        return False
+    import subprocess  # imported when used, as everything a plain run does not need
+
+    # as git: less quits on one screen (F), keeps colours (R) and leaves the text on the
+    # screen (X), so the diff's end stays above the question
+    env = {"LESS": "FRX", "LV": "-c", **os.environ}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    try:
+        pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+        pager.stdin.close()
+    except BrokenPipeError:  # the reader quit before the end
+        pass
+    while True:
+        try:
+            pager.wait()
+            break
+        except KeyboardInterrupt:  # as git: Ctrl-C belongs to the pager while it runs
+            continue
+    return pager.returncode != 127  # 127: the shell found no such command
+
+
+def fixes_per_pass(result: engine.RunResult) -> Optional[str]:
+    """`fixes per pass: QS001 12, QS004 3` (the fixes in the diff), or None without any."""
+    counts: dict[str, int] = {}
+    for f in result.findings:
+        if f.is_active and f.fix and f.fix.applied:
+            counts[f.code] = counts.get(f.code, 0) + 1
+    if not counts:
+        return None
+    return "fixes per pass: " + ", ".join(f"{code} {counts[code]}" for code in sorted(counts))
+
+
+def print_overview(result: engine.RunResult) -> None:
+    """Before a question: what failed, and what would be written."""
+    print_errors(result)
+    err.line(summary_line(result))
+    per_pass = fixes_per_pass(result)
+    if per_pass:
+        err.line(per_pass)
 
 
 def print_skipped(result: engine.RunResult, console: Output) -> None:
@@ -576,12 +675,42 @@ def exit_status(result: engine.RunResult, found: bool) -> int:
 # -- commands ----------------------------------------------------------------------------------
 class _Group(click.Group):
     def invoke(self, ctx):
+        # Never click's "Aborted!" or a traceback with exit 1: 1 means "findings"/"changes".
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            # not click's "Aborted!" with exit 1, which `diff` uses for "changes"
             err.line("qsfix: interrupted; every file is as it was or fully rewritten")
             sys.exit(130)
+        except click.exceptions.Abort:
+            # Ctrl-C or end of input at a question; questions come before any write
+            err.line("qsfix: aborted at the question; nothing was written")
+            sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit):
+            raise
+        except BrokenPipeError:
+            # the reader left (`qsfix diff | head`): stop quietly, as git does on SIGPIPE
+            try:  # the interpreter's last flush of stdout must not fail too
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            sys.exit(128 + signal.SIGPIPE)
+        except Exception as exc:  # a bug: one line and status 3, as for a file that failed
+            internal_error(exc)
+            sys.exit(EXIT_FAILED)
+
+
+def internal_error(exc: Exception) -> None:
+    """`qsfix: internal error: Type: message` on one line; QSFIX_TRACEBACK=1 adds the traceback.
+    """
+    lines = str(exc).strip().splitlines()
+    message = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    stream = sys.stderr or sys.__stderr__
+    if os.environ.get("QSFIX_TRACEBACK"):
+        import traceback
+
+        traceback.print_exception(exc, file=stream)
+    stream.write(f"qsfix: internal error: {message} (set QSFIX_TRACEBACK=1 to see where)\n")
+    stream.flush()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -680,21 +809,40 @@ def diff(fmt, **common) -> None:
     sys.exit(exit_status(result, bool(result.changed)))
 
 
+REVIEW_HELP = (
+    "Accept or reject each change: y yes, n no, f this and the rest of this file, "
+    "p this and the rest of this pass, a all remaining, q quit (what was accepted is written)."
+)
+REVIEW_PROMPT = "Apply this change? [y]es / [n]o / [f] rest of file / [p] rest of pass / [a]ll / [q]uit"
+
+
 @main.command()
 @common_options
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (for scripts and CI).")
-@click.option("--interactive", "-i", is_flag=True, help="Accept or reject each change.")
-def apply(yes, interactive, **common) -> None:
+@click.option("--interactive", "-i", is_flag=True, help=REVIEW_HELP)
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and the summary (for scripts).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: what was written and what failed, on stdout (needs --yes).",
+)
+def apply(yes, interactive, quiet, fmt, **common) -> None:
     """Show the diff, ask once, and write the changes.
+
+    On a terminal, a diff longer than the screen is shown through $PAGER (default `less -R`),
+    and the failures and a summary come before the question.
 
     With the path `-` (and --stdin-filename): read the source from stdin and print it,
     rewritten or unchanged, on stdout; no file is written and nothing is asked."""
     if yes and interactive:
         raise click.UsageError("--yes and --interactive exclude each other")
+    if interactive and (quiet or fmt != "text"):
+        raise click.UsageError("--interactive shows each change: it excludes --quiet and --format json")
     run = prepare(**common)
     if run.stdin_filename is not None:
         if interactive:
             raise click.UsageError("--interactive cannot review source read from stdin")
+        if fmt != "text":
+            raise click.UsageError("--format json cannot be used with `-`: stdout is the source")
         apply_stdin(run)
     if not yes and not _stdin_is_interactive():
         err.line(
@@ -702,22 +850,50 @@ def apply(yes, interactive, **common) -> None:
             "nothing was written. Use --yes to write without asking."
         )
         sys.exit(EXIT_USAGE)
+    if fmt == "json" and not yes:
+        raise click.UsageError("--format json writes without asking: add --yes")
+    run.show_progress = not quiet and fmt == "text"
     result = execute(run)
-    if run.show_skipped:
+    if run.show_skipped and not quiet and fmt == "text":
         print_skipped(result, err)
-    to_write = result.changed
-    if to_write and interactive:
-        to_write = review(result, run)
-    elif to_write:
-        show_diffs(to_write)
-        if not yes and not click.confirm(f"Write {len(to_write)} file(s)?", default=False, err=True):
-            print_errors(result)
-            err.line("nothing written")
-            sys.exit(exit_status(result, False))
+    if yes:
+        to_write = result.changed
+        if fmt == "text" and not quiet:
+            show_diffs(to_write)
+    else:
+        to_write = confirmed(result, run, interactive, quiet)
     written = engine.write_changes(to_write, result.files)
-    print_errors(result)
+    if yes:
+        print_errors(result)
+    else:  # the others were shown before the question
+        for failed in to_write:
+            if failed.error:
+                err.error_line(shown(failed.error))
+    if fmt == "json":
+        import json  # imported when used, as everything a plain run does not need
+
+        report = json_report(result, show_diff=False)
+        report["written"] = [r.path for r in written]
+        click.echo(json.dumps(report, indent=2))
     err.line(summary_line(result, written=len(written)))
     sys.exit(exit_status(result, False))
+
+
+def confirmed(result: engine.RunResult, run: Run, interactive: bool, quiet: bool) -> list[engine.FileResult]:
+    """The changed files the user agrees to write, after the diff (or each change), the
+    failures and the summary. Exits when the one question is answered no."""
+    to_write = result.changed
+    if not to_write:
+        return []
+    if interactive:
+        return review(result, run)
+    if not quiet:
+        show_diffs(to_write, page=True)
+    print_overview(result)
+    if not click.confirm(f"Write {len(to_write)} file(s)?", default=False, err=True):
+        err.line("nothing written")
+        sys.exit(exit_status(result, False))
+    return to_write
 
 
 def apply_stdin(run: Run) -> None:
@@ -735,43 +911,72 @@ def apply_stdin(run: Run) -> None:
     sys.exit(exit_status(result, False))
 
 
+@dataclasses.dataclass
+class Change:
+    """One answer's worth: a fix, or a QS004 constant across files."""
+
+    key: str
+    findings: list[Finding]
+
+    @property
+    def path(self) -> str:  # "this file" for the answer f
+        return self.findings[0].path
+
+    @property
+    def code(self) -> str:  # "this pass" for the answer p
+        return self.findings[0].code
+
+
 def review(result: engine.RunResult, run: Run) -> list[engine.FileResult]:
-    """Ask about each change (a QS004 constant across files is one change)."""
-    units: dict[str, list[Finding]] = {}
+    """Ask about each change, then analyse every file with a change again with the accepted
+    ones only, so what is written and the summary's counts are what was accepted."""
+    changes: dict[str, Change] = {}
     for f in result.findings:
         if f.fix and f.fix.applied:
-            units.setdefault(f.key, []).append(f)
-    accepted: set[str] = set()
-    console = out_console()
-    for number, (key, findings) in enumerate(units.items(), 1):
-        paths = sorted({f.path for f in findings})
-        preview = engine.rerun(
-            result, dataclasses.replace(run.options, accept=frozenset({key})), paths
-        )
-        console.rule(f"change {number} of {len(units)}")
-        for f in findings:
-            console.line(finding_line(f))
-        show_diffs([r for r in preview if r.changed])
-        answer = click.prompt(
-            "Apply this change? [y]es / [n]o / [a]ll remaining / [q]uit",
-            type=click.Choice(["y", "n", "a", "q"]), default="n", show_choices=False, err=True,
-        )
-        if answer == "y":
-            accepted.add(key)
-        elif answer == "a":
-            accepted.update(list(units)[number - 1 :])
-            break
-        elif answer == "q":
-            break
-    if not accepted:
-        return []
-    changed_paths = sorted({f.path for k in accepted for f in units[k]})
-    final = engine.rerun(result, dataclasses.replace(run.options, accept=frozenset(accepted)), changed_paths)
+            changes.setdefault(f.key, Change(f.key, [])).findings.append(f)
+    print_overview(result)
+    accepted = ask_each(list(changes.values()), result, run)
+    paths = sorted({f.path for change in changes.values() for f in change.findings})
+    final = engine.rerun(result, dataclasses.replace(run.options, accept=frozenset(accepted)), paths)
     by_path = {r.path: r for r in final}
     for i, r in enumerate(result.files):
         if r.path in by_path:
             result.files[i] = by_path[r.path]
     return [r for r in final if r.changed]
+
+
+def ask_each(changes: list[Change], result: engine.RunResult, run: Run) -> set[str]:
+    """The keys of the changes accepted, one question per change not already answered."""
+    accepted: set[str] = set()
+    console = out_console()
+    for number, change in enumerate(changes, 1):
+        if change.key in accepted:  # taken by an earlier f or p
+            continue
+        preview = engine.rerun(
+            result, dataclasses.replace(run.options, accept=frozenset({change.key})),
+            sorted({f.path for f in change.findings}),
+        )
+        console.rule(f"change {number} of {len(changes)}")
+        for f in change.findings:
+            console.line(finding_line(f))
+        show_diffs([r for r in preview if r.changed], page=True)
+        answer = click.prompt(
+            REVIEW_PROMPT, type=click.Choice(["y", "n", "f", "p", "a", "q"]), default="n",
+            show_choices=False, err=True,
+        )
+        rest = changes[number - 1:]
+        if answer == "y":
+            accepted.add(change.key)
+        elif answer == "f":
+            accepted.update(c.key for c in rest if c.path == change.path)
+        elif answer == "p":
+            accepted.update(c.key for c in rest if c.code == change.code)
+        elif answer == "a":
+            accepted.update(c.key for c in rest)
+            break
+        elif answer == "q":
+            break
+    return accepted
 
 
 if __name__ == "__main__":

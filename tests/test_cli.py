@@ -1181,3 +1181,230 @@ def test_finding_line_escapes_what_would_break_the_line():
 
     finding = Finding("shop/a\nb.py", 3, 1, "QS002", "count-for-len", "`len(x)`", skip_reason="a\treason")
     assert cli.finding_line(finding) == "shop/a\\nb.py:3:1: QS002 skipped: a\\treason — `len(x)`"
+
+
+# -- a crash, an aborted question ----------------------------------------------------------------
+@pytest.mark.parametrize("command", [["check"], ["diff"], ["apply", "--yes"]])
+def test_a_crash_is_exit_3_with_one_line(project, monkeypatch, command):
+    project()
+
+    def crash(*args, **kwargs):
+        raise IndexError("pop from empty list\nsecond line")
+
+    monkeypatch.setattr(cli.engine, "run", crash)
+    result = qsfix(*command)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == (
+        "qsfix: internal error: IndexError: pop from empty list (set QSFIX_TRACEBACK=1 to see where)\n"
+    )
+
+
+def test_a_crash_shows_the_traceback_when_asked(project, monkeypatch):
+    project()
+    monkeypatch.setenv("QSFIX_TRACEBACK", "1")
+    monkeypatch.setattr(cli.engine, "run", lambda *a, **k: {}["missing"])
+    result = qsfix("check")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith("qsfix: internal error: KeyError: 'missing' (set QSFIX_TRACEBACK=1 to see where)\n")
+
+
+@pytest.mark.parametrize("flag", [[], ["--interactive"]])
+def test_end_of_input_at_the_question_writes_nothing_and_is_not_exit_1(project, interactive, flag):
+    project()
+    result = qsfix("apply", *flag, input="")
+    assert result.exit_code == 130
+    assert result.stderr.endswith("qsfix: aborted at the question; nothing was written\n")
+    assert read("shop/services.py") == SERVICES
+
+
+# -- apply: review that scales --------------------------------------------------------------------
+OTHER_FILE = TWO_CHANGES.replace('"a"', '"c"').replace('"b"', '"d"')
+
+
+@pytest.mark.parametrize(
+    ("answers", "services", "other"),
+    [
+        # f: this change and the rest of shop/a.py, then asked about shop/b.py
+        ("f\nn\nn\n", TWO_CHANGES.replace(
+            'return len(Order.objects.filter(status="a"))', FIRST_FIXED).replace(
+            'return len(Order.objects.filter(status="b"))', SECOND_FIXED), OTHER_FILE),
+        # n, then f on the second change of shop/a.py: the first stays
+        ("n\nf\nn\nn\n", TWO_CHANGES.replace('return len(Order.objects.filter(status="b"))', SECOND_FIXED), OTHER_FILE),
+    ],
+    ids=["file-from-first", "file-from-second"],
+)
+def test_apply_interactive_rest_of_this_file(project, interactive, answers, services, other):
+    project({"shop/a.py": TWO_CHANGES, "shop/b.py": OTHER_FILE})
+    result = qsfix("apply", "-i", input=answers)
+    assert result.exit_code == 0
+    assert read("shop/a.py") == services
+    assert read("shop/b.py") == other
+    assert result.stderr.count("Apply this change?") == answers.count("\n")
+
+
+def test_apply_interactive_rest_of_this_pass(project, interactive):
+    # QS001 in has_any(), QS002 in how_many(), in two files: p on the first QS002 takes both
+    project({"shop/a.py": BOTH, "shop/b.py": BOTH})
+    result = qsfix("apply", "-i", input="n\np\nn\n")
+    assert result.exit_code == 0
+    only_qs002 = BOTH.replace("len(Order.objects.filter(status=\"x\"))", COUNT_X)
+    assert read("shop/a.py") == only_qs002
+    assert read("shop/b.py") == only_qs002
+    assert result.stderr.count("Apply this change?") == 3  # QS001 a, QS002 a (p), QS001 b
+    assert result.stderr.rstrip("\n").endswith(
+        "4 files scanned, 4 findings (2 fixed in the diff), 0 sites skipped, 2 files written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "summary"),
+    [
+        ("y\nn\n", "3 files scanned, 2 findings (1 fixed in the diff), 0 sites skipped, 1 file written"),
+        ("n\nn\n", "3 files scanned, 2 findings (0 fixed in the diff), 0 sites skipped, 0 files written"),
+        ("q\n", "3 files scanned, 2 findings (0 fixed in the diff), 0 sites skipped, 0 files written"),
+    ],
+)
+def test_apply_interactive_summary_counts_what_was_accepted(project, interactive, answers, summary):
+    project({"shop/services.py": TWO_CHANGES})
+    result = qsfix("apply", "-i", input=answers)
+    assert result.exit_code == 0
+    assert result.stderr.rstrip("\n").endswith(summary)
+
+
+def test_apply_interactive_prints_the_summary_and_failures_before_asking(broken_project, interactive):
+    broken_project()
+    result = qsfix("apply", "-i", input="n\n")
+    assert result.exit_code == 3
+    before = result.stderr.split("Apply this change?")[0]
+    assert f"error: {SYNTAX_ERROR_LINE}\n" in before
+    assert "1 file would change, 1 failed\nfixes per pass: QS002 1\n" in before
+    assert result.stderr.count(SYNTAX_ERROR_LINE) == 1
+
+
+def test_plain_apply_prints_the_summary_and_failures_before_asking(broken_project, interactive):
+    broken_project()
+    result = qsfix("apply", input="y\n")
+    assert result.exit_code == 3
+    before, after = result.stderr.split("Write 1 file(s)?")
+    assert f"error: {SYNTAX_ERROR_LINE}\n" in before
+    assert before.endswith("1 file would change, 1 failed\nfixes per pass: QS002 1\n")
+    assert SYNTAX_ERROR_LINE not in after  # said once
+    assert after.rstrip("\n").endswith("1 file written, 1 failed")
+    assert read("shop/services.py") == SERVICES_FIXED
+
+
+def test_apply_help_names_every_answer():
+    result = qsfix("apply", "--help")
+    text = " ".join(result.stdout.split())
+    for words in ("y yes", "n no", "f this and the rest of this file", "p this and the rest of this pass",
+                  "a all remaining", "q quit"):
+        assert words in text, words
+
+
+def test_apply_quiet_prints_only_errors_and_the_summary(broken_project):
+    broken_project()
+    result = qsfix("apply", "--yes", "--quiet", "--show-skipped")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {SYNTAX_ERROR_LINE}\n"
+        "4 files scanned, 1 finding (1 fixed in the diff), 0 sites skipped, 1 file written, 1 failed\n"
+    )
+    assert read("shop/services.py") == SERVICES_FIXED
+
+
+def test_apply_quiet_and_interactive_exclude_each_other(project, interactive):
+    project()
+    result = qsfix("apply", "--quiet", "--interactive")
+    assert result.exit_code == 2
+    assert read("shop/services.py") == SERVICES
+
+
+def test_apply_json(broken_project):
+    broken_project()
+    result = qsfix("apply", "--yes", "--format", "json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["version"] == 1
+    assert set(data) >= {"version", "findings", "files", "written"}
+    assert data["written"] == ["shop/services.py"]
+    assert data["files"]["failed"] == [{"path": "shop/broken.py", "error": SYNTAX_ERROR_LINE}]
+    assert [(f["path"], f["code"], f["fix"]["applied"]) for f in data["findings"]] == [
+        ("shop/services.py", "QS002", True)
+    ]
+    assert read("shop/services.py") == SERVICES_FIXED
+    assert "--- a/" not in result.stdout
+
+
+def test_apply_json_reports_a_file_that_cannot_be_written(project, monkeypatch):
+    project({"shop/services.py": SERVICES, "shop/other.py": SERVICES})
+    real_run = cli.engine.run
+
+    def run_then_edit(*args, **kwargs):
+        result = real_run(*args, **kwargs)
+        Path("shop/other.py").write_text(SERVICES + "# edited meanwhile\n")
+        return result
+
+    monkeypatch.setattr(cli.engine, "run", run_then_edit)
+    result = qsfix("apply", "--yes", "--format", "json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["written"] == ["shop/services.py"]
+    assert data["files"]["failed"] == [
+        {"path": "shop/other.py", "error": "shop/other.py: changed since it was read; not written"}
+    ]
+
+
+def test_apply_json_with_nothing_to_do(project):
+    project({"shop/services.py": CLEAN})
+    result = qsfix("apply", "--yes", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["written"] == [] and data["findings"] == [] and data["files"]["failed"] == []
+
+
+def test_apply_json_without_yes(project, monkeypatch):
+    project()
+    # a non-interactive stdin: as plain apply, nothing written, exit 2
+    result = qsfix("apply", "--format", "json")
+    assert result.exit_code == 2
+    assert "nothing was written" in result.stderr
+    # on a terminal: it needs --yes (JSON cannot hold a question)
+    monkeypatch.setattr(cli, "_stdin_is_interactive", lambda: True)
+    result = qsfix("apply", "--format", "json", input="y\n")
+    assert result.exit_code == 2
+    assert "--format json writes without asking: add --yes" in result.stderr
+    assert result.stdout == ""
+    assert read("shop/services.py") == SERVICES
+
+
+# -- -j is capped at the CPU count ------------------------------------------------------------------
+def test_jobs_are_capped_at_the_cpu_count(project, monkeypatch):
+    project({f"shop/s{i:02}.py": SERVICES for i in range(45)})  # enough files for workers
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    started: list[int] = []
+    real_workers = cli.engine._workers
+
+    def recording_workers(jobs):
+        started.append(jobs)
+        return real_workers(jobs)
+
+    monkeypatch.setattr(cli.engine, "_workers", recording_workers)
+    result = qsfix("check", "-j", "64", "--no-cache")
+    assert result.exit_code == 1
+    assert started == [2]
+    assert cli.worker_count(None) == 2 and cli.worker_count(1) == 1
+
+
+@pytest.mark.parametrize("command", ["diff", "check"])
+def test_a_reader_that_leaves_early_is_no_crash(project, command):
+    """`qsfix diff | head`: stdout closes before qsfix writes; it stops quietly (141, as git)."""
+    root = project()
+    proc = subprocess.Popen(QSFIX + [command], cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert b"internal error" not in stderr and b"Traceback" not in stderr and b"Exception ignored" not in stderr
