@@ -961,7 +961,7 @@ def write_pyproject(root: Path, text: str) -> None:
         ("[tool.qsfix]\nall-views = 1\n", "[tool.qsfix] all-views: expected true or false, got an integer (1)"),
         (
             '[tool.qsfix]\nselect = "QS001,QS999"\n',
-            "[tool.qsfix] select: unknown code(s) QS999 (known: QS001, QS002, QS003, QS004)",
+            "[tool.qsfix] select: unknown code(s) QS999 (known: " + ", ".join(sorted(registry.MODULES)) + ")",
         ),
         (
             "[tool.qsfix]\nexclud = []\n",
