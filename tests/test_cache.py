@@ -3,6 +3,7 @@ else, and results never depend on the cache or on the number of processes."""
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -63,12 +64,29 @@ def test_editing_a_model_file_reanalyses_its_dependents_only(tmp_path):
     assert sorted(warm.analysed) == ["shop/models.py", "shop/reports.py", "shop/services.py"]
 
 
-def test_options_are_part_of_the_key(tmp_path):
+def test_keep_names_is_part_of_the_key_and_the_other_options_are_not(tmp_path):
     write_project(tmp_path, FILES)
     (tmp_path / "pyproject.toml").write_text("")
     run(tmp_path)
-    assert run(tmp_path, unsafe=True).analysed != []
-    assert run(tmp_path, unsafe=True).analysed == []
+    assert run(tmp_path, unsafe=True, all_views=True, select=frozenset({"QS001"})).analysed == []
+    # --keep-names changes QS004's plan (its units and skips): analysed apart
+    assert run(tmp_path, keep_names=True).analysed != []
+    assert run(tmp_path, keep_names=True).analysed == []
+
+
+def test_each_python_version_has_cache_files_of_its_own(tmp_path, monkeypatch):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+    [results] = [p.name for p in (tmp_path / ".qsfix_cache").glob("*.pickle") if "summaries" not in p.name]
+    assert results.endswith("-py{}.{}.pickle".format(*sys.version_info[:2]))
+    other = (3, 99) if sys.version_info[:2] != (3, 99) else (3, 98)
+    monkeypatch.setattr(cache_mod.sys, "version_info", other)
+    monkeypatch.setattr(engine.sys, "version_info", other)
+    assert len(run(tmp_path).analysed) == 6  # nothing another interpreter wrote is read
+    assert len(list((tmp_path / ".qsfix_cache").glob("*.pickle"))) == 4
+    monkeypatch.undo()
+    assert run(tmp_path).analysed == []  # and it did not undo this interpreter's cache
 
 
 def test_same_findings_with_and_without_cache_and_jobs(tmp_path, monkeypatch):
@@ -132,7 +150,7 @@ def test_a_run_where_nothing_changed_reads_no_summaries_and_builds_no_index(tmp_
     assert [r.path for r in warm.files] == [r.path for r in cold.files]
 
 
-def test_an_interactive_review_of_a_cached_run_builds_the_index_when_asked(tmp_path):
+def test_an_interactive_review_of_a_cached_run_needs_no_index(tmp_path):
     write_project(tmp_path, FILES)
     (tmp_path / "pyproject.toml").write_text("")
     cold = run(tmp_path)
@@ -147,7 +165,7 @@ def test_an_interactive_review_of_a_cached_run_builds_the_index_when_asked(tmp_p
         [expected] = engine.rerun(cold, engine.Options(accept=frozenset({finding.key})), [path])
     finally:
         os.chdir(cwd)
-    assert warm.index is not None
+    assert warm.index is None  # the cached analysis holds the edits: no index, no analysis
     assert preview.new == expected.new and b".count()" in preview.new
 
 
