@@ -4,10 +4,15 @@
    summarised into the project index (with -j, in worker processes that keep the trees).
 2. Each target that can hold a finding is analysed on its `ast` tree (the one the index
    made, where it was kept): one `FileAnalysis` (scopes, typing, reuse) serves every pass;
-   the passes report findings whose fixes are node replacements.
-3. Suppressions and options decide which fixes apply; all applied edits go into one libcst
-   transform (libcst parses only the files that change), so fixes from different passes
-   compose; the result must parse again.
+   the passes report findings whose fixes are node replacements. The analysis does not
+   depend on the options (but --keep-names): every pass runs, unsafe fixes and --all-views
+   candidates are kept, and a finding that needs an option says how it reads without it.
+   That analysis (`Analysed`, with the edits kept by value) is what the cache holds, so
+   `check`, `diff`, `--unsafe`, `--select` ... one after the other analyse a file once.
+3. The options choose (`choose`): which findings show, which fixes apply; the chosen edits
+   go into one libcst transform (`present`; libcst parses only the files that change, and
+   `check` builds no text), so fixes from different passes compose; the result must parse
+   again. A text built is kept with the analysis for the next run.
 
 Bytes in, bytes out: libcst keeps the encoding cookie, BOM, line endings, tabs and comments,
 so nothing outside the rewritten spans changes.
