@@ -418,9 +418,11 @@ def analyse_file(
 UNSAFE_SKIP = "unsafe fix: applied only with --unsafe"
 
 
-def choose(findings: Sequence[Finding], options: Options) -> tuple[list[Finding], list[int]]:
+def choose(findings: Sequence[Finding], options: Options,
+           path: Optional[str] = None) -> tuple[list[Finding], list[int]]:
     """What `options` make of an analysis: the findings shown (copies, each fix marked
-    applied or not), and the indices of the findings whose fixes apply, in the order their
+    applied or not, named by `path`: a cached analysis may come from a run made elsewhere
+    in the project, which named the file another way), and the indices of the findings whose fixes apply, in the order their
     edits are applied. A QS004 unit is chosen alike in every file: the same code, unit key,
     safety and skip reason everywhere."""
     codes = [c for c in registry.CODES
@@ -432,7 +434,7 @@ def choose(findings: Sequence[Finding], options: Options) -> tuple[list[Finding]
     chosen: list[int] = []
     applied_units: set[str] = set()
     for position in ranked:
-        finding = _as_shown(findings[position], switches)
+        finding = _as_shown(findings[position], switches, path or findings[position].path)
         shown.append(finding)
         fix = finding.fix
         if fix is None or finding.skip_reason is not None:
@@ -451,14 +453,14 @@ def choose(findings: Sequence[Finding], options: Options) -> tuple[list[Finding]
     return shown, chosen
 
 
-def _as_shown(finding: Finding, switches: dict[str, bool]) -> Finding:
+def _as_shown(finding: Finding, switches: dict[str, bool], path: str) -> Finding:
     """A copy of `finding` as the options show it: skipped if an option it needs is off."""
     for option, message, reason in finding.unless:
         if not switches[option]:
-            return dataclasses.replace(finding, message=message, skip_reason=reason, fix=None,
-                                       requires=None, unless=())
+            return dataclasses.replace(finding, path=path, message=message, skip_reason=reason,
+                                       fix=None, requires=None, unless=())
     fix = finding.fix and dataclasses.replace(finding.fix, applied=False, edits=[])
-    return dataclasses.replace(finding, fix=fix, unless=())
+    return dataclasses.replace(finding, path=path, fix=fix, unless=())
 
 
 def build_text(source: SourceFile, edits: list) -> tuple[Optional[bytes], Optional[str]]:
@@ -483,7 +485,7 @@ def present(source: SourceFile, analysed: Analysed, options: Options) -> Optiona
     """The file's result under `options`; the new text is built (libcst) only when fixes
     apply and `options.build_fixes`. None when the edits are needed but were not kept."""
     result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
-    result.findings, chosen = choose(analysed.findings, options)
+    result.findings, chosen = choose(analysed.findings, options, source.path)
     if not chosen or not options.build_fixes:
         return result
     signature = tuple(chosen)

@@ -376,3 +376,15 @@ def test_a_staged_review_on_the_command_line_analyses_each_file_once(tmp_path, m
         uncached = runner.invoke(main, [*args, "--no-cache", "."])
         assert (result.exit_code, result.stdout, result.stderr) == (uncached.exit_code, uncached.stdout, uncached.stderr)
     assert "+    if active().exists():" in staged[1].stdout
+
+
+def test_a_cached_analysis_names_files_as_this_run_does(tmp_path, monkeypatch):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)  # from the project root: `shop/uses.py`
+    monkeypatch.chdir(tmp_path / "shop")
+    cached = engine.run([".."], engine.Options(use_cache=True))
+    fresh = engine.run([".."], engine.Options())
+    assert cached.analysed == []
+    assert [f.to_json() for f in cached.findings] == [f.to_json() for f in fresh.findings]
+    assert {f.path for f in cached.findings} == {r.path for r in cached.files if r.findings}
