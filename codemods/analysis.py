@@ -43,6 +43,9 @@ class Use:
         return f"{self.what} on line {self.line}"
 
 
+SHARED_SKIP = "a module-level QuerySet is shared by every caller; QS004 makes it a factory first"
+
+
 @dataclass
 class Verdict:
     """What to do with `<expr>.exists()` / `<expr>.count()` in place of `bool()` / `len()`."""
@@ -52,6 +55,11 @@ class Verdict:
     skip: Optional[str] = None
     unsafe: Optional[str] = None
     requires: Optional[str] = None  # the QS004 unit whose call this fix builds on
+
+    @property
+    def unless(self) -> tuple[tuple[str, str], ...]:
+        """Without QS004 the receiver stays a shared module-level QuerySet (Pass.report)."""
+        return (("QS004", SHARED_SKIP),) if self.requires else ()
 
 
 class FileAnalysis:
@@ -267,7 +275,7 @@ class FileAnalysis:
         if factory is not None:
             if factory.skip or not self.factories_active:
                 why = f" (it is not converted: {factory.skip})" if factory.skip else ""
-                return Verdict(t, True, skip="a module-level QuerySet is shared by every caller; QS004 makes it a factory first" + why)
+                return Verdict(t, True, skip=SHARED_SKIP + why)
             # QS004 turns this into `factory()`: a fresh QuerySet nobody else holds
             return Verdict(t, True, unsafe=unsafe, requires=factory.unit)
         if isinstance(expr, ast.Name):

@@ -109,8 +109,12 @@ class Pass:
         unsafe_because: Optional[str] = None,
         unit: Optional[str] = None,
         requires: Optional[str] = None,
+        unless: Sequence[tuple[str, str]] = (),
     ) -> Finding:
+        """`unless`: `(option, skip reason)` pairs; with that option off, the finding is
+        skipped for that reason instead (every option set is served by one analysis)."""
         line, column = self.analysis.line_col(node)
+        conditions = tuple((option, message, reason) for option, reason in unless)
         fix = None
         if edits:
             fix = Fix(
@@ -131,6 +135,7 @@ class Pass:
             skip_reason=skip,
             unit=unit,
             requires=requires,
+            unless=conditions,
         )
         self.findings.append(finding)
         return finding

@@ -6,11 +6,16 @@ caches, with a `.gitignore` of its own), each in a file of its own:
 - summaries, keyed by the file's content hash and module name: the `ast` index pass is
   skipped for files that did not change;
 - results, keyed by a *dependency key*: the file's content, the tool version, the options that
-  change results, the content of every project module the file imports (transitively, since
+  change the analysis (only --keep-names: a result holds every finding of every pass, safe,
+  unsafe and skipped, and the options choose among them; see engine.Analysed), the content of every project module the file imports (transitively, since
   typing follows imports: a model's bases, a function's returns), and digests of the few
   project-wide facts a pass reads (QS004's plan, the relation graph, the view hierarchy QS003
   checks). Editing a model file re-analyses the files that import it, and nothing else,
   unless it changes one of those project-wide facts.
+
+Each running Python (major.minor) has cache files of its own: `ast` parses the grammar of the
+Python it runs on, and the kept fixes hold code objects, so a run never reads what another
+interpreter wrote, and two interpreters' runs do not undo each other's cache.
 
 A cache that cannot be read is ignored; one that cannot be written is skipped. Neither is an
 error: the cache only ever saves time.
@@ -27,13 +32,18 @@ import contextlib
 import hashlib
 import hmac
 import os
+import importlib
+import io
+import marshal
 import pickle
+import sys
+import types
 from typing import Iterable, Optional
 
 from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
-FORMAT = 2
+FORMAT = 3
 
 
 def content_hash(data: bytes) -> str:
@@ -48,7 +58,8 @@ class Cache:
 
     def __init__(self, root: Optional[str]):
         self.root = root
-        base = os.path.join(root, CACHE_DIR, f"v{FORMAT}-{__version__}") if root else None
+        python = "py{}.{}".format(*sys.version_info[:2])
+        base = os.path.join(root, CACHE_DIR, f"v{FORMAT}-{__version__}-{python}") if root else None
         self.path = f"{base}.pickle" if base else None
         self.summaries_path = f"{base}-summaries.pickle" if base else None
         self._summaries: Optional[dict] = None  # read when first asked for
@@ -274,3 +285,55 @@ def merkle(graph: dict[str, set[str]], digests: dict[str, str]) -> dict[str, str
         )
         done[number] = digest(sorted((m, digests.get(m, "")) for m in members), children)
     return {node: done[component[node]] for node in graph}
+
+
+# -- fixes kept by value -------------------------------------------------------------------------
+# A fix's edits are closures the passes make (a lambda that calls `method_call(updated,
+# "exists")`, a function `_move` returns). Pickle saves functions by name, which a closure has
+# none of; these are saved by value instead: the code object (marshal, hence the cache files
+# per Python version), the module whose globals it reads, and the values it closed over.
+class _EditPickler(pickle.Pickler):
+    def __init__(self, file):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.codes: dict = {}  # code object -> its marshalled bytes, shared in the pickle
+
+    def reducer_override(self, obj):
+        if type(obj) is not types.FunctionType or not _local(obj):
+            return NotImplemented
+        code = self.codes.get(obj.__code__)
+        if code is None:
+            code = self.codes[obj.__code__] = marshal.dumps(obj.__code__)
+        cells = tuple(cell.cell_contents for cell in obj.__closure__ or ())
+        return _function, (obj.__module__, code, obj.__name__, obj.__defaults__, obj.__kwdefaults__, cells)
+
+
+def _local(func) -> bool:
+    return "<locals>" in func.__qualname__ or "<lambda>" in func.__qualname__
+
+
+def _function(module, code, name, defaults, kwdefaults, cells):
+    func = types.FunctionType(
+        marshal.loads(code), importlib.import_module(module).__dict__, name, defaults,
+        tuple(types.CellType(value) for value in cells) or None,
+    )
+    func.__kwdefaults__ = kwdefaults
+    return func
+
+
+def dump_edits(edits) -> Optional[bytes]:
+    """`edits` pickled, closures by value; None when something in them cannot be pickled
+    (the file is then analysed again when its text is needed)."""
+    buffer = io.BytesIO()
+    try:
+        _EditPickler(buffer).dump(edits)
+    except Exception:  # noqa: BLE001 - e.g. a closure over something unpicklable
+        return None
+    return buffer.getvalue()
+
+
+def load_edits(blob: bytes):
+    """What dump_edits saved, or None if it cannot be loaded (analysed again then)."""
+    try:
+        return pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - e.g. a pass renamed since: analyse again
+        return None

@@ -4,10 +4,15 @@
    summarised into the project index (with -j, in worker processes that keep the trees).
 2. Each target that can hold a finding is analysed on its `ast` tree (the one the index
    made, where it was kept): one `FileAnalysis` (scopes, typing, reuse) serves every pass;
-   the passes report findings whose fixes are node replacements.
-3. Suppressions and options decide which fixes apply; all applied edits go into one libcst
-   transform (libcst parses only the files that change), so fixes from different passes
-   compose; the result must parse again.
+   the passes report findings whose fixes are node replacements. The analysis does not
+   depend on the options (but --keep-names): every pass runs, unsafe fixes and --all-views
+   candidates are kept, and a finding that needs an option says how it reads without it.
+   That analysis (`Analysed`, with the edits kept by value) is what the cache holds, so
+   `check`, `diff`, `--unsafe`, `--select` ... one after the other analyse a file once.
+3. The options choose (`choose`): which findings show, which fixes apply; the chosen edits
+   go into one libcst transform (`present`; libcst parses only the files that change, and
+   `check` builds no text), so fixes from different passes compose; the result must parse
+   again. A text built is kept with the analysis for the next run.
 
 Bytes in, bytes out: libcst keeps the encoding cookie, BOM, line endings, tabs and comments,
 so nothing outside the rewritten spans changes.
@@ -20,6 +25,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -83,6 +89,10 @@ class Options:
         return registry.selected(self.select, self.ignore)
 
 
+# What the passes are given: one analysis serves every option set (see `Analysed`)
+ANALYSIS_OPTIONS = Options(unsafe=True, all_views=True)
+
+
 @dataclass
 class FileResult:
     path: str
@@ -109,6 +119,8 @@ class RunResult:
     # what was analysed, kept so a subset of fixes can be previewed or applied again
     sources: dict[str, tuple[SourceFile, ModuleSummary]] = field(default_factory=dict)
     analysed: list[str] = field(default_factory=list)  # files not answered from the cache
+    # each target's analysis, which serves every option set (see `rerun`)
+    analyses: dict[str, tuple[SourceFile, Analysed]] = field(default_factory=dict)
     # a run answered wholly from the cache builds `index` and `sources` only when asked
     complete: Optional[Callable[["RunResult"], None]] = None
 
@@ -321,6 +333,184 @@ def _handlers(passes) -> dict[type, list]:
     return table
 
 
+@dataclass
+class Analysed:
+    """One file's analysis, which serves every option set (and is what the cache keeps):
+    every pass's findings, as if QS004, --unsafe and --all-views were on (a finding says in
+    `unless` how it reads when one is off), suppressions applied, in pass order. The fixes'
+    edits are kept apart (`edits`, one list per finding), so that `choose` can pick fixes and
+    `present` build the new text without analysing again."""
+
+    findings: list[Finding]
+    edits: Optional[list] = None  # per finding: its fix's edits, or None
+    blob: Optional[bytes] = None  # `edits` pickled (b"": no edits; None: not picklable)
+    texts: dict = field(default_factory=dict)  # indices of the chosen findings -> new text
+
+    def __getstate__(self) -> dict:
+        # an edit is a closure: pickled by value (cache.dump_edits), when this is sent
+        # to the parent or cached, and unpickled only when a text has to be built
+        state = dict(self.__dict__)
+        if state["blob"] is None and state["edits"] is not None:
+            edits = state["edits"]
+            state["blob"] = cache_mod.dump_edits(edits) if any(edits) else b""
+        state["edits"] = None
+        return state
+
+    def edit_lists(self) -> Optional[list]:
+        """Each finding's edits, or None when they could not be kept (analyse again)."""
+        if self.edits is None and self.blob is not None:
+            self.edits = cache_mod.load_edits(self.blob) if self.blob else [None] * len(self.findings)
+        return self.edits
+
+
+def analyse_file(
+    source: SourceFile,
+    summary: ModuleSummary,
+    index: ProjectIndex,
+    chains: ChainTyper,
+    tree: Optional[ast.Module] = None,
+) -> tuple[Optional[Analysed], Optional[str]]:
+    """Every pass on one file, for every option set: `(Analysed, None)` or `(None, error)`.
+    `tree`: the file's tree when the index kept it (else it is parsed here)."""
+    from .analysis import FileAnalysis
+    from .suppression import suppressed, suppressions
+
+    passes = registry.PASSES
+    try:
+        text = decode(source.data)
+        names = chains.relevant_names(summary, text) if PREFILTER else {""}
+        if not names:
+            return Analysed([], []), None  # nothing here can name a model, manager or QuerySet
+        # None: names we cannot list (a `*` import), every definition may matter
+        words = None if "" in names else names | {f.name for f in chains.factories.values()}
+        if tree is None:
+            tree = parse_frozen(source.data, source.path)
+        lines = split_lines(text)
+        analysis = FileAnalysis(
+            source.path, text, tree, summary, index, chains,
+            factories_active=True,  # QS004 off is a skip reason of the findings (`unless`)
+            skip_bodies=_quiet_definitions(tree, text, lines, words),
+            lines=lines,
+        )
+        visitors = [info.visitor(analysis, ANALYSIS_OPTIONS) for info in passes]
+        handlers = _handlers(visitors)
+        for node in analysis.parents:
+            for handler in handlers.get(type(node), ()):
+                handler(node)
+        for visitor in visitors:
+            visitor.finish()
+        findings = [f for v in visitors for f in v.findings]  # in pass order
+    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
+        return None, describe_error(source.path, exc)
+    except Exception as exc:  # a bug in a pass must cost one file, not the run
+        return None, f"{source.path}: internal error, file skipped: {type(exc).__name__}: {_first_line(exc)}"
+
+    table = suppressions(text) if findings else {}
+    edits = []
+    for finding in findings:
+        if finding.skip_reason is None and finding.code != "QS004":
+            # QS004 spans files: only a comment at the definition counts (the plan reads it),
+            # or one file would call a function another file never defined
+            finding.skip_reason = suppressed(table, finding.line, finding.code)
+        edits.append(finding.fix.edits if finding.fix else None)
+        if finding.fix:
+            finding.fix.edits = []  # closures: kept apart, pickled by value only when needed
+    return Analysed(findings, edits), None
+
+
+UNSAFE_SKIP = "unsafe fix: applied only with --unsafe"
+
+
+def choose(findings: Sequence[Finding], options: Options,
+           path: Optional[str] = None) -> tuple[list[Finding], list[int]]:
+    """What `options` make of an analysis: the findings shown (copies, each fix marked
+    applied or not, named by `path`: a cached analysis may come from a run made elsewhere
+    in the project, which named the file another way), and the indices of the findings whose fixes apply, in the order their
+    edits are applied. A QS004 unit is chosen alike in every file: the same code, unit key,
+    safety and skip reason everywhere."""
+    codes = [c for c in registry.CODES
+             if (options.select is None or c in options.select) and c not in options.ignore]
+    switches = {"QS004": "QS004" in codes, "all_views": options.all_views}
+    rank = {code: n for n, code in enumerate(codes)}
+    ranked = sorted((i for i, f in enumerate(findings) if f.code in rank), key=lambda i: rank[findings[i].code])
+    shown: list[Finding] = []
+    chosen: list[int] = []
+    applied_units: set[str] = set()
+    for position in ranked:
+        finding = _as_shown(findings[position], switches, path or findings[position].path)
+        shown.append(finding)
+        fix = finding.fix
+        if fix is None or finding.skip_reason is not None:
+            continue
+        if fix.applicability != SAFE and not options.unsafe:
+            finding.skip_reason = UNSAFE_SKIP
+            continue
+        if options.accept is not None and finding.key not in options.accept:
+            continue
+        if finding.requires is not None and finding.requires not in applied_units:
+            continue  # QS004 did not make this name a call here, so the fix does not hold
+        fix.applied = True
+        applied_units.add(finding.key)
+        chosen.append(position)
+    shown.sort(key=lambda f: (f.line, f.column, f.code))
+    return shown, chosen
+
+
+def _as_shown(finding: Finding, switches: dict[str, bool], path: str) -> Finding:
+    """A copy of `finding` as the options show it: skipped if an option it needs is off."""
+    for option, message, reason in finding.unless:
+        if not switches[option]:
+            return dataclasses.replace(finding, path=path, message=message, skip_reason=reason,
+                                       fix=None, requires=None, unless=())
+    fix = finding.fix and dataclasses.replace(finding.fix, applied=False, edits=[])
+    return dataclasses.replace(finding, path=path, fix=fix, unless=())
+
+
+def build_text(source: SourceFile, edits: list) -> tuple[Optional[bytes], Optional[str]]:
+    """The new text (which must parse), or the error that discarded it."""
+    try:
+        new = apply_edits(source.data, edits)
+        ast.parse(new, filename=source.path)
+    except RecursionError:
+        return None, f"{source.path}: too deeply nested to rewrite (recursion limit); nothing written"
+    except Exception as exc:  # a rewrite that does not parse is a bug; never write it
+        return None, (
+            f"{source.path}: internal error, rewrite discarded: {type(exc).__name__}: {_first_line(exc)}"
+        )
+    return new, None
+
+
+# texts kept per file in an analysis: a staged review builds one or two
+TEXTS_KEPT = 4
+
+
+def present(source: SourceFile, analysed: Analysed, options: Options) -> Optional[FileResult]:
+    """The file's result under `options`; the new text is built (libcst) only when fixes
+    apply and `options.build_fixes`. None when the edits are needed but were not kept."""
+    result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
+    result.findings, chosen = choose(analysed.findings, options, source.path)
+    if not chosen or not options.build_fixes:
+        return result
+    signature = tuple(chosen)
+    new = analysed.texts.get(signature)
+    if new is None:
+        edit_lists = analysed.edit_lists()
+        if edit_lists is None:
+            return None
+        new, error = build_text(source, [e for i in chosen for e in edit_lists[i]])
+        if error is not None:
+            result.error = error
+            for finding in result.findings:
+                if finding.fix:
+                    finding.fix.applied = False
+            return result
+        kept = list(analysed.texts.items())[1 - TEXTS_KEPT:]
+        analysed.texts = {**dict(kept), signature: new}  # a new dict: the cache sees it changed
+    if new != source.data:
+        result.new = new
+    return result
+
+
 def analyse_source(
     source: SourceFile,
     summary: ModuleSummary,
@@ -329,96 +519,14 @@ def analyse_source(
     chains: Optional[ChainTyper] = None,
     tree: Optional[ast.Module] = None,
 ) -> FileResult:
-    """`tree`: the file's tree when the index kept it (else it is parsed here)."""
-    from .analysis import FileAnalysis
+    """One file analysed and presented under `options` (see `analyse_file`, `present`)."""
     from .querysets import ChainTyper
-    from .suppression import suppressed, suppressions
 
-    result = FileResult(path=source.path, abspath=source.abspath, original=source.data)
-    passes = options.passes
     chains = chains or ChainTyper(index, keep_names=options.keep_names)
-    if not passes:
-        return result
-    try:
-        text = decode(source.data)
-        names = chains.relevant_names(summary, text) if PREFILTER else {""}
-        if not names:
-            return result  # nothing in this file can name a model, manager or QuerySet
-        # None: names we cannot list (a `*` import), every definition may matter
-        words = None if "" in names else names | {f.name for f in chains.factories.values()}
-        if tree is None:
-            tree = parse_frozen(source.data, source.path)
-        lines = split_lines(text)
-        analysis = FileAnalysis(
-            source.path, text, tree, summary, index, chains,
-            factories_active=any(p.code == "QS004" for p in passes),
-            skip_bodies=_quiet_definitions(tree, text, lines, words),
-            lines=lines,
-        )
-        visitors = [info.visitor(analysis, options) for info in passes]
-        handlers = _handlers(visitors)
-        for node in analysis.parents:
-            for handler in handlers.get(type(node), ()):
-                handler(node)
-        for visitor in visitors:
-            visitor.finish()
-        findings = [f for v in visitors for f in v.findings]
-    except (SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError) as exc:
-        result.error = describe_error(source.path, exc)
-        return result
-    except Exception as exc:  # a bug in a pass must cost one file, not the run
-        result.error = f"{source.path}: internal error, file skipped: {type(exc).__name__}: {_first_line(exc)}"
-        return result
-
-    table = suppressions(text) if findings else {}
-    order = [p.code for p in passes]
-    edits = []
-    applied_units: set[str] = set()
-    for finding in sorted(findings, key=lambda f: order.index(f.code)):
-        if finding.skip_reason is None and finding.code != "QS004":
-            # QS004 spans files: only a comment at the definition counts (the plan reads it),
-            # or one file would call a function another file never defined
-            finding.skip_reason = suppressed(table, finding.line, finding.code)
-        fix = finding.fix
-        if fix is None or finding.skip_reason is not None:
-            continue
-        if fix.applicability != SAFE and not options.unsafe:
-            finding.skip_reason = "unsafe fix: applied only with --unsafe"
-            continue
-        if options.accept is not None and finding.key not in options.accept:
-            continue
-        if finding.requires is not None and finding.requires not in applied_units:
-            continue  # QS004 did not make this name a call here, so the fix does not hold
-        fix.applied = True
-        applied_units.add(finding.key)
-        edits.extend(fix.edits)
-    findings.sort(key=lambda f: (f.line, f.column, f.code))
-    result.findings = findings
-    if edits and options.build_fixes:
-        try:
-            new = apply_edits(source.data, edits)
-            ast.parse(new, filename=source.path)
-        except RecursionError:
-            result.error = f"{source.path}: too deeply nested to rewrite (recursion limit); nothing written"
-            for finding in findings:
-                if finding.fix:
-                    finding.fix.applied = False
-            return result
-        except Exception as exc:  # a rewrite that does not parse is a bug; never write it
-            result.error = (
-                f"{source.path}: internal error, rewrite discarded: "
-                f"{type(exc).__name__}: {_first_line(exc)}"
-            )
-            for finding in findings:
-                if finding.fix:
-                    finding.fix.applied = False
-            return result
-        if new != source.data:
-            result.new = new
-    for finding in findings:  # edits hold closures: not needed past here, not picklable
-        if finding.fix:
-            finding.fix.edits = []
-    return result
+    analysed, error = analyse_file(source, summary, index, chains, tree)
+    if analysed is None:
+        return FileResult(path=source.path, abspath=source.abspath, original=source.data, error=error)
+    return present(source, analysed, options)
 
 
 # -- the worker side of a parallel run (see codemods.workers) ----------------------------------
@@ -449,19 +557,28 @@ def _worker_setup(payload) -> None:
     gc.freeze()
 
 
-def _worker_analyse(batch: Sequence[tuple[int, SourceFile]]) -> list[FileResult]:
+def _worker_analyse(batch: Sequence[tuple[int, SourceFile]]) -> list[tuple[FileResult, Optional[Analysed]]]:
     summaries, index, options, chains = (
         _WORKER["summaries"], _WORKER["index"], _WORKER["options"], _WORKER["chains"]
     )
     trees = _WORKER.get("trees") or Trees()
-    # the parent has the source bytes: do not send them back
-    return [
-        dataclasses.replace(
-            analyse_source(source, summaries[position], index, options, chains, trees.take(source.abspath)),
-            original=b"",
+    out = []
+    for position, source in batch:
+        result, analysed = _analyse_target(
+            source, summaries[position], index, options, chains, trees.take(source.abspath),
         )
-        for position, source in batch
-    ]
+        out.append((dataclasses.replace(result, original=b""), analysed))  # the parent has the bytes
+    return out
+
+
+def _analyse_target(source: SourceFile, summary: ModuleSummary, index: ProjectIndex, options: Options,
+                    chains: ChainTyper, tree: Optional[ast.Module]) -> tuple[FileResult, Optional[Analysed]]:
+    """A target of a run: analysed for every option set, presented under `options` (the text
+    built here, so that a cold run with -j builds it in the workers)."""
+    analysed, error = analyse_file(source, summary, index, chains, tree)
+    if analysed is None:
+        return FileResult(path=source.path, abspath=source.abspath, original=source.data, error=error), None
+    return present(source, analysed, options), analysed
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -478,11 +595,11 @@ def _size(item: tuple[int, SourceFile]) -> int:
 
 
 def _options_key(options: Options) -> tuple:
-    """The options that change a file's results (part of every cache key)."""
-    return (
-        options.select and sorted(options.select), sorted(options.ignore), options.unsafe,
-        options.all_views, options.keep_names, options.build_fixes,
-    )
+    """What changes a file's analysis (part of every cache key). One analysis serves every
+    selection, --unsafe, --all-views and whether text is built (`choose`, `present`);
+    --keep-names changes QS004's plan (its units, its skips), so it is analysed apart. The
+    grammar `ast` parses is the running Python's."""
+    return (options.keep_names, sys.version_info[:2])
 
 
 def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
@@ -655,7 +772,7 @@ def _run(
                 _options_key(options),
             )
             keys = cache.keys(whole)
-            answered = _answered(indexed[: len(targets)], modules, keys, cache) if keys is not None else None
+            answered = _answered(indexed[: len(targets)], modules, keys, cache, options) if keys is not None else None
             if answered is not None:
                 def complete(run_result: RunResult) -> None:
                     _read_summaries(indexed, known, digests, modules, cache)
@@ -663,7 +780,7 @@ def _run(
                     run_result.sources = _sources(indexed[: len(targets)])
 
                 _save(cache, indexed)
-                return RunResult(files=answered, complete=complete)
+                return RunResult(files=answered[0], analyses=answered[1], complete=complete)
             _read_summaries(indexed, known, digests, modules, cache)
 
         summaries = [i.summary for i in indexed]
@@ -677,14 +794,15 @@ def _run(
             keys = _dependency_keys(index, chains, options, module_digests)
             cache.put_keys(whole, keys)
         results: dict[str, FileResult] = {}
+        analyses: dict[str, tuple[SourceFile, Analysed]] = {}
         work: list[tuple[int, SourceFile]] = []
         for position, item in enumerate(indexed[: len(targets)]):  # context files only feed the index
             if item.error or item.source is None or item.summary is None:
                 results[item.path] = _failed(item)
                 continue
-            cached = _from_cache(item, keys.get(item.summary.module), cache) if cache else None
+            cached = _from_cache(item, keys.get(item.summary.module), cache, options) if cache else None
             if cached is not None:
-                results[item.path] = cached
+                results[item.path], analyses[item.path] = cached
             else:
                 work.append((position, item.source))
 
@@ -697,27 +815,29 @@ def _run(
             for _, batch, out in workers.schedule(
                 _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),
             ):
-                for (_, source), result in zip(batch, out):
+                for (_, source), (result, analysed) in zip(batch, out):
                     result.original = source.data
                     results[result.path] = result
+                    if analysed is not None:
+                        analyses[result.path] = (source, analysed)
                 done += len(batch)
                 report("analyse", done, len(work))
         else:
             for position, source in work:
-                result = analyse_source(
+                result, analysed = _analyse_target(
                     source, summaries[position], index, options, chains, trees.take(source.abspath),
                 )
                 results[result.path] = result
+                if analysed is not None:
+                    analyses[result.path] = (source, analysed)
                 done += 1
                 report("analyse", done, len(work))
         del trees
     analysed: list[str] = []
     for position, source in work:
         analysed.append(source.path)
-        result = results[source.path]
-        if cache and result.error is None:
-            summary = summaries[position]
-            cache.put_result(source.abspath, keys[summary.module], dataclasses.replace(result, original=b""))
+        if cache and source.path in analyses:
+            cache.put_result(source.abspath, keys[summaries[position].module], analyses[source.path][1])
     if cache:
         _save(cache, indexed)
     return RunResult(
@@ -725,22 +845,25 @@ def _run(
         index=index,
         sources=_sources(indexed[: len(targets)]),
         analysed=analysed,
+        analyses=analyses,
     )
 
 
-def _answered(targets: Sequence[Indexed], modules: list[str], keys: dict[str, str],
-              cache: Cache) -> Optional[list[FileResult]]:
-    """Every target's result from the cache, or None if one is missing."""
+def _answered(targets: Sequence[Indexed], modules: list[str], keys: dict[str, str], cache: Cache,
+              options: Options) -> Optional[tuple[list[FileResult], dict[str, tuple[SourceFile, Analysed]]]]:
+    """Every target's result from the cache (and the analyses), or None if one is missing."""
     answered = []
+    analyses = {}
     for position, item in enumerate(targets):
         if item.error or item.source is None:
             answered.append(_failed(item))
             continue
-        cached = _from_cache(item, keys.get(modules[position]), cache)
+        cached = _from_cache(item, keys.get(modules[position]), cache, options)
         if cached is None:
             return None
-        answered.append(cached)
-    return answered
+        answered.append(cached[0])
+        analyses[item.path] = cached[1]
+    return answered, analyses
 
 
 def _failed(item: Indexed) -> FileResult:
@@ -748,9 +871,18 @@ def _failed(item: Indexed) -> FileResult:
     return FileResult(path=item.path, abspath=abspath, error=item.error)
 
 
-def _from_cache(item: Indexed, key: Optional[str], cache: Cache) -> Optional[FileResult]:
-    cached = cache.result(item.source.abspath, key)
-    return None if cached is None else dataclasses.replace(cached, path=item.path, original=item.source.data)
+def _from_cache(item: Indexed, key: Optional[str], cache: Cache,
+                options: Options) -> Optional[tuple[FileResult, tuple[SourceFile, Analysed]]]:
+    """The file's result under `options` from its cached analysis; None when the cache has
+    none, or a text must be built from edits the cache could not keep."""
+    analysed = cache.result(item.source.abspath, key)
+    if not isinstance(analysed, Analysed):
+        return None
+    texts = analysed.texts
+    result = present(item.source, analysed, options)
+    if analysed.texts is not texts:
+        cache.dirty = True  # a new text was built: kept for the next run
+    return None if result is None else (result, (item.source, analysed))
 
 
 def _project_index(indexed: list[Indexed], target_count: int, failed_sources: dict[str, bytes]) -> ProjectIndex:
@@ -791,20 +923,27 @@ def _read_summaries(indexed: list[Indexed], known: list[int], digests: dict[str,
 
 
 def rerun(run_result: RunResult, options: Options, paths: Iterable[str]) -> list[FileResult]:
-    """Analyse some files of a finished run again with other options (e.g. the fixes a user
-    accepted one by one); the index is reused."""
+    """Some files of a finished run under other options (e.g. the fixes a user accepted one
+    by one): their analyses are presented again, nothing is analysed again (unless a file's
+    edits could not be kept)."""
+    out = []
+    with _collector_tuned():
+        for path in paths:
+            source, analysed = run_result.analyses.get(path, (None, None))
+            result = present(source, analysed, options) if analysed is not None else None
+            out.append(result if result is not None else _analyse_again(run_result, options, path))
+    return out
+
+
+def _analyse_again(run_result: RunResult, options: Options, path: str) -> FileResult:
     from .querysets import ChainTyper
 
     if run_result.index is None and run_result.complete is not None:
         run_result.complete(run_result)  # answered from the cache: the index is built now
     assert run_result.index is not None
     chains = ChainTyper(run_result.index, keep_names=options.keep_names)
-    out = []
-    with _collector_tuned():
-        for path in paths:
-            source, summary = run_result.sources[path]
-            out.append(analyse_source(source, summary, run_result.index, options, chains))
-    return out
+    source, summary = run_result.sources[path]
+    return analyse_source(source, summary, run_result.index, options, chains)
 
 
 def write_changes(results: Iterable[FileResult], run_files: Iterable[FileResult] = ()) -> list[FileResult]:

@@ -55,6 +55,10 @@ class Finding:
     # A QS004 unit this fix builds on (`if ACTIVE:` -> `if active().exists():`): applied only
     # together with it.
     requires: Optional[str] = None
+    # One analysis serves every option set: `(option, message, skip_reason)` for each option
+    # this finding depends on, in the order the pass checked them. The first one that is off
+    # turns it into a skipped finding with that message and reason (see engine.choose).
+    unless: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def key(self) -> str:

@@ -75,7 +75,7 @@ class ExistsForTruthiness(Pass):
             return
         if replace is not expr:
             if analysis.has_comment_around(replace, expr):
-                self.report(expr, message, skip="a comment inside `bool(...)` would be lost")
+                self.report(expr, message, skip="a comment inside `bool(...)` would be lost", unless=verdict.unless)
                 return
             rewrite = lambda original, updated: method_call(first_arg(updated), "exists")  # noqa: E731
         else:
@@ -87,6 +87,7 @@ class ExistsForTruthiness(Pass):
             edits=[(replace, rewrite)],
             unsafe_because=verdict.unsafe,
             requires=verdict.requires,
+            unless=verdict.unless,
         )
 
 

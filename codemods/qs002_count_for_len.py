@@ -77,13 +77,13 @@ class CountForLen(Pass):
             self.report(node, f"`len({code})`", skip=verdict.skip)
             return
         if analysis.has_comment_around(node, arg):
-            self.report(node, message, skip="a comment inside `len(...)` would be lost")
+            self.report(node, message, skip="a comment inside `len(...)` would be lost", unless=verdict.unless)
             return
         if empty is not None:
             if analysis.has_comment_around(parent, node) or analysis.has_comment_around(
                 parent, parent.comparators[0] if parent.left is node else parent.left
             ):
-                self.report(node, message, skip="a comment inside the comparison would be lost")
+                self.report(node, message, skip="a comment inside the comparison would be lost", unless=verdict.unless)
                 return
             title = f"Replace with `{'not ' if empty else ''}{code}.exists()`"
             edits = [(parent, _emptiness_rewrite(len_on_left=parent.left is node, empty=empty))]
@@ -92,7 +92,7 @@ class CountForLen(Pass):
             edits = [(node, lambda original, updated: method_call(first_arg(updated), method))]
         self.report(
             node, message, fix_title=title, edits=edits, unsafe_because=verdict.unsafe,
-            requires=verdict.requires,
+            requires=verdict.requires, unless=verdict.unless,
         )
 
 

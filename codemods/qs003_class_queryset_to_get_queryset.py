@@ -82,14 +82,16 @@ class ClassQuerysetToGetQueryset(Pass):
         if skip:
             self.report(statement, message, skip=skip)
             return
+        # every option set is served by one analysis: what follows is reported as if QS004
+        # and --all-views were on, with the skip that applies when they are not
+        unless = self.without_qs004(value)
         stale = self.staleness(node, qualname, value)
-        if stale is None and not getattr(self.options, "all_views", False):
-            self.report(
-                statement, message,
-                skip="not stale: the view clones a class-level queryset per request "
+        if stale is None:
+            unless.append((
+                "all_views",
+                "not stale: the view clones a class-level queryset per request "
                 "(get_queryset() calls .all()); --all-views moves it anyway",
-            )
-            return
+            ))
         ordered = any(
             e.startswith("django.views.") and e.rsplit(".", 1)[-1] in ORDERING_VIEWS
             for e in externals
@@ -102,6 +104,7 @@ class ClassQuerysetToGetQueryset(Pass):
                     statement, message,
                     skip="a DRF view: routers and schemas read `queryset.model`, and the model "
                     "cannot be named here to keep a plain `queryset = Model.objects.all()`",
+                    unless=unless,
                 )
                 return
         unsafe = None
@@ -124,6 +127,7 @@ class ClassQuerysetToGetQueryset(Pass):
             edits=edits,
             unsafe_because=unsafe,
             requires=self.factory_unit(value),
+            unless=unless,
         )
 
     def factories_in(self, value: ast.AST):
@@ -146,6 +150,13 @@ class ClassQuerysetToGetQueryset(Pass):
                 why = factory.skip or "QS004 is not selected"
                 return f"built from module-level {factory.name}, which is not made a factory ({why})"
         return None
+
+    def without_qs004(self, value: ast.AST) -> list[tuple[str, str]]:
+        """What module_level_source says when QS004 is not selected, as an `unless`."""
+        return [
+            ("QS004", f"built from module-level {f.name}, which is not made a factory (QS004 is not selected)")
+            for f in self.factories_in(value) if not f.skip
+        ][:1]
 
     def factory_unit(self, value: ast.AST) -> Optional[str]:
         factories = self.factories_in(value)

@@ -14,6 +14,13 @@ after each of its runs). Measured, each as a whole process, wall clock, median o
   qsfix check warm   `qsfix check -j N .` after one priming run; if no cache appears
                      (no `.qsfix_cache` or other new entry in the copy) the row says
                      "warm = cold (no cache)"
+  qsfix staged ...   a staged review, as a user runs it: the cache is removed, then
+                     `check -j N .` (cold, it writes the cache), and after it, each timed on
+                     its own with the cache that left: `diff`, `check --unsafe --show-skipped`,
+                     `check --select QS001` (rows "staged: diff", "staged: --unsafe",
+                     "staged: --select"). Each is also given as a ratio to the cold run
+                     (÷ cold: its time / qsfix check cold's); one analysis serves every
+                     option set, so a follow-up should cost little more than a warm run.
   django-upgrade     `python -m django_upgrade --target-version 5.2 FILES...`, one process
   libcst codemod     `python -m libcst.tool codemod -x noop.NoopCommand --no-format -j N
                      --include-generated --hide-progress @FILELIST` (a codemod that changes
@@ -58,10 +65,20 @@ DJANGO_TARGET = "5.2"
 
 QSFIX_COLD = "qsfix check cold"
 QSFIX_WARM = "qsfix check warm"
+STAGED_COLD = "qsfix staged: check"
+# the follow-ups of a staged review, after STAGED_COLD: (row, the qsfix command)
+STAGED_STEPS = (
+    ("qsfix staged: diff", ["diff"]),
+    ("qsfix staged: --unsafe", ["check", "--unsafe", "--show-skipped"]),
+    ("qsfix staged: --select", ["check", "--select", "QS001"]),
+)
+STAGED = (STAGED_COLD, *(name for name, _ in STAGED_STEPS))
+# a follow-up of a staged review costs at most this share of a cold run
+STAGED_LIMIT = 0.25
 DJANGO_UPGRADE = "django-upgrade"
 LIBCST = "libcst codemod (no-op)"
 AST_PARSE = "ast.parse"
-TOOLS = (QSFIX_COLD, QSFIX_WARM, DJANGO_UPGRADE, LIBCST, AST_PARSE)
+TOOLS = (QSFIX_COLD, QSFIX_WARM, *STAGED, DJANGO_UPGRADE, LIBCST, AST_PARSE)
 
 NOOP_CODEMOD = '''\
 import libcst as cst
@@ -154,6 +171,7 @@ class Project:
     lines: int
     notes: list[str] = field(default_factory=list)
     restored: int = 0  # files django-upgrade/libcst rewrote in the copy (put back)
+    baseline: set[str] = field(default_factory=set)  # entries of the copy before any cache
 
     def reset(self) -> int:
         """Put back every file of the copy that differs from the corpus; returns how many."""
@@ -211,6 +229,7 @@ class Row:
     lines_per_s: Optional[float] = None
     ratio_to_ast: Optional[float] = None  # this tool's time / ast.parse's
     qsfix_cold_over: Optional[float] = None  # qsfix cold's time / this tool's
+    over_cold: Optional[float] = None  # staged review: this command's time / qsfix cold's
     peak_rss_mb: Optional[float] = None
     note: str = ""
 
@@ -222,6 +241,7 @@ class Tool:
     ok_exit: tuple[int, ...]
     module: Optional[str] = None  # must be importable, else the row says "missing"
     after: Optional[Callable[[Project], None]] = None  # e.g. put back what it rewrote
+    before: Optional[Callable[[Project], None]] = None  # e.g. remove the qsfix cache
     # (succeeded, note) from a finished run; default: an expected exit status, no traceback
     judge: Optional[Callable[["Sample"], tuple[bool, str]]] = None
 
@@ -246,7 +266,8 @@ def arg_max() -> int:
 
 def make_tools(scratch: str, jobs: int) -> list[Tool]:
     py = sys.executable
-    qsfix = [py, "-c", "import cli; cli.main()", "check"]
+    qsfix_cli = [py, "-c", "import cli; cli.main()"]
+    qsfix = [*qsfix_cli, "check"]
 
     def file_list(p: Project) -> str:
         return os.path.join(scratch, f"{p.name}.files")
@@ -283,6 +304,13 @@ def make_tools(scratch: str, jobs: int) -> list[Tool]:
     return [
         Tool(QSFIX_COLD, lambda p: qsfix + ["--no-cache", "-j", str(jobs), "."], (0, 1, 3), "codemods", judge=qsfix_judge),
         Tool(QSFIX_WARM, lambda p: qsfix + ["-j", str(jobs), "."], (0, 1, 3), "codemods", judge=qsfix_judge),
+        Tool(STAGED_COLD, lambda p: qsfix + ["-j", str(jobs), "."], (0, 1, 3), "codemods",
+             before=lambda p: remove_cache(p, p.baseline), judge=qsfix_judge),
+        *(
+            Tool(name, lambda p, command=command: [*qsfix_cli, *command, "-j", str(jobs), "."],
+                 (0, 1, 3), "codemods", judge=qsfix_judge)
+            for name, command in STAGED_STEPS
+        ),
         Tool(DJANGO_UPGRADE, django_upgrade, (0, 1), "django_upgrade", after=restore),
         Tool(
             LIBCST,
@@ -351,6 +379,8 @@ def bench_project(project: Project, tools: list[Tool], runs: int, env: dict[str,
 
     def run(tool: Tool) -> Optional[Sample]:
         """One timed run; None (and the row says why) when the tool failed."""
+        if tool.before:
+            tool.before(project)
         sample = timed(tool.argv(project), project.copy, env)
         if tool.after:
             tool.after(project)
@@ -364,7 +394,7 @@ def bench_project(project: Project, tools: list[Tool], runs: int, env: dict[str,
         add_note(row, note)
         return sample
 
-    baseline = cache_entries(project)
+    baseline = project.baseline = cache_entries(project)
     has_cache = False
     warm = next((t for t in active if t.name == QSFIX_WARM), None)
     if warm is not None:
@@ -416,6 +446,8 @@ def bench_project(project: Project, tools: list[Tool], runs: int, env: dict[str,
             row.ratio_to_ast = row.median / ast_row.median
         if row.median and cold.median:
             row.qsfix_cold_over = cold.median / row.median
+            if row.tool in STAGED:
+                row.over_cold = row.median / cold.median
     return [rows[t.name] for t in tools]
 
 
@@ -480,6 +512,11 @@ def targets(rows: list[Row]) -> dict[str, dict]:
             warm.median / cold.median if warm.median and cold.median and warm.status == "ok" else None,
             0.10, lambda v: v <= 0.10),
         "qsfix cold peak RSS MB < 500": check(cold.peak_rss_mb, 500, lambda v: v < 500),
+        **{
+            f"{name} / qsfix cold <= {STAGED_LIMIT}": check(
+                by[name].over_cold if name in by else None, STAGED_LIMIT, lambda v: v <= STAGED_LIMIT)
+            for name, _ in STAGED_STEPS
+        },
     }
 
 
@@ -488,13 +525,14 @@ def render(project: Project, rows: list[Row], runs: int) -> str:
         f"\n{project.name}: {len(project.files)} files, {project.lines:,} lines "
         f"(median of {runs} run{'s' if runs != 1 else ''}, whole process, wall clock)",
     ]
-    header = f"{'tool':24} {'seconds':>8} {'min-max':>13} {'lines/s':>10} {'÷ ast.parse':>11} {'qsfix cold ÷':>12} {'peak RSS MB':>11}  status"
+    header = f"{'tool':24} {'seconds':>8} {'min-max':>13} {'lines/s':>10} {'÷ ast.parse':>11} {'qsfix cold ÷':>12} {'÷ cold':>7} {'peak RSS MB':>11}  status"
     out += [header, "-" * len(header)]
     for r in rows:
         spread = f"{min(r.seconds):.2f}-{max(r.seconds):.2f}" if r.seconds else "n/a"
         out.append(
             f"{r.tool:24} {fmt(r.median, '.3f'):>8} {spread:>13} {fmt(r.lines_per_s, ',.0f'):>10} "
             f"{fmt(r.ratio_to_ast, '.2f'):>11} {fmt(r.qsfix_cold_over, '.2f'):>12} "
+            f"{fmt(r.over_cold, '.3f') if r.tool in STAGED else '':>7} "
             f"{fmt(r.peak_rss_mb, '.0f'):>11}  {r.status}" + (f" ({r.note})" if r.note else "")
         )
     out.append("peak RSS = largest single process of the run (qsfix/libcst with -j: parent or a worker)")

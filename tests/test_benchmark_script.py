@@ -109,6 +109,12 @@ def test_benchmark_runs_on_a_tiny_project(tmp_path):
         assert len(row["seconds"]) == 1
         for key in ("median", "lines_per_s", "ratio_to_ast", "qsfix_cold_over", "peak_rss_mb"):
             assert isinstance(row[key], (int, float)) and row[key] > 0, (name, key, row[key])
+    for name in bench.STAGED:  # the staged review: each command with its ratio to the cold run
+        assert rows[name]["over_cold"] > 0 and rows[name]["exit_codes"] == [3], (name, rows[name])
+    assert rows[bench.QSFIX_COLD]["over_cold"] is None
+    staged_targets = [t for t in result["targets"] if t.startswith("qsfix staged")]
+    assert len(staged_targets) == len(bench.STAGED_STEPS)
+    assert all(result["targets"][t]["limit"] == 0.25 for t in staged_targets)
     assert rows[bench.AST_PARSE]["ratio_to_ast"] == pytest.approx(1.0)
     assert rows[bench.QSFIX_COLD]["qsfix_cold_over"] == pytest.approx(1.0)
     assert rows[bench.QSFIX_COLD]["exit_codes"] == [3]  # py2.py could not be parsed

@@ -3,6 +3,7 @@ else, and results never depend on the cache or on the number of processes."""
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -63,12 +64,29 @@ def test_editing_a_model_file_reanalyses_its_dependents_only(tmp_path):
     assert sorted(warm.analysed) == ["shop/models.py", "shop/reports.py", "shop/services.py"]
 
 
-def test_options_are_part_of_the_key(tmp_path):
+def test_keep_names_is_part_of_the_key_and_the_other_options_are_not(tmp_path):
     write_project(tmp_path, FILES)
     (tmp_path / "pyproject.toml").write_text("")
     run(tmp_path)
-    assert run(tmp_path, unsafe=True).analysed != []
-    assert run(tmp_path, unsafe=True).analysed == []
+    assert run(tmp_path, unsafe=True, all_views=True, select=frozenset({"QS001"})).analysed == []
+    # --keep-names changes QS004's plan (its units and skips): analysed apart
+    assert run(tmp_path, keep_names=True).analysed != []
+    assert run(tmp_path, keep_names=True).analysed == []
+
+
+def test_each_python_version_has_cache_files_of_its_own(tmp_path, monkeypatch):
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+    [results] = [p.name for p in (tmp_path / ".qsfix_cache").glob("*.pickle") if "summaries" not in p.name]
+    assert results.endswith("-py{}.{}.pickle".format(*sys.version_info[:2]))
+    other = (3, 99) if sys.version_info[:2] != (3, 99) else (3, 98)
+    monkeypatch.setattr(cache_mod.sys, "version_info", other)
+    monkeypatch.setattr(engine.sys, "version_info", other)
+    assert len(run(tmp_path).analysed) == 6  # nothing another interpreter wrote is read
+    assert len(list((tmp_path / ".qsfix_cache").glob("*.pickle"))) == 4
+    monkeypatch.undo()
+    assert run(tmp_path).analysed == []  # and it did not undo this interpreter's cache
 
 
 def test_same_findings_with_and_without_cache_and_jobs(tmp_path, monkeypatch):
@@ -132,7 +150,7 @@ def test_a_run_where_nothing_changed_reads_no_summaries_and_builds_no_index(tmp_
     assert [r.path for r in warm.files] == [r.path for r in cold.files]
 
 
-def test_an_interactive_review_of_a_cached_run_builds_the_index_when_asked(tmp_path):
+def test_an_interactive_review_of_a_cached_run_needs_no_index(tmp_path):
     write_project(tmp_path, FILES)
     (tmp_path / "pyproject.toml").write_text("")
     cold = run(tmp_path)
@@ -147,7 +165,7 @@ def test_an_interactive_review_of_a_cached_run_builds_the_index_when_asked(tmp_p
         [expected] = engine.rerun(cold, engine.Options(accept=frozenset({finding.key})), [path])
     finally:
         os.chdir(cwd)
-    assert warm.index is not None
+    assert warm.index is None  # the cached analysis holds the edits: no index, no analysis
     assert preview.new == expected.new and b".count()" in preview.new
 
 
@@ -164,3 +182,209 @@ def test_a_lost_summaries_file_costs_parsing_never_a_wrong_answer(tmp_path):
     assert [(f.code, f.line) for f in warm.findings] == [(f.code, f.line) for f in fresh.findings]
     assert summaries_file(tmp_path).exists()  # written again, with every file's summary
     assert run(tmp_path).analysed == []
+
+
+# -- one analysis serves every option set ------------------------------------------------------
+STAGED = {
+    "shop/models.py": EXAMPLE_MODELS,
+    "shop/constants.py": """\
+        from shop.models import Order
+
+        ACTIVE = Order.objects.filter(status="active")
+        """,
+    "shop/uses.py": """\
+        from shop.constants import ACTIVE
+        from shop.models import Order
+
+
+        def any_active():
+            if ACTIVE:
+                return True
+            return len(Order.objects.all())
+
+
+        def listed():
+            orders = Order.objects.all()
+            if orders:
+                return list(orders)
+
+
+        def quiet():
+            if Order.objects.all():  # noqa: QS001
+                return 1
+        """,
+    "shop/views.py": """\
+        from django.views.generic import ListView
+
+        from shop.constants import ACTIVE
+        from shop.models import Order
+
+
+        class OrderList(ListView):
+            queryset = Order.objects.filter(status="active")
+
+
+        class ActiveList(ListView):
+            queryset = ACTIVE
+        """,
+}
+
+USES_FIXED = """\
+from shop.constants import active
+from shop.models import Order
+
+
+def any_active():
+    if active().exists():
+        return True
+    return Order.objects.all().count()
+
+
+def listed():
+    orders = Order.objects.all()
+    if orders:
+        return list(orders)
+
+
+def quiet():
+    if Order.objects.all():  # noqa: QS001
+        return 1
+"""
+
+# (what the command is, the options): a staged review, then the options that turn a
+# finding's fix on or off (unsafe, --all-views, QS004 not selected)
+STAGES = [
+    ("diff", dict()),
+    ("check --unsafe --show-skipped", dict(unsafe=True, build_fixes=False)),
+    ("check --select QS001", dict(select=frozenset({"QS001"}), build_fixes=False)),
+    ("diff --all-views --unsafe", dict(all_views=True, unsafe=True)),
+    ("diff --ignore QS004 --all-views", dict(ignore=frozenset({"QS004"}), all_views=True)),
+    ("diff --select QS004", dict(select=frozenset({"QS004"}))),
+    ("diff --select QS001,QS004 --unsafe", dict(select=frozenset({"QS001", "QS004"}), unsafe=True)),
+]
+
+
+def outcome(result: engine.RunResult) -> tuple[list, dict]:
+    return [f.to_json() for f in result.findings], {r.path: r.new for r in result.files}
+
+
+def test_a_staged_review_analyses_once_and_answers_as_an_uncached_run(tmp_path):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    cold = run(tmp_path, build_fixes=False)  # `check`
+    assert len(cold.analysed) == 5
+    for command, options in STAGES:
+        staged = run(tmp_path, **options)
+        assert staged.analysed == [], command
+        assert outcome(staged) == outcome(run_in(tmp_path, **options)), command
+    staged = run(tmp_path)
+    assert staged.analysed == []
+    assert {r.path for r in staged.changed} == {str(Path(p)) for p in ["shop/constants.py", "shop/uses.py", "shop/views.py"]}
+    [uses] = [r for r in staged.files if r.path == str(Path("shop/uses.py"))]
+    assert uses.new.decode() == USES_FIXED
+
+
+def test_options_only_choose_among_the_findings(tmp_path):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)
+
+    def shown(**options) -> list[tuple[str, int, bool, object]]:
+        result = run(tmp_path, **options)
+        assert result.analysed == []
+        return [(f.code, f.line, bool(f.fix and f.fix.applied), f.skip_reason)
+                for f in result.findings
+                if f.path == str(Path("shop/views.py")) or (f.path == str(Path("shop/uses.py")) and f.line in (6, 13))]
+
+    not_stale = ("not stale: the view clones a class-level queryset per request "
+                 "(get_queryset() calls .all()); --all-views moves it anyway")
+    assert shown() == [
+        ("QS001", 6, True, None), ("QS001", 13, False, "unsafe fix: applied only with --unsafe"),
+        ("QS004", 3, True, None), ("QS003", 8, False, not_stale), ("QS003", 12, False, not_stale),
+    ]
+    assert shown(all_views=True, unsafe=True, ignore=frozenset({"QS004"})) == [
+        ("QS001", 6, False, "a module-level QuerySet is shared by every caller; QS004 makes it a factory first"),
+        ("QS001", 13, True, None),
+        ("QS003", 8, True, None),
+        ("QS003", 12, False, "built from module-level ACTIVE, which is not made a factory (QS004 is not selected)"),
+    ]
+    assert shown(all_views=True) == [
+        ("QS001", 6, True, None), ("QS001", 13, False, "unsafe fix: applied only with --unsafe"),
+        ("QS004", 3, True, None), ("QS003", 8, True, None), ("QS003", 12, True, None),
+    ]
+
+
+def test_a_qs004_unit_is_chosen_alike_in_every_file(tmp_path):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path, build_fixes=False)
+    for _, options in STAGES:
+        result = run(tmp_path, **options)
+        units: dict[str, set[bool]] = {}
+        for f in result.findings:
+            if f.code == "QS004":
+                units.setdefault(f.key, set()).add(f.fix.applied)
+        assert all(len(applied) == 1 for applied in units.values()), options
+        assert bool(units) == ("QS004" in {c.code for c in engine.Options(**options).passes})
+
+
+def test_a_built_text_is_kept_for_the_next_run(tmp_path, monkeypatch):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path, build_fixes=False)
+    first = run(tmp_path)  # builds the texts from the cached edits
+    monkeypatch.setattr(engine, "build_text", lambda *args: (_ for _ in ()).throw(AssertionError("text built")))
+    again = run(tmp_path)
+    assert again.analysed == [] and outcome(again) == outcome(first)
+
+
+def test_edits_the_cache_could_not_keep_cost_an_analysis_of_the_changed_files_only(tmp_path, monkeypatch):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.setattr(cache_mod, "dump_edits", lambda edits: None)
+    run(tmp_path, build_fixes=False)
+    staged = run(tmp_path)
+    assert sorted(staged.analysed) == sorted(str(Path(p)) for p in ["shop/constants.py", "shop/uses.py", "shop/views.py"])
+    monkeypatch.undo()
+    assert outcome(staged) == outcome(run_in(tmp_path))
+
+
+def test_kept_edits_rebuild_the_same_text(tmp_path):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    fresh = run_in(tmp_path, unsafe=True, all_views=True)
+    for source, analysed in fresh.analyses.values():
+        blob = cache_mod.dump_edits(analysed.edit_lists())
+        assert blob is not None, source.path
+        kept = engine.Analysed(analysed.findings, blob=blob)
+        assert engine.present(source, kept, engine.Options(unsafe=True, all_views=True)).new == \
+            engine.present(source, analysed, engine.Options(unsafe=True, all_views=True)).new
+
+
+def test_a_staged_review_on_the_command_line_analyses_each_file_once(tmp_path, monkeypatch):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    analysed = []
+    analyse_file = engine.analyse_file
+    monkeypatch.setattr(engine, "analyse_file", lambda source, *a: analysed.append(source.path) or analyse_file(source, *a))
+    commands = [["check"], ["diff"], ["check", "--unsafe", "--show-skipped"], ["check", "--select", "QS001"]]
+    staged = [runner.invoke(main, [*args, "."]) for args in commands]
+    assert len(analysed) == 5  # the first `check`, and nothing after
+    for args, result in zip(commands, staged):
+        uncached = runner.invoke(main, [*args, "--no-cache", "."])
+        assert (result.exit_code, result.stdout, result.stderr) == (uncached.exit_code, uncached.stdout, uncached.stderr)
+    assert "+    if active().exists():" in staged[1].stdout
+
+
+def test_a_cached_analysis_names_files_as_this_run_does(tmp_path, monkeypatch):
+    write_project(tmp_path, STAGED)
+    (tmp_path / "pyproject.toml").write_text("")
+    run(tmp_path)  # from the project root: `shop/uses.py`
+    monkeypatch.chdir(tmp_path / "shop")
+    cached = engine.run([".."], engine.Options(use_cache=True))
+    fresh = engine.run([".."], engine.Options())
+    assert cached.analysed == []
+    assert [f.to_json() for f in cached.findings] == [f.to_json() for f in fresh.findings]
+    assert {f.path for f in cached.findings} == {r.path for r in cached.files if r.findings}
