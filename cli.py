@@ -8,7 +8,7 @@ import os
 import pathlib  # click imports it anyway
 import sys
 import urllib.parse
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
 import click
 
@@ -18,9 +18,6 @@ from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
 from codemods.files import decode, discover, split_lines
 from codemods.findings import SUPPRESSED, Finding
-
-if TYPE_CHECKING:
-    import subprocess
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.
@@ -206,7 +203,12 @@ def execute(run: Run) -> engine.RunResult:
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
     if run.changed_since is not None:
-        changed = changed_files(run.changed_since)
+        from codemods.git import GitError, changed_files
+
+        try:
+            changed = changed_files(run.changed_since)
+        except GitError as exc:
+            raise click.UsageError(str(exc)) from None
         # the files a plain run would look at (defaults, .gitignore, --exclude), if changed;
         # the engine still indexes their whole project
         run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
@@ -262,48 +264,6 @@ class ProgressDisplay:
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
-
-
-def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
-    import subprocess  # imported when used, as everything a plain run does not need
-
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        raise click.UsageError(f"--changed-since needs git: {exc.strerror or exc}") from None
-
-
-def _git_error(proc: subprocess.CompletedProcess) -> str:
-    lines = os.fsdecode(proc.stderr).strip().splitlines()
-    return lines[0] if lines else f"git exited with status {proc.returncode}"
-
-
-def changed_files(ref: str) -> set[str]:
-    """Real paths of the files changed since `ref`: the working tree (staged or not) against the
-    commit where the current branch left `ref` (`ref` itself when it is an ancestor, as
-    `origin/main` usually is), plus untracked files that are not ignored. Deleted files are
-    left out. Raises a usage error outside a git repository or for an unknown revision."""
-    top = _git("rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise click.UsageError(f"--changed-since: not inside a git repository ({_git_error(top)})")
-    root = os.fsdecode(top.stdout).rstrip("\n")
-    commit = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=root)
-    if ref.startswith("-") or commit.returncode != 0:
-        raise click.UsageError(f"--changed-since: unknown git revision: {ref}")
-    base = os.fsdecode(commit.stdout).strip()
-    fork = _git("merge-base", base, "HEAD", cwd=root)
-    if fork.returncode == 0:  # no common history, or no commit yet: compare with REF itself
-        base = os.fsdecode(fork.stdout).strip()
-    names: list[bytes] = []
-    for args in (
-        ("diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", base, "--"),
-        ("ls-files", "-z", "--others", "--exclude-standard"),
-    ):
-        proc = _git(*args, cwd=root)
-        if proc.returncode != 0:
-            raise click.UsageError(f"--changed-since: git {args[0]} failed: {_git_error(proc)}")
-        names.extend(n for n in proc.stdout.split(b"\0") if n)
-    return {os.path.realpath(os.path.join(root, os.fsdecode(n))) for n in names}
 
 
 # -- rendering -----------------------------------------------------------------------------
