@@ -6,7 +6,7 @@ import dataclasses
 import signal
 import os
 import sys
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import click
 
@@ -15,9 +15,11 @@ from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
 from codemods.files import discover
-from codemods.findings import Finding
 from codemods.reports.explain import explain_markdown
 from codemods.reports.text import finding_line, fixes_per_pass, shown, summary_line
+
+if TYPE_CHECKING:
+    from codemods.review import Change
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.
@@ -597,70 +599,37 @@ def apply_stdin(run: Run) -> None:
     sys.exit(exit_status(result, False))
 
 
-@dataclasses.dataclass
-class Change:
-    """One answer's worth: a fix, or a QS004 constant across files."""
-
-    key: str
-    findings: list[Finding]
-
-    @property
-    def path(self) -> str:  # "this file" for the answer f
-        return self.findings[0].path
-
-    @property
-    def code(self) -> str:  # "this pass" for the answer p
-        return self.findings[0].code
-
-
 def review(result: engine.RunResult, run: Run) -> list[engine.FileResult]:
-    """Ask about each change, then analyse every file with a change again with the accepted
-    ones only, so what is written and the summary's counts are what was accepted."""
-    changes: dict[str, Change] = {}
-    for f in result.findings:
-        if f.fix and f.fix.applied:
-            changes.setdefault(f.key, Change(f.key, [])).findings.append(f)
+    """Ask about each change, then write only what was accepted (codemods.review decides
+    what an answer accepts and reruns with those)."""
+    from codemods import review as reviewing
+
+    changes = reviewing.changes_to_review(result)
     print_overview(result)
-    accepted = ask_each(list(changes.values()), result, run)
-    paths = sorted({f.path for change in changes.values() for f in change.findings})
-    final = engine.rerun(result, dataclasses.replace(run.options, accept=frozenset(accepted)), paths)
-    by_path = {r.path: r for r in final}
-    for i, r in enumerate(result.files):
-        if r.path in by_path:
-            result.files[i] = by_path[r.path]
-    return [r for r in final if r.changed]
+    accepted = ask_each(changes, result, run)
+    return reviewing.keep_accepted(result, run.options, changes, accepted)
 
 
 def ask_each(changes: list[Change], result: engine.RunResult, run: Run) -> set[str]:
     """The keys of the changes accepted, one question per change not already answered."""
+    from codemods import review as reviewing
+
     accepted: set[str] = set()
     console = out_console()
     for number, change in enumerate(changes, 1):
         if change.key in accepted:  # taken by an earlier f or p
             continue
-        preview = engine.rerun(
-            result, dataclasses.replace(run.options, accept=frozenset({change.key})),
-            sorted({f.path for f in change.findings}),
-        )
+        preview = reviewing.preview(result, run.options, change)
         console.rule(f"change {number} of {len(changes)}")
         for f in change.findings:
             console.line(finding_line(f))
-        show_diffs([r for r in preview if r.changed], page=True)
+        show_diffs(preview, page=True)
         answer = click.prompt(
-            REVIEW_PROMPT, type=click.Choice(["y", "n", "f", "p", "a", "q"]), default="n",
+            REVIEW_PROMPT, type=click.Choice(reviewing.ANSWERS), default="n",
             show_choices=False, err=True,
         )
-        rest = changes[number - 1:]
-        if answer == "y":
-            accepted.add(change.key)
-        elif answer == "f":
-            accepted.update(c.key for c in rest if c.path == change.path)
-        elif answer == "p":
-            accepted.update(c.key for c in rest if c.code == change.code)
-        elif answer == "a":
-            accepted.update(c.key for c in rest)
-            break
-        elif answer == "q":
+        accepted |= reviewing.accepted_by(answer, changes[number - 1:])
+        if reviewing.ends_review(answer):
             break
     return accepted
 
