@@ -14,7 +14,6 @@ import codemods
 from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
-from codemods.files import discover
 from codemods.reports.explain import explain_markdown
 from codemods.reports.text import finding_line, fixes_per_pass, shown, summary_line
 
@@ -205,15 +204,12 @@ def execute(run: Run) -> engine.RunResult:
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
     if run.changed_since is not None:
-        from codemods.git import GitError, changed_files
+        from codemods.git import GitError, changed_targets
 
         try:
-            changed = changed_files(run.changed_since)
+            run.paths = changed_targets(run.paths, run.excludes, run.changed_since)
         except GitError as exc:
             raise click.UsageError(str(exc)) from None
-        # the files a plain run would look at (defaults, .gitignore, --exclude), if changed;
-        # the engine still indexes their whole project
-        run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
         if not run.paths:
             return engine.RunResult(files=[])
     display = ProgressDisplay() if run.show_progress and progress_wanted() else None

@@ -4,7 +4,9 @@ when git is run, never by a plain run."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from codemods.files import discover
 
 if TYPE_CHECKING:
     import subprocess
@@ -27,6 +29,13 @@ def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
 def _git_error(proc: subprocess.CompletedProcess) -> str:
     lines = os.fsdecode(proc.stderr).strip().splitlines()
     return lines[0] if lines else f"git exited with status {proc.returncode}"
+
+
+def changed_targets(paths: Iterable[str], excludes: Iterable[str], ref: str) -> list[str]:
+    """The files a plain run over `paths` would look at (defaults, .gitignore, --exclude) that
+    changed since `ref`; the engine still indexes their whole project."""
+    changed = changed_files(ref)
+    return [p for p in discover(list(paths), list(excludes)) if os.path.realpath(p) in changed]
 
 
 def changed_files(ref: str) -> set[str]:
