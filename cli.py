@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import os
-import pathlib  # click imports it anyway
 import sys
-import urllib.parse
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import click
@@ -16,11 +14,11 @@ import codemods
 from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
-from codemods.files import decode, discover, split_lines
-from codemods.findings import SUPPRESSED, Finding
+from codemods.reports.explain import explain_markdown
+from codemods.reports.text import finding_line, fixes_per_pass, shown, summary_line
 
 if TYPE_CHECKING:
-    import subprocess
+    from codemods.review import Change
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 # Progress bars only for runs with at least this many files.
@@ -206,10 +204,12 @@ def execute(run: Run) -> engine.RunResult:
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
     if run.changed_since is not None:
-        changed = changed_files(run.changed_since)
-        # the files a plain run would look at (defaults, .gitignore, --exclude), if changed;
-        # the engine still indexes their whole project
-        run.paths = [p for p in discover(run.paths, run.excludes) if os.path.realpath(p) in changed]
+        from codemods.git import GitError, changed_targets
+
+        try:
+            run.paths = changed_targets(run.paths, run.excludes, run.changed_since)
+        except GitError as exc:
+            raise click.UsageError(str(exc)) from None
         if not run.paths:
             return engine.RunResult(files=[])
     display = ProgressDisplay() if run.show_progress and progress_wanted() else None
@@ -264,309 +264,18 @@ class ProgressDisplay:
             self.progress.stop()
 
 
-def _git(*args: str, cwd: Optional[str] = None) -> subprocess.CompletedProcess:
-    import subprocess  # imported when used, as everything a plain run does not need
-
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        raise click.UsageError(f"--changed-since needs git: {exc.strerror or exc}") from None
-
-
-def _git_error(proc: subprocess.CompletedProcess) -> str:
-    lines = os.fsdecode(proc.stderr).strip().splitlines()
-    return lines[0] if lines else f"git exited with status {proc.returncode}"
-
-
-def changed_files(ref: str) -> set[str]:
-    """Real paths of the files changed since `ref`: the working tree (staged or not) against the
-    commit where the current branch left `ref` (`ref` itself when it is an ancestor, as
-    `origin/main` usually is), plus untracked files that are not ignored. Deleted files are
-    left out. Raises a usage error outside a git repository or for an unknown revision."""
-    top = _git("rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise click.UsageError(f"--changed-since: not inside a git repository ({_git_error(top)})")
-    root = os.fsdecode(top.stdout).rstrip("\n")
-    commit = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=root)
-    if ref.startswith("-") or commit.returncode != 0:
-        raise click.UsageError(f"--changed-since: unknown git revision: {ref}")
-    base = os.fsdecode(commit.stdout).strip()
-    fork = _git("merge-base", base, "HEAD", cwd=root)
-    if fork.returncode == 0:  # no common history, or no commit yet: compare with REF itself
-        base = os.fsdecode(fork.stdout).strip()
-    names: list[bytes] = []
-    for args in (
-        ("diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", base, "--"),
-        ("ls-files", "-z", "--others", "--exclude-standard"),
-    ):
-        proc = _git(*args, cwd=root)
-        if proc.returncode != 0:
-            raise click.UsageError(f"--changed-since: git {args[0]} failed: {_git_error(proc)}")
-        names.extend(n for n in proc.stdout.split(b"\0") if n)
-    return {os.path.realpath(os.path.join(root, os.fsdecode(n))) for n in names}
-
-
 # -- rendering -----------------------------------------------------------------------------
-def shown(text: str) -> str:
-    """One line, whatever a file name holds: control characters (a newline in a name)
-    become escapes, as git shows them."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-
-
-def finding_line(f: Finding) -> str:
-    """`path:line:col: CODE message`, always one line: the passes quote source on one line
-    already; a control character left anywhere (a file name, a comment quoted in a reason)
-    is escaped rather than allowed to break the line."""
-    if f.skip_reason is not None:
-        return shown(f"{f.path}:{f.line}:{f.column}: {f.code} skipped: {f.skip_reason} — {f.message}")
-    return shown(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
-
-
 def print_errors(result: engine.RunResult) -> None:
     for failed in result.failed:
         err.error_line(shown(failed.error))
 
 
-def summary_line(result: engine.RunResult, written: Optional[int] = None) -> str:
-    findings = result.findings
-    active = [f for f in findings if f.is_active]
-    fixable = [f for f in active if f.fix and f.fix.applied]
-    skipped = [f for f in findings if not f.is_active]
-    parts = [
-        f"{len(result.files)} file{'s' * (len(result.files) != 1)} scanned",
-        f"{len(active)} finding{'s' * (len(active) != 1)} ({len(fixable)} fixed in the diff)",
-        f"{len(skipped)} site{'s' * (len(skipped) != 1)} skipped"
-        + ("" if not skipped else " (--show-skipped lists them)"),
-    ]
-    changed = len(result.would_change)
-    parts.append(f"{changed} file{'s' * (changed != 1)} {'would change' if written is None else 'changed'}")
-    if written is not None:
-        parts[-1] = f"{written} file{'s' * (written != 1)} written"
-    if result.failed:
-        parts.append(f"{len(result.failed)} failed")
-    return ", ".join(parts)
-
-
-def json_report(result: engine.RunResult, show_diff: bool) -> dict:
-    data = {
-        "version": 1,
-        "tool": {"name": "qsfix", "version": codemods.__version__},
-        "findings": [f.to_json() for f in result.findings],
-        "files": {
-            "scanned": len(result.files),
-            "changed": len(result.would_change),
-            "failed": [{"path": r.path, "error": r.error} for r in result.failed],
-        },
-    }
-    if show_diff:
-        data["changes"] = [
-            {"path": r.path, "diff": unified_diff(r.path, r.original, r.new).decode("utf-8", "replace")}
-            for r in result.changed
-        ]
-    return data
-
-
-# -- SARIF 2.1.0 ---------------------------------------------------------------------------
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SRCROOT = "%SRCROOT%"
-# the reason the engine gives a finding silenced by `# qsfix: ignore` / `# noqa: QS00N`
-
-
-def _artifact_location(path: str) -> dict:
-    if os.path.isabs(path):
-        return {"uri": pathlib.Path(path).as_uri()}
-    return {"uri": urllib.parse.quote(path.replace(os.sep, "/")), "uriBaseId": SRCROOT}
-
-
-def _rules() -> list:
-    return sorted(registry.PASSES, key=lambda i: i.code)
-
-
-def sarif_rule(info) -> dict:
-    help_text = explain_markdown(info)
-    return {
-        "id": info.code,
-        "name": info.name,
-        "shortDescription": {"text": info.summary},
-        "fullDescription": {"text": info.what},
-        "help": {"text": help_text, "markdown": help_text},
-        "defaultConfiguration": {"level": "warning"},
-        "properties": {"fixSafety": info.safety, "tags": ["django", "performance"]},
-    }
-
-
-def _start_of_line(lines: Sequence[str], index: int) -> dict:
-    """SARIF position of the start of line `index` (0-based); past the last line: the end of
-    the file."""
-    if index < len(lines):
-        return {"line": index + 1, "column": 1}
-    if not lines:
-        return {"line": 1, "column": 1}
-    last = lines[-1]
-    if last.endswith(("\n", "\r")):
-        return {"line": len(lines) + 1, "column": 1}
-    return {"line": len(lines), "column": len(last) + 1}
-
-
-def sarif_replacements(original: bytes, new: bytes) -> list[dict]:
-    """One replacement per changed run of lines (whole lines: deletedRegion from the start of
-    its first line to the start of the line after it), positions in the file as read."""
-    old_lines, new_lines = split_lines(decode(original)), split_lines(decode(new))
-    import difflib  # imported when used, as everything a plain run does not need
-
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    replacements = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        start, end = _start_of_line(old_lines, i1), _start_of_line(old_lines, i2)
-        replacement: dict = {
-            "deletedRegion": {
-                "startLine": start["line"], "startColumn": start["column"],
-                "endLine": end["line"], "endColumn": end["column"],
-            },
-        }
-        if j2 > j1:
-            replacement["insertedContent"] = {"text": "".join(new_lines[j1:j2])}
-        replacements.append(replacement)
-    return replacements
-
-
-def sarif_result(f: Finding, rule_index: dict[str, int]) -> dict:
-    result: dict = {
-        "ruleId": f.code,
-        "ruleIndex": rule_index[f.code],
-        "level": "warning",
-        "message": {"text": f.message},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": _artifact_location(f.path),
-                "region": {"startLine": f.line, "startColumn": f.column},
-            },
-        }],
-        "properties": {
-            "name": f.name,
-            "unit": f.key,
-            "fix": None if f.fix is None else {
-                "applicability": f.fix.applicability, "applied": f.fix.applied, "title": f.fix.title,
-            },
-            "skipReason": f.skip_reason,
-        },
-    }
-    if f.skip_reason == SUPPRESSED:
-        # silenced by the user: a suppressed problem, which viewers hide
-        result["suppressions"] = [{"kind": "inSource", "justification": f.skip_reason}]
-    elif f.skip_reason is not None:
-        # declined by the tool (unsafe, not provable, not stale): an observation, not a problem
-        result["kind"] = "informational"
-        result["level"] = "none"
-        result["message"] = {"text": f"skipped: {f.skip_reason} — {f.message}"}
-    return result
-
-
-def sarif_report(result: engine.RunResult, show_skipped: bool) -> dict:
-    """SARIF 2.1.0: every finding a result; declined sites only with --show-skipped. A changed
-    file's replacements (whole changed lines, original vs rewritten text) are attached as one
-    fix to its first applied finding: applying that fix gives exactly what `apply` writes."""
-    rules = _rules()
-    rule_index = {info.code: i for i, info in enumerate(rules)}
-    results = []
-    for file_result in result.files:
-        fix_holder = None
-        for f in file_result.findings:
-            if not (f.is_active or show_skipped):
-                continue
-            entry = sarif_result(f, rule_index)
-            results.append(entry)
-            if fix_holder is None and f.fix is not None and f.fix.applied:
-                fix_holder = entry
-        if fix_holder is not None and file_result.changed:
-            applied = [f for f in file_result.findings if f.fix and f.fix.applied]
-            description = (
-                applied[0].fix.title if len(applied) == 1 and applied[0].fix.title
-                else f"apply qsfix's {len(applied)} fixes in {file_result.path}"
-            )
-            fix_holder["fixes"] = [{
-                "description": {"text": description},
-                "artifactChanges": [{
-                    "artifactLocation": _artifact_location(file_result.path),
-                    "replacements": sarif_replacements(file_result.original, file_result.new),
-                }],
-            }]
-    notifications = [
-        {
-            "level": "error",
-            "message": {"text": r.error},
-            "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(r.path)}}],
-        }
-        for r in result.failed
-    ]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "qsfix",
-                    "version": codemods.__version__,
-                    "rules": [sarif_rule(info) for info in rules],
-                },
-            },
-            "originalUriBaseIds": {SRCROOT: {"uri": pathlib.Path(os.getcwd()).as_uri().rstrip("/") + "/"}},
-            "invocations": [{
-                "executionSuccessful": not result.failed,
-                "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    }
-
-
-# -- GitHub Actions workflow commands ---------------------------------------------------------
-def _github_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _github_property(text: str) -> str:
-    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_lines(result: engine.RunResult, show_skipped: bool) -> list[str]:
-    """`::warning file=...,line=...,col=...,title=QS001::message` per finding; declined sites
-    (with --show-skipped) as notices; unreadable files as errors."""
-    lines = []
-    for f in result.findings:
-        if f.is_active:
-            command, title, message = "warning", f.code, f.message
-        elif show_skipped:
-            command, title, message = "notice", f"{f.code} skipped", f"{f.skip_reason} — {f.message}"
-        else:
-            continue
-        path = f.path.replace(os.sep, "/")
-        lines.append(
-            f"::{command} file={_github_property(path)},line={f.line},col={f.column},"
-            f"title={_github_property(title)}::{_github_data(message)}"
-        )
-    for r in result.failed:
-        path = r.path.replace(os.sep, "/")
-        lines.append(f"::error file={_github_property(path)},title=qsfix::{_github_data(r.error)}")
-    return lines
-
-
 def print_report(result: engine.RunResult, run: Run, fmt: str, show_diff: bool) -> None:
     """The machine formats, on stdout."""
-    import json  # imported when used, as everything a plain run does not need
+    from codemods.reports import machine_lines
 
-    if fmt == "json":
-        click.echo(json.dumps(json_report(result, show_diff=show_diff), indent=2))
-    elif fmt == "sarif":
-        click.echo(json.dumps(sarif_report(result, run.show_skipped), indent=2))
-    elif fmt == "github":
-        for line in github_lines(result, run.show_skipped):
-            click.echo(line)
+    for line in machine_lines(result, fmt, show_diff=show_diff, show_skipped=run.show_skipped):
+        click.echo(line)
 
 
 def _syntax(text: str):
@@ -638,17 +347,6 @@ def page_text(text: str, screen_height: int) -> bool:
         except KeyboardInterrupt:  # as git: Ctrl-C belongs to the pager while it runs
             continue
     return pager.returncode != 127  # 127: the shell found no such command
-
-
-def fixes_per_pass(result: engine.RunResult) -> Optional[str]:
-    """`fixes per pass: QS001 12, QS004 3` (the fixes in the diff), or None without any."""
-    counts: dict[str, int] = {}
-    for f in result.findings:
-        if f.is_active and f.fix and f.fix.applied:
-            counts[f.code] = counts.get(f.code, 0) + 1
-    if not counts:
-        return None
-    return "fixes per pass: " + ", ".join(f"{code} {counts[code]}" for code in sorted(counts))
 
 
 def print_overview(result: engine.RunResult) -> None:
@@ -738,18 +436,6 @@ def list_passes() -> None:
     for info in sorted(registry.PASSES, key=lambda i: i.code):
         table.add_row(info.code, info.name, info.safety, info.summary)
     out_console().print(table)
-
-
-def explain_markdown(info) -> str:
-    example = info.example
-    refs = "\n".join(f"- {r}" for r in info.references)
-    return (
-        f"# {info.code} {info.name}\n\n{info.summary}\n\n"
-        f"## What it does\n{info.what}\n\n## Why is this bad?\n{info.why}\n\n"
-        f"## Example\n```python\n{example.before_code}```\n\n"
-        f"## Use instead\n```python\n{example.after_code}```\n\n"
-        f"## Fix safety\n{info.fix_safety}\n\n## References\n{refs}\n"
-    )
 
 
 @main.command()
@@ -870,11 +556,9 @@ def apply(yes, interactive, quiet, fmt, **common) -> None:
             if failed.error:
                 err.error_line(shown(failed.error))
     if fmt == "json":
-        import json  # imported when used, as everything a plain run does not need
+        from codemods.reports import json_report
 
-        report = json_report(result, show_diff=False)
-        report["written"] = [r.path for r in written]
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json_report.apply_report(result, written))
     err.line(summary_line(result, written=len(written)))
     sys.exit(exit_status(result, False))
 
@@ -911,70 +595,37 @@ def apply_stdin(run: Run) -> None:
     sys.exit(exit_status(result, False))
 
 
-@dataclasses.dataclass
-class Change:
-    """One answer's worth: a fix, or a QS004 constant across files."""
-
-    key: str
-    findings: list[Finding]
-
-    @property
-    def path(self) -> str:  # "this file" for the answer f
-        return self.findings[0].path
-
-    @property
-    def code(self) -> str:  # "this pass" for the answer p
-        return self.findings[0].code
-
-
 def review(result: engine.RunResult, run: Run) -> list[engine.FileResult]:
-    """Ask about each change, then analyse every file with a change again with the accepted
-    ones only, so what is written and the summary's counts are what was accepted."""
-    changes: dict[str, Change] = {}
-    for f in result.findings:
-        if f.fix and f.fix.applied:
-            changes.setdefault(f.key, Change(f.key, [])).findings.append(f)
+    """Ask about each change, then write only what was accepted (codemods.review decides
+    what an answer accepts and reruns with those)."""
+    from codemods import review as reviewing
+
+    changes = reviewing.changes_to_review(result)
     print_overview(result)
-    accepted = ask_each(list(changes.values()), result, run)
-    paths = sorted({f.path for change in changes.values() for f in change.findings})
-    final = engine.rerun(result, dataclasses.replace(run.options, accept=frozenset(accepted)), paths)
-    by_path = {r.path: r for r in final}
-    for i, r in enumerate(result.files):
-        if r.path in by_path:
-            result.files[i] = by_path[r.path]
-    return [r for r in final if r.changed]
+    accepted = ask_each(changes, result, run)
+    return reviewing.keep_accepted(result, run.options, changes, accepted)
 
 
 def ask_each(changes: list[Change], result: engine.RunResult, run: Run) -> set[str]:
     """The keys of the changes accepted, one question per change not already answered."""
+    from codemods import review as reviewing
+
     accepted: set[str] = set()
     console = out_console()
     for number, change in enumerate(changes, 1):
         if change.key in accepted:  # taken by an earlier f or p
             continue
-        preview = engine.rerun(
-            result, dataclasses.replace(run.options, accept=frozenset({change.key})),
-            sorted({f.path for f in change.findings}),
-        )
+        preview = reviewing.preview(result, run.options, change)
         console.rule(f"change {number} of {len(changes)}")
         for f in change.findings:
             console.line(finding_line(f))
-        show_diffs([r for r in preview if r.changed], page=True)
+        show_diffs(preview, page=True)
         answer = click.prompt(
-            REVIEW_PROMPT, type=click.Choice(["y", "n", "f", "p", "a", "q"]), default="n",
+            REVIEW_PROMPT, type=click.Choice(reviewing.ANSWERS), default="n",
             show_choices=False, err=True,
         )
-        rest = changes[number - 1:]
-        if answer == "y":
-            accepted.add(change.key)
-        elif answer == "f":
-            accepted.update(c.key for c in rest if c.path == change.path)
-        elif answer == "p":
-            accepted.update(c.key for c in rest if c.code == change.code)
-        elif answer == "a":
-            accepted.update(c.key for c in rest)
-            break
-        elif answer == "q":
+        accepted |= reviewing.accepted_by(answer, changes[number - 1:])
+        if reviewing.ends_review(answer):
             break
     return accepted
 

@@ -24,6 +24,7 @@ from cli import main
 from codemods import registry
 from codemods.base import EXAMPLE_MODELS
 from codemods.files import split_lines
+from codemods.reports import github
 from tests.helpers import REPO, write_project
 
 # the same small project as the CLI tests
@@ -282,8 +283,8 @@ def test_github_escapes_properties_and_data(project):
 
 
 def test_github_escape_functions():
-    assert cli._github_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
-    assert cli._github_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
+    assert github._github_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
+    assert github._github_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
 
 
 def test_github_skipped_sites_as_notices_and_failures_as_errors(project):

@@ -1,0 +1,16 @@
+"""A pass's page, as `qsfix explain` prints it, SARIF carries it and docs/rules/ holds it:
+rendered from the pass's declaration only (ruff's rule pages are the model)."""
+
+from __future__ import annotations
+
+
+def explain_markdown(info) -> str:
+    example = info.example
+    refs = "\n".join(f"- {r}" for r in info.references)
+    return (
+        f"# {info.code} {info.name}\n\n{info.summary}\n\n"
+        f"## What it does\n{info.what}\n\n## Why is this bad?\n{info.why}\n\n"
+        f"## Example\n```python\n{example.before_code}```\n\n"
+        f"## Use instead\n```python\n{example.after_code}```\n\n"
+        f"## Fix safety\n{info.fix_safety}\n\n## References\n{refs}\n"
+    )
