@@ -50,6 +50,28 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]  # sha256: hardware-accelerated, 3x blake2b here
 
 
+_TOOL_VERSION: list[str] = []
+
+
+def tool_version() -> str:
+    """The version and a digest of the tool's own code: a cache made by other code (a pass
+    added or changed, a checkout of another commit) is never read, even if the version
+    number was not raised. Reading the ~40 small source files costs about a millisecond."""
+    if not _TOOL_VERSION:
+        digest = hashlib.sha256()
+        package = os.path.dirname(os.path.abspath(__file__))
+        for folder, dirs, files in sorted(os.walk(package)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    path = os.path.join(folder, name)
+                    digest.update(os.path.relpath(path, package).encode() + b"\0")
+                    with open(path, "rb") as handle:
+                        digest.update(handle.read())
+        _TOOL_VERSION.append(f"{__version__}+{digest.hexdigest()[:16]}")
+    return _TOOL_VERSION[0]
+
+
 class Cache:
     """Two signed files: the results (with the dependency keys of the last run and the list
     of summaries held), read at every run, and the summaries, read only when the index has
@@ -158,7 +180,7 @@ def _load(path: Optional[str]) -> Optional[dict]:
         if not hmac.compare_digest(signature, _sign(payload)):
             return None  # unsigned or foreign: never unpickle it
         data = pickle.loads(payload)
-        if data.get("format") == FORMAT and data.get("version") == __version__:
+        if data.get("format") == FORMAT and data.get("version") == tool_version():
             return data
     except Exception:  # a damaged cache is no reason to fail
         pass
@@ -167,7 +189,7 @@ def _load(path: Optional[str]) -> Optional[dict]:
 
 def _store(path: str, data: dict) -> None:
     payload = pickle.dumps(
-        {"format": FORMAT, "version": __version__, **data}, protocol=pickle.HIGHEST_PROTOCOL,
+        {"format": FORMAT, "version": tool_version(), **data}, protocol=pickle.HIGHEST_PROTOCOL,
     )
     import tempfile  # imported when the cache is written
 

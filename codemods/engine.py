@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
-from . import __version__, registry, syntax_versions
+from . import registry, syntax_versions
 from . import cache as cache_mod
 from .cache import Cache, content_hash
 from .files import (
@@ -619,7 +619,7 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
     closure = cache_mod.merkle(graph, digests)
     plan = chains.factories
     project = cache_mod.digest(
-        __version__,
+        cache_mod.tool_version(),
         sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in plan.items()),
         sorted(
             (c.qualname, r.field, r.kind, r.target, r.related_name)

@@ -388,3 +388,16 @@ def test_a_cached_analysis_names_files_as_this_run_does(tmp_path, monkeypatch):
     assert cached.analysed == []
     assert [f.to_json() for f in cached.findings] == [f.to_json() for f in fresh.findings]
     assert {f.path for f in cached.findings} == {r.path for r in cached.files if r.findings}
+
+
+def test_a_cache_made_by_other_code_is_not_read(tmp_path, monkeypatch):
+    """A pass added or changed without a new version number must not be answered from a
+    cache that other code made (the cache is keyed by a digest of the tool's own source)."""
+    from codemods import cache as cache_mod
+
+    write_project(tmp_path, {"shop/models.py": EXAMPLE_MODELS, "shop/uses.py": "def f(qs):\n    return 1\n"})
+    first = run_in(tmp_path, use_cache=True)
+    assert first.analysed
+    assert run_in(tmp_path, use_cache=True).analysed == []
+    monkeypatch.setattr(cache_mod, "_TOOL_VERSION", [cache_mod.tool_version() + "-edited"])
+    assert sorted(run_in(tmp_path, use_cache=True).analysed) == sorted(first.analysed)
