@@ -23,6 +23,7 @@ MODULES: dict[str, str] = {
     "QS003": "qs003_class_queryset_to_get_queryset",
     "QS001": "qs001_exists_for_truthiness",
     "QS002": "qs002_count_for_len",
+    "QS007": "qs007_select_for_update_outside_transaction",
 }
 CODES: tuple[str, ...] = tuple(MODULES)
 
