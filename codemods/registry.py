@@ -24,6 +24,7 @@ MODULES: dict[str, str] = {
     "QS001": "qs001_exists_for_truthiness",
     "QS002": "qs002_count_for_len",
     "QS007": "qs007_select_for_update_outside_transaction",
+    "QS009": "qs009_reuse_after_write",
 }
 CODES: tuple[str, ...] = tuple(MODULES)
 
