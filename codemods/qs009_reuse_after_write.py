@@ -169,11 +169,13 @@ class ReuseAfterWrite(Pass):
             method, receiver = node.func.attr, node.func.value
             if method not in QUERYSET_WRITES and method not in INSTANCE_WRITES:
                 continue
-            if self.derived_from(receiver, name):
-                continue
             t = analysis.type_of(receiver)
             if t.model != model or t.confidence <= UNKNOWN:
                 continue
+            root, _ = chain_steps(receiver)
+            clone = t.kind == QUERYSET and isinstance(receiver, ast.Call) and isinstance(root, ast.Name) and root.id == name
+            if not clone and self.derived_from(receiver, name):
+                continue  # `qs.filter(...).update()` writes through a clone: it counts
             if (t.kind in (QUERYSET, MANAGER) and method in QUERYSET_WRITES) or (
                 t.kind == INSTANCE and method in INSTANCE_WRITES
             ):
