@@ -17,7 +17,7 @@ from typing import Iterator
 
 from .base import Example, Pass, PassInfo
 from .index import chain_steps
-from .querysets import INSTANCE, MANAGER, QUERYSET, QUERYSET_BUILDERS, UNKNOWN
+from .querysets import INSTANCE, MANAGER, PROVEN, QUERYSET, QUERYSET_BUILDERS, UNKNOWN
 from .qs007_select_for_update_outside_transaction import INCLUDE_TESTS, is_test_path
 from .rewrite import method_call
 
@@ -61,8 +61,8 @@ class ReuseAfterWrite(Pass):
         if bindings is None or len(bindings) != 1 or bindings[0].kind != "assign":
             return
         qstype = analysis.type_of(node.value)
-        if qstype.kind != QUERYSET or qstype.confidence <= UNKNOWN or qstype.model is None:
-            return
+        if qstype.kind != QUERYSET or qstype.confidence != PROVEN or qstype.model is None:
+            return  # a custom manager method may return a dict or a list (no cache to go stale)
         scope = analysis.scopes.binding_scope(target)
         events = []
         for ref in analysis.scopes.references(scope, target.id):
@@ -267,7 +267,7 @@ def reaches(parents: dict, first: ast.AST, second: ast.AST) -> bool:
 INFO = PassInfo(
     code="QS009",
     name="reuse-after-write",
-    summary="A QuerySet's cached rows read again after rows of its model were written -> read `qs.all()`",
+    summary="a QuerySet's cached rows read again after rows of its model were written -> read `qs.all()`",
     safety="unsafe",
     what=(
         "Finds a local QuerySet that is evaluated (iterated, `list()`, `len()`, `bool()`, "

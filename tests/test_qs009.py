@@ -316,3 +316,40 @@ def test_test_files_are_left_alone():
     assert [m.split(":")[0] for m in active(source)] == ["8"]
     for path in ("shop/tests/views.py", "shop/test_views.py", "shop/views_tests.py", "shop/tests.py"):
         assert active(source, path=path) == [], path
+
+
+def test_only_a_proven_queryset():
+    """A custom manager method the index cannot see through may return a dict (weblate's
+    `Setting.objects.get_settings_dict()`): its reads are no cache."""
+    check_noop(
+        """\
+        from shop.models import Order
+
+
+        def f(customer, helper):
+            settings = Order.objects.settings_dict()
+            names = list(settings)
+            Order.objects.create(customer=customer, status="new")
+            return names, list(settings)
+        """,
+        files={"shop/models.py": """\
+        from django.db import models
+
+
+        class OrderManager(models.Manager):
+            def settings_dict(self):
+                return {o.status: o for o in self.all()}
+
+
+        class Customer(models.Model):
+            name = models.CharField(max_length=100)
+
+
+        class Order(models.Model):
+            customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+            status = models.CharField(max_length=20)
+
+            objects = OrderManager()
+        """},
+        **QS009,
+    )
