@@ -649,8 +649,10 @@ class ProjectIndex:
 
     def call_sites(self, qualname: str) -> list[tuple[str, str, int, bool]]:
         """Every call of the function or method `qualname` in the project, as (module,
-        caller, line, in `with atomic()`); modules not naming it are not parsed."""
-        word = qualname.rpartition(".")[2].encode()
+        caller, line, in `with atomic()`); modules not naming it (for a method: its class)
+        are not parsed."""
+        owner, _, name = qualname.rpartition(".")
+        word = (owner.rpartition(".")[2] if owner in self.classes else name).encode()
         if getattr(self, "_sources_naming", None) is None:
             self._sources_naming: dict[bytes, list[str]] = {}
         if word not in self._sources_naming:

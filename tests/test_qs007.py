@@ -324,3 +324,30 @@ def test_json_output_carries_the_lines(monkeypatch):
     [finding] = json.loads(result.stdout)["findings"]
     assert finding["code"] == "QS007" and finding["fix"] is None and finding["line"] == 5
     assert "evaluated on line 5" in finding["message"] and "lines 5-7" in finding["message"]
+
+
+def test_method_called_by_a_handler_of_its_view():
+    source = """\
+    from django.db import transaction
+    from django.views import View
+
+    from shop.models import Order
+
+
+    class Ship(View):
+        def post(self, request, pk):
+            return self.lock(pk)
+
+        def put(self, request, pk):
+            with transaction.atomic():
+                return self.lock_in_transaction(pk)
+
+        def lock(self, pk):
+            return Order.objects.select_for_update().get(pk=pk)
+
+        def lock_in_transaction(self, pk):
+            return Order.objects.select_for_update().get(pk=pk)
+    """
+    [message] = reported(source)
+    assert message.startswith("16: ")
+    assert "(called on line 9 of `shop.example.Ship.post`, `Ship.post` is a view and ATOMIC_REQUESTS is not set)" in message
