@@ -13,11 +13,13 @@ Django docs: https://docs.djangoproject.com/en/stable/topics/db/queries/#caching
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+import functools
+import os
+from typing import Iterator, Optional
 
 from .base import Example, Pass, PassInfo
 from .index import chain_steps
-from .querysets import INSTANCE, MANAGER, PROVEN, QUERYSET, QUERYSET_BUILDERS, UNKNOWN
+from .querysets import FUNCTION, INSTANCE, MANAGER, PROVEN, QUERYSET, QUERYSET_BUILDERS, UNKNOWN
 from .qs007_select_for_update_outside_transaction import INCLUDE_TESTS, is_test_path
 from .rewrite import method_call
 
@@ -164,7 +166,15 @@ class ReuseAfterWrite(Pass):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 continue
             stack.extend(ast.iter_child_nodes(node))
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            if not isinstance(node, ast.Call):
+                continue
+            called = analysis.type_of(node.func)
+            if called.kind == FUNCTION:  # a project function that writes the model itself
+                method = function_writes(analysis.index, called.method, model)
+                if method is not None:
+                    yield node, f"`{analysis.code(node.func)}()`, which calls `.{method}()`"
+                continue
+            if not isinstance(node.func, ast.Attribute):
                 continue
             method, receiver = node.func.attr, node.func.value
             if method not in QUERYSET_WRITES and method not in INSTANCE_WRITES:
@@ -202,6 +212,59 @@ class ReuseAfterWrite(Pass):
             ):
                 return True  # `enumerate(qs)`, `zip(qs, ...)`: its items may be the cached ones
         return False
+
+
+def function_writes(index, qualname: Optional[str], model: str) -> Optional[str]:
+    """The write method a project function calls on `model`'s manager directly
+    (`Model.objects.filter(...).update(...)` in its body), if any."""
+    if not qualname:
+        return None
+    module, _, name = qualname.rpartition(".")
+    summary = index.modules.get(module)
+    if summary is None or name not in summary.functions:
+        return None
+    function = next(
+        (n for n in _module_tree(summary.path).body
+         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name),
+        None,
+    )
+    stack = list(function.body) if function is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in QUERYSET_WRITES:
+            continue
+        root, steps = chain_steps(node.func.value)
+        if not isinstance(root, ast.Name) or not steps or "[i]" in steps or "[:]" in steps:
+            continue
+        if root.id in summary.imports:
+            target = index.resolve(summary.imports[root.id])
+        elif root.id in summary.classes:
+            target = f"{module}.{root.id}"
+        else:
+            continue
+        if target == model and steps[0] in (".objects", "._default_manager"):
+            return node.func.attr
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: str, size: int, mtime: int) -> ast.Module:
+    with open(path, "rb") as handle:
+        return ast.parse(handle.read())
+
+
+def _module_tree(path: str) -> ast.Module:
+    """Another module's tree (read again: the index keeps summaries, not trees)."""
+    try:
+        stat = os.stat(path)
+        return _parsed(path, stat.st_size, stat.st_mtime_ns)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return ast.Module(body=[], type_ignores=[])
 
 
 def _position(node: ast.AST) -> tuple[int, int]:
@@ -274,7 +337,8 @@ INFO = PassInfo(
         "`in`), then rows of its model are written in the same function (`update()`, "
         "`delete()`, `create()`, `bulk_create()`, `bulk_update()`, `get_or_create()`, "
         "`update_or_create()` on the model's QuerySets, `save()`/`delete()` of another "
-        "instance of the model) on a path that reaches a second read of the same QuerySet "
+        "instance of the model, or a call of a project function whose body runs such a write "
+        "on `Model.objects`) on a path that reaches a second read of the same QuerySet "
         "object, and rewrites that re-read to a fresh clone, `qs.all()`."
     ),
     why=(

@@ -353,3 +353,57 @@ def test_only_a_proven_queryset():
         """},
         **QS009,
     )
+
+
+def test_a_project_function_that_writes_the_model():
+    services = {"shop/services.py": """\
+    from shop.models import Customer, Order
+
+
+    def close_all(customer):
+        Order.objects.filter(customer=customer).update(status="closed")
+
+
+    def rename(customer):
+        Customer.objects.filter(pk=customer.pk).update(name="x")
+
+
+    def looks_only(customer):
+        return Order.objects.filter(customer=customer).count()
+    """}
+    outcome = check_transformed(
+        """\
+        from shop import services
+        from shop.models import Order
+        from shop.services import close_all
+
+
+        def f(customer):
+            orders = Order.objects.filter(customer=customer)
+            names = list(orders)
+            services.rename(customer)
+            services.looks_only(customer)
+            n = len(orders)
+            close_all(customer)
+            return names, n, list(orders)
+        """,
+        """\
+        from shop import services
+        from shop.models import Order
+        from shop.services import close_all
+
+
+        def f(customer):
+            orders = Order.objects.filter(customer=customer)
+            names = list(orders)
+            services.rename(customer)
+            services.looks_only(customer)
+            n = len(orders)
+            close_all(customer)
+            return names, n, list(orders.all())
+        """,
+        files=services,
+        **QS009,
+    )
+    [finding] = [f for f in outcome.findings if f.code == "QS009"]
+    assert "Order rows are written on line 12 (`close_all()`, which calls `.update()`)" in finding.message
