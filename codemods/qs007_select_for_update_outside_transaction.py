@@ -54,7 +54,13 @@ MAX_CALLER_DEPTH = 8
 
 
 def is_test_path(path: str) -> bool:
-    """Under a `tests/` folder, or named `test_*.py`, `*_tests.py` or `tests.py`."""
+    """Under a `tests/` folder, or named `test_*.py`, `*_tests.py` or `tests.py` (folders
+    counted from where qsfix runs: a checkout below some `tests/` folder is not all tests)."""
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path)
+        except ValueError:  # another drive (Windows): keep it whole
+            pass
     parts = path.replace(os.sep, "/").split("/")
     return "tests" in parts[:-1] or bool(TEST_FILE.match(parts[-1]))
 

@@ -183,7 +183,10 @@ class ReuseAfterWrite(Pass):
             if t.model != model or t.confidence <= UNKNOWN:
                 continue
             root, _ = chain_steps(receiver)
-            clone = t.kind == QUERYSET and isinstance(receiver, ast.Call) and isinstance(root, ast.Name) and root.id == name
+            clone = (
+                t.kind == QUERYSET and isinstance(receiver, ast.Call)
+                and isinstance(root, ast.Name) and root.id == name
+            )
             if not clone and self.derived_from(receiver, name):
                 continue  # `qs.filter(...).update()` writes through a clone: it counts
             if (t.kind in (QUERYSET, MANAGER) and method in QUERYSET_WRITES) or (
