@@ -135,6 +135,7 @@ class ModuleSummary:
     # Read on demand (`ProjectIndex.call_graph`: a re-parse), as QS004's name usage is.
     calls: list[tuple[str, str, int, bool]] = field(default_factory=list)  # (caller, callee, line, in `with atomic()`)
     function_facts: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # -> (first parameter, decorators)
+    handed_over: list[tuple[str, str, int]] = field(default_factory=list)  # (function or view class passed as an argument, to what, line)
     calls_read: bool = False
     atomic_requests: bool = False  # mentions ATOMIC_REQUESTS (read as: may be on)
     select_for_update: bool = False  # mentions select_for_update (its QS007 result reads callers anywhere)
@@ -342,11 +343,31 @@ class _Summariser:
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.read_function(node, node.name, None)
+            elif not isinstance(node, ast.ClassDef):  # a URLconf: `path("x", atomic(view))`
+                self.read_body([node], "", None)
             elif isinstance(node, ast.ClassDef):
                 self.s.function_facts[node.name] = ("", self.decorators(node))
                 for stmt in node.body:
                     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.read_function(stmt, f"{node.name}.{stmt.name}", node.name)
+
+    def read_handed_over(self, call: ast.Call, class_name: Optional[str]) -> None:
+        """Functions (and `View.as_view()`) passed to a call: whoever receives them may call
+        them inside a transaction or not (`atomic(view)`, `path("x", view)`)."""
+        receiver = self.resolve(dotted(call.func)) or "?"
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "as_view":
+                arg = arg.func.value
+            text = dotted(arg)
+            if text is None:
+                continue
+            head, _, rest = text.partition(".")
+            if head == "self" and class_name is not None and rest and "." not in rest:
+                name = f"{self.s.module}.{class_name}.{rest}"
+            else:
+                name = self.resolve(text)
+            if name is not None:
+                self.s.handed_over.append((name, receiver, call.lineno))
 
     def decorators(self, node: ast.AST) -> tuple[str, ...]:
         out = []
@@ -364,8 +385,11 @@ class _Summariser:
         if class_name is not None and params:
             params = params[1:]  # self / cls
         self.s.function_facts[key] = (params[0].arg if params else "", self.decorators(func))
+        self.read_body(func.body, key, class_name)
+
+    def read_body(self, body: list[ast.stmt], key: str, class_name: Optional[str]) -> None:
         calls = self.s.calls
-        stack: list[tuple[ast.AST, bool, str]] = [(stmt, False, key) for stmt in func.body]
+        stack: list[tuple[ast.AST, bool, str]] = [(stmt, False, key) for stmt in body]
         while stack:
             node, atomic, caller = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
@@ -385,6 +409,7 @@ class _Summariser:
                         callee = f"{self.s.module}.{class_name}.{rest}"
                     if callee is not None:
                         calls.append((caller, callee, node.lineno, atomic))
+                self.read_handed_over(node, class_name)
             stack.extend((child, atomic, caller) for child in ast.iter_child_nodes(node))
 
     def read_class(self, node: ast.ClassDef, cls: ClassSummary) -> None:
@@ -651,26 +676,43 @@ class ProjectIndex:
         """Every call of the function or method `qualname` in the project, as (module,
         caller, line, in `with atomic()`); modules not naming it (for a method: its class)
         are not parsed."""
+        sites = []
+        for name in self._modules_naming(qualname):
+            for caller, callee, line, atomic in self.call_graph(name).calls:
+                if callee == "*" or self.resolve(callee) == qualname:
+                    sites.append((name, caller, line, atomic))
+        return sites
+
+    def handed_over_sites(self, qualname: str) -> list[tuple[str, str, int]]:
+        """Where the function (or view class) `qualname` is passed to a call, as (module,
+        what it is passed to, line)."""
+        sites = []
+        for name in self._modules_naming(qualname):
+            summary = self.call_graph(name)
+            for passed, receiver, line in summary.handed_over:
+                if self.resolve(passed) == qualname:
+                    sites.append((name, receiver, line))
+            if any(callee == "*" for _, callee, _, _ in summary.calls):
+                sites.append((name, "?", 0))  # unreadable now
+        return sites
+
+    def _modules_naming(self, qualname: str) -> list[str]:
+        """Modules whose text names the function (for a method: its class)."""
         owner, _, name = qualname.rpartition(".")
         word = (owner.rpartition(".")[2] if owner in self.classes else name).encode()
         if getattr(self, "_sources_naming", None) is None:
             self._sources_naming: dict[bytes, list[str]] = {}
         if word not in self._sources_naming:
             naming = []
-            for name, summary in self.modules.items():
+            for module, summary in self.modules.items():
                 try:
                     with open(summary.path, "rb") as handle:
                         if word in handle.read():
-                            naming.append(name)
+                            naming.append(module)
                 except OSError:
-                    naming.append(name)
+                    naming.append(module)
             self._sources_naming[word] = naming
-        sites = []
-        for name in self._sources_naming[word]:
-            for caller, callee, line, atomic in self.call_graph(name).calls:
-                if callee == "*" or self.resolve(callee) == qualname:
-                    sites.append((name, caller, line, atomic))
-        return sites
+        return self._sources_naming[word]
 
     def is_module(self, name: str) -> bool:
         """A scanned module, or a package prefix of one (`shop` for `shop.models`)."""

@@ -249,11 +249,24 @@ def uncovered(index, module: str, key: str, seen: set) -> Optional[str]:
             return f"called on line {line} of `{site_module}.{caller}`, {how}"
     if sites or not _is_view(index, module, key, first_param, class_name, method):
         return None
+    if not _handed_only_to_django(index, f"{module}.{class_name or key}"):
+        return None
     if NON_ATOMIC_REQUESTS in decorators:
         return f"`{key}` is a view excluded from ATOMIC_REQUESTS"
     if any(s.atomic_requests for s in index.modules.values()):
         return None
     return f"`{key}` is a view and ATOMIC_REQUESTS is not set"
+
+
+def _handed_only_to_django(index, qualname: str) -> bool:
+    """A view is passed only to Django's URL functions and to view decorators that open no
+    transaction (`login_required(view)`); `atomic(view)` or anything unknown says no."""
+    for site_module, receiver, _ in index.handed_over_sites(qualname):
+        if _in_tests(index, site_module):
+            continue
+        if receiver == ATOMIC or not receiver.startswith(NEUTRAL_DECORATOR_PREFIXES):
+            return False
+    return True
 
 
 def _in_tests(index, module: str) -> bool:
@@ -302,9 +315,9 @@ INFO = PassInfo(
         "finding names the line of the locking read and the lines a `with "
         "transaction.atomic():` block would cover. Precision first: a site under any `with` "
         "or a decorator the tool cannot see into, in a nested function, in a function whose "
-        "callers are all inside a transaction or not known, or in a project that mentions "
-        "ATOMIC_REQUESTS (for views) is not reported. Test files are skipped (`TestCase` "
-        "holds a transaction)."
+        "callers are all inside a transaction or not known, in a view a URLconf wraps in "
+        "`atomic()` or hands to project code, or in a project that mentions ATOMIC_REQUESTS "
+        "(for views) is not reported. Test files are skipped (`TestCase` holds a transaction)."
     ),
     references=(
         "https://docs.djangoproject.com/en/stable/ref/models/querysets/#select-for-update",

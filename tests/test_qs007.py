@@ -351,3 +351,51 @@ def test_method_called_by_a_handler_of_its_view():
     [message] = reported(source)
     assert message.startswith("16: ")
     assert "(called on line 9 of `shop.example.Ship.post`, `Ship.post` is a view and ATOMIC_REQUESTS is not set)" in message
+
+
+def test_a_view_wrapped_in_atomic_or_handed_to_unknown_code_in_a_urlconf():
+    views = {
+        "shop/views.py": """\
+        from django.views import View
+
+        from shop.models import Order
+
+
+        def atomic_in_urls(request, pk):
+            return Order.objects.select_for_update().get(pk=pk)
+
+
+        def plain(request, pk):
+            return Order.objects.select_for_update().get(pk=pk)
+
+
+        def wrapped_by_the_project(request, pk):
+            return Order.objects.select_for_update().get(pk=pk)
+
+
+        class AtomicView(View):
+            def post(self, request, pk):
+                return Order.objects.select_for_update().get(pk=pk)
+        """,
+        "shop/urls.py": """\
+        from django.contrib.auth.decorators import login_required
+        from django.db import transaction
+        from django.urls import path
+
+        from shop import views
+        from shop.wrappers import retry
+
+        urlpatterns = [
+            path("a/<int:pk>", transaction.atomic(views.atomic_in_urls)),
+            path("b/<int:pk>", login_required(views.plain)),
+            path("c/<int:pk>", retry(views.wrapped_by_the_project)),
+            path("d/<int:pk>", transaction.atomic(views.AtomicView.as_view())),
+        ]
+        """,
+        "shop/wrappers.py": """\
+        def retry(view):
+            return view
+        """,
+    }
+    messages = project_messages(views)
+    assert [m.split(":")[0] for m in messages["shop/views.py"]] == ["11"]
