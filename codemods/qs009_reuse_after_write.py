@@ -140,7 +140,8 @@ class ReuseAfterWrite(Pass):
         if isinstance(parent, ast.Call) and parent.args and parent.args[0] is ref and len(parent.args) == 1:
             if any(analysis.is_builtin(parent.func, b) for b in FILLING_BUILTINS):
                 return "fill"
-            return "escape"
+        if isinstance(parent, (ast.Call, ast.keyword)):
+            return "fill" if self.passed_to_an_iterating_function(ref, parent) else "escape"
         if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and parent.test is ref:
             return "fill"
         if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
@@ -155,6 +156,20 @@ class ReuseAfterWrite(Pass):
         ):
             return "fill"
         return "escape"
+
+    def passed_to_an_iterating_function(self, ref: ast.Name, parent: ast.AST) -> bool:
+        """`helper(qs)` where the project function `helper` only iterates that parameter."""
+        call = self.analysis.parents.get(parent) if isinstance(parent, ast.keyword) else parent
+        if not isinstance(call, ast.Call) or call.func is ref:
+            return False
+        called = self.analysis.type_of(call.func)
+        if called.kind != FUNCTION:
+            return False
+        if isinstance(parent, ast.keyword):
+            return function_iterates(self.analysis.index, called.method, None, parent.arg)
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return False
+        return function_iterates(self.analysis.index, called.method, call.args.index(ref), None)
 
     def writes(self, function: ast.AST, model: str, name: str) -> Iterator[tuple[ast.Call, str]]:
         """Calls in `function` (not in nested functions) that write rows of `model`, except
@@ -217,21 +232,62 @@ class ReuseAfterWrite(Pass):
         return False
 
 
-def function_writes(index, qualname: Optional[str], model: str) -> Optional[str]:
-    """The write method a project function calls on `model`'s manager directly
-    (`Model.objects.filter(...).update(...)` in its body), if any."""
+def _project_function(index, qualname: Optional[str]):
+    """(summary, definition) of a module-level function of the project, or None."""
     if not qualname:
         return None
     module, _, name = qualname.rpartition(".")
     summary = index.modules.get(module)
     if summary is None or name not in summary.functions:
         return None
-    function = next(
-        (n for n in _module_tree(summary.path).body
-         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name),
-        None,
-    )
-    stack = list(function.body) if function is not None else []
+    for node in _module_tree(summary.path).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return summary, node
+    return None
+
+
+def function_iterates(index, qualname: Optional[str], position: Optional[int], keyword: Optional[str]) -> bool:
+    """Every use of the parameter (by position or keyword) in the function's body iterates it
+    (`for x in p`, a comprehension, `list(p)`, `len(p)`): passing a QuerySet fills its cache
+    and nothing else."""
+    found = _project_function(index, qualname)
+    if found is None:
+        return False
+    _, function = found
+    params = [*function.args.posonlyargs, *function.args.args]
+    if keyword is not None:
+        params = [p for p in [*params, *function.args.kwonlyargs] if p.arg == keyword]
+        param = params[0] if params else None
+    else:
+        param = params[position] if position is not None and position < len(params) else None
+    if param is None:
+        return False
+    parents = {id(child): node for node in ast.walk(function) for child in ast.iter_child_nodes(node)}
+    uses = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == param.arg]
+    for use in uses:
+        parent = parents.get(id(use))
+        if not isinstance(use.ctx, ast.Load):
+            return False
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is use:
+            continue
+        if (
+            isinstance(parent, ast.Call) and parent.args == [use] and not parent.keywords
+            and isinstance(parent.func, ast.Name) and parent.func.id in FILLING_BUILTINS
+        ):
+            continue
+        return False
+    return bool(uses)
+
+
+def function_writes(index, qualname: Optional[str], model: str) -> Optional[str]:
+    """The write method a project function calls on `model`'s manager directly
+    (`Model.objects.filter(...).update(...)` in its body), if any."""
+    found = _project_function(index, qualname)
+    if found is None:
+        return None
+    summary, function = found
+    module = summary.module
+    stack = list(function.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
@@ -337,7 +393,7 @@ INFO = PassInfo(
     safety="unsafe",
     what=(
         "Finds a local QuerySet that is evaluated (iterated, `list()`, `len()`, `bool()`, "
-        "`in`), then rows of its model are written in the same function (`update()`, "
+        "`in`, or passed to a project function that only iterates it), then rows of its model are written in the same function (`update()`, "
         "`delete()`, `create()`, `bulk_create()`, `bulk_update()`, `get_or_create()`, "
         "`update_or_create()` on the model's QuerySets, `save()`/`delete()` of another "
         "instance of the model, or a call of a project function whose body runs such a write "

@@ -407,3 +407,59 @@ def test_a_project_function_that_writes_the_model():
     )
     [finding] = [f for f in outcome.findings if f.code == "QS009"]
     assert "Order rows are written on line 12 (`close_all()`, which calls `.update()`)" in finding.message
+
+
+def test_evaluated_by_a_project_function_that_iterates_it():
+    helpers = {"shop/helpers.py": """\
+    def names(orders):
+        return [o.status for o in orders]
+
+
+    def count_them(items, *, extra=0):
+        return len(items) + extra
+
+
+    def maybe_filters(orders):
+        return orders.filter(status="x")
+    """}
+    check_transformed(
+        """\
+        from shop.helpers import names
+        from shop.models import Order
+
+
+        def f(customer):
+            orders = Order.objects.filter(customer=customer)
+            before = names(orders)
+            Order.objects.create(customer=customer, status="new")
+            return before, list(orders)
+        """,
+        """\
+        from shop.helpers import names
+        from shop.models import Order
+
+
+        def f(customer):
+            orders = Order.objects.filter(customer=customer)
+            before = names(orders)
+            Order.objects.create(customer=customer, status="new")
+            return before, list(orders.all())
+        """,
+        files=helpers,
+        **QS009,
+    )
+    check_noop(
+        """\
+        from shop.helpers import maybe_filters
+        from shop.models import Order
+
+
+        def f(customer):
+            orders = Order.objects.filter(customer=customer)
+            subset = maybe_filters(orders)
+            Order.objects.create(customer=customer, status="new")
+            return subset, list(orders)
+        """,
+        files=helpers,
+        **QS009,
+    )
