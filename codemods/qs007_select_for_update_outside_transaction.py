@@ -136,10 +136,20 @@ class SelectForUpdateOutsideTransaction(Pass):
                 return outer
             return None
         if isinstance(parent, ast.Expr):
-            return "never"
+            return None if self.expects_an_error(parent) else "never"
         if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
             return self.evaluation_of_local(parent.targets[0])
         return None
+
+    def expects_an_error(self, statement: ast.AST) -> bool:
+        """A bare chain inside `try:` or `with` (`assertRaises`): written for what building it
+        raises (`select_for_update(nowait=True, skip_locked=True)`), not for a lock."""
+        for ancestor in self.analysis.scopes.ancestors(statement):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return False
+            if isinstance(ancestor, (ast.Try, ast.With, ast.AsyncWith)) or type(ancestor).__name__ == "TryStar":
+                return True
+        return False
 
     def evaluation_of_local(self, target: ast.Name) -> Optional[ast.AST] | str:
         """`qs = ...select_for_update()...`: never read ("never"), or the first read that

@@ -297,6 +297,22 @@ def test_lock_never_taken():
     assert "the QuerySet is never evaluated" in messages[4]
 
 
+def test_a_bare_chain_written_for_the_error_it_raises():
+    source = """\
+    from shop.models import Order
+
+
+    def f(request, check):
+        with check.raises(ValueError):
+            Order.objects.select_for_update(nowait=True, skip_locked=True)
+        try:
+            Order.objects.select_for_update(of=("self",))
+        except ValueError:
+            pass
+    """
+    assert reported(source) == []
+
+
 def test_exists_and_get_or_create_do_lock():
     source = """\
     from django.db import transaction
