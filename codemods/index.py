@@ -657,13 +657,21 @@ class ProjectIndex:
             read_name_usage(summary, tree)
         return summary
 
+    def source_bytes(self, path: str) -> bytes:
+        """A file's bytes: as the engine read them when it kept them (`sources`, by absolute
+        path: a stdin buffer is judged as given), else from the disk."""
+        data = getattr(self, "sources", {}).get(path)
+        if data is None:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        return data
+
     def call_graph(self, module: str) -> ModuleSummary:
         """The module's summary with QS007's call facts read (once; a re-parse)."""
         summary = self.modules[module]
         if not summary.calls_read:
             try:
-                with open(summary.path, "rb") as handle:
-                    source = handle.read()
+                source = self.source_bytes(summary.path)
                 tree = ast.parse(source)
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
                 summary.calls_read = True
@@ -706,9 +714,8 @@ class ProjectIndex:
             naming = []
             for module, summary in self.modules.items():
                 try:
-                    with open(summary.path, "rb") as handle:
-                        if word in handle.read():
-                            naming.append(module)
+                    if word in self.source_bytes(summary.path):
+                        naming.append(module)
                 except OSError:
                     naming.append(module)
             self._sources_naming[word] = naming

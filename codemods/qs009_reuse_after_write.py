@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import os
 from typing import Iterator, Optional
 
 from .base import Example, Pass, PassInfo
@@ -240,7 +239,7 @@ def _project_function(index, qualname: Optional[str]):
     summary = index.modules.get(module)
     if summary is None or name not in summary.functions:
         return None
-    for node in _module_tree(summary.path).body:
+    for node in _module_tree(index, summary.path).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             return summary, node
     return None
@@ -312,16 +311,14 @@ def function_writes(index, qualname: Optional[str], model: str) -> Optional[str]
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(path: str, size: int, mtime: int) -> ast.Module:
-    with open(path, "rb") as handle:
-        return ast.parse(handle.read())
+def _parsed(data: bytes) -> ast.Module:
+    return ast.parse(data)
 
 
-def _module_tree(path: str) -> ast.Module:
-    """Another module's tree (read again: the index keeps summaries, not trees)."""
+def _module_tree(index, path: str) -> ast.Module:
+    """Another module's tree (parsed again: the index keeps summaries, not trees)."""
     try:
-        stat = os.stat(path)
-        return _parsed(path, stat.st_size, stat.st_mtime_ns)
+        return _parsed(index.source_bytes(path))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return ast.Module(body=[], type_ignores=[])
 
