@@ -57,6 +57,7 @@ class Example:
     before: str
     after: Optional[str] = None
     unsafe: bool = False  # the rewrite needs --unsafe
+    diagnostic: bool = False  # `after` is None, yet the pass reports the code (no fix)
 
     @property
     def before_code(self) -> str:
@@ -82,8 +83,10 @@ class PassInfo:
 
     @property
     def example(self) -> Example:
-        """The example `explain` shows: the first one that rewrites something."""
-        return next(e for e in self.examples if e.after is not None)
+        """The example `explain` shows: the first one that rewrites something (or, for a
+        pass that only reports, the first one it reports)."""
+        rewrites = [e for e in self.examples if e.after is not None]
+        return (rewrites or [e for e in self.examples if e.diagnostic])[0]
 
 
 class Pass:

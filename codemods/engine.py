@@ -639,7 +639,13 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
         ),
         _options_key(options),
     )
-    return {name: cache_mod.digest(project, closure[name]) for name in modules}
+    # QS007 reads the callers of a function wherever they are: such a module's results
+    # depend on every module
+    everything = cache_mod.digest(sorted(digests.items()))
+    return {
+        name: cache_mod.digest(project, closure[name], everything if modules[name].select_for_update else "")
+        for name in modules
+    }
 
 
 @contextlib.contextmanager

@@ -132,6 +132,16 @@ class ModuleSummary:
     constant_lines: dict[str, int] = field(default_factory=dict)
     volatile: dict[str, str] = field(default_factory=dict)  # constant -> call evaluated at import
     suppressed_lines: dict[int, frozenset] = field(default_factory=dict)
+    # QS007: the call graph and what decides whether a transaction is open. Callers and
+    # functions are keyed "f" (module level), "C.m" (method of a module-level class), "C" (the
+    # class itself, for its decorators), "" (module-level code) or "?" (a nested function).
+    # Read on demand (`ProjectIndex.call_graph`: a re-parse), as QS004's name usage is.
+    calls: list[tuple[str, str, int, bool]] = field(default_factory=list)  # (caller, callee, line, in `with atomic()`)
+    function_facts: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # -> (first parameter, decorators)
+    handed_over: list[tuple[str, str, int]] = field(default_factory=list)  # (function or view class passed as an argument, to what, line)
+    calls_read: bool = False
+    atomic_requests: bool = False  # mentions ATOMIC_REQUESTS (read as: may be on)
+    select_for_update: bool = False  # mentions select_for_update (its QS007 result reads callers anywhere)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -302,6 +312,8 @@ class _Summariser:
                             if isinstance(e, ast.Constant) and isinstance(e.value, str)
                         ]
         self.read_usage(tree)
+        self.s.atomic_requests = b"ATOMIC_REQUESTS" in self.source
+        self.s.select_for_update = b"select_for_update" in self.source
 
     def read_usage(self, tree: ast.Module) -> None:
         """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), for files
@@ -325,6 +337,83 @@ class _Summariser:
                 root = dotted(node.func.value)
                 if root:
                     s.as_view_querysets.add(self.resolve(root) or f"?{root}")
+
+    def read_calls(self, tree: ast.Module) -> None:
+        """QS007's facts: every call of a resolvable name (and `self.m()` in a method), with
+        the function it is in and whether a `with transaction.atomic()` encloses it; each
+        function's first parameter and decorators. A deep walk: run on demand only."""
+        self.s.calls_read = True
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.read_function(node, node.name, None)
+            elif not isinstance(node, ast.ClassDef):  # a URLconf: `path("x", atomic(view))`
+                self.read_body([node], "", None)
+            elif isinstance(node, ast.ClassDef):
+                self.s.function_facts[node.name] = ("", self.decorators(node))
+                for stmt in node.body:
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self.read_function(stmt, f"{node.name}.{stmt.name}", node.name)
+
+    def read_handed_over(self, call: ast.Call, class_name: Optional[str]) -> None:
+        """Functions (and `View.as_view()`) passed to a call: whoever receives them may call
+        them inside a transaction or not (`atomic(view)`, `path("x", view)`)."""
+        receiver = self.resolve(dotted(call.func)) or "?"
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "as_view":
+                arg = arg.func.value
+            text = dotted(arg)
+            if text is None:
+                continue
+            head, _, rest = text.partition(".")
+            if head == "self" and class_name is not None and rest and "." not in rest:
+                name = f"{self.s.module}.{class_name}.{rest}"
+            else:
+                name = self.resolve(text)
+            if name is not None:
+                self.s.handed_over.append((name, receiver, call.lineno))
+
+    def decorators(self, node: ast.AST) -> tuple[str, ...]:
+        out = []
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            text = dotted(target)
+            out.append(self.resolve(text) or f"?{text}")
+            if isinstance(decorator, ast.Call):  # method_decorator(transaction.atomic, ...)
+                out.extend(self.resolve(dotted(a)) or f"?{dotted(a)}" for a in decorator.args[:1])
+        return tuple(out)
+
+    def read_function(self, func: ast.AST, key: str, class_name: Optional[str]) -> None:
+        args = func.args
+        params = [*args.posonlyargs, *args.args]
+        if class_name is not None and params:
+            params = params[1:]  # self / cls
+        self.s.function_facts[key] = (params[0].arg if params else "", self.decorators(func))
+        self.read_body(func.body, key, class_name)
+
+    def read_body(self, body: list[ast.stmt], key: str, class_name: Optional[str]) -> None:
+        calls = self.s.calls
+        stack: list[tuple[ast.AST, bool, str]] = [(stmt, False, key) for stmt in body]
+        while stack:
+            node, atomic, caller = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                caller = "?"  # its callers are not this function's
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    expr = item.context_expr
+                    target = expr.func if isinstance(expr, ast.Call) else expr
+                    if self.resolve(dotted(target)) == "django.db.transaction.atomic":
+                        atomic = True
+            elif isinstance(node, ast.Call):
+                text = dotted(node.func)
+                if text is not None:
+                    head, _, rest = text.partition(".")
+                    callee = self.resolve(text)
+                    if head == "self" and class_name is not None and rest and "." not in rest:
+                        callee = f"{self.s.module}.{class_name}.{rest}"
+                    if callee is not None:
+                        calls.append((caller, callee, node.lineno, atomic))
+                self.read_handed_over(node, class_name)
+            stack.extend((child, atomic, caller) for child in ast.iter_child_nodes(node))
 
     def read_class(self, node: ast.ClassDef, cls: ClassSummary) -> None:
         for base in node.bases:
@@ -578,6 +667,70 @@ class ProjectIndex:
                 return summary
             read_name_usage(summary, tree)
         return summary
+
+    def source_bytes(self, path: str) -> bytes:
+        """A file's bytes: as the engine read them when it kept them (`sources`, by absolute
+        path: a stdin buffer is judged as given), else from the disk."""
+        data = getattr(self, "sources", {}).get(path)
+        if data is None:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        return data
+
+    def call_graph(self, module: str) -> ModuleSummary:
+        """The module's summary with QS007's call facts read (once; a re-parse)."""
+        summary = self.modules[module]
+        if not summary.calls_read:
+            try:
+                source = self.source_bytes(summary.path)
+                tree = ast.parse(source)
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                summary.calls_read = True
+                summary.calls.append(("?", "*", 0, False))  # unreadable now: a caller we cannot see
+                return summary
+            _Summariser(summary, source).read_calls(tree)
+        return summary
+
+    def call_sites(self, qualname: str) -> list[tuple[str, str, int, bool]]:
+        """Every call of the function or method `qualname` in the project, as (module,
+        caller, line, in `with atomic()`); modules not naming it (for a method: its class)
+        are not parsed."""
+        sites = []
+        for name in self._modules_naming(qualname):
+            for caller, callee, line, atomic in self.call_graph(name).calls:
+                if callee == "*" or self.resolve(callee) == qualname:
+                    sites.append((name, caller, line, atomic))
+        return sites
+
+    def handed_over_sites(self, qualname: str) -> list[tuple[str, str, int]]:
+        """Where the function (or view class) `qualname` is passed to a call, as (module,
+        what it is passed to, line)."""
+        sites = []
+        for name in self._modules_naming(qualname):
+            summary = self.call_graph(name)
+            for passed, receiver, line in summary.handed_over:
+                if self.resolve(passed) == qualname:
+                    sites.append((name, receiver, line))
+            if any(callee == "*" for _, callee, _, _ in summary.calls):
+                sites.append((name, "?", 0))  # unreadable now
+        return sites
+
+    def _modules_naming(self, qualname: str) -> list[str]:
+        """Modules whose text names the function (for a method: its class)."""
+        owner, _, name = qualname.rpartition(".")
+        word = (owner.rpartition(".")[2] if owner in self.classes else name).encode()
+        if getattr(self, "_sources_naming", None) is None:
+            self._sources_naming: dict[bytes, list[str]] = {}
+        if word not in self._sources_naming:
+            naming = []
+            for module, summary in self.modules.items():
+                try:
+                    if word in self.source_bytes(summary.path):
+                        naming.append(module)
+                except OSError:
+                    naming.append(module)
+            self._sources_naming[word] = naming
+        return self._sources_naming[word]
 
     def is_module(self, name: str) -> bool:
         """A scanned module, or a package prefix of one (`shop` for `shop.models`)."""

@@ -25,6 +25,8 @@ MODULES: dict[str, str] = {
     "QS002": "qs002_count_for_len",
     "QS005": "qs005_refresh_after_update",
     "QS006": "qs006_lost_update",
+    "QS007": "qs007_select_for_update_outside_transaction",
+    "QS009": "qs009_reuse_after_write",
 }
 CODES: tuple[str, ...] = tuple(MODULES)
 

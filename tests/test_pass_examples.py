@@ -16,6 +16,9 @@ EXAMPLES = [
 def test_example(info, example):
     if example.after is None:
         outcome = check_noop(example.before_code, select=frozenset({info.code}), unsafe=example.unsafe)
+        if example.diagnostic:  # reported, with no fix
+            reported = [f for f in outcome.findings if f.is_active and f.code == info.code]
+            assert reported and all(f.fix is None for f in reported)
     else:
         outcome = check_transformed(
             example.before_code,
@@ -33,8 +36,8 @@ def test_pass_is_documented(info):
     for text in (info.name, info.summary, info.what, info.why, info.fix_safety):
         assert text.strip()
     assert info.references
-    assert any(e.after is not None for e in info.examples), "needs a before/after example"
-    assert any(e.after is None for e in info.examples), "needs a no-op example"
+    assert any(e.after is not None or e.diagnostic for e in info.examples), "needs a before/after example"
+    assert any(e.after is None and not e.diagnostic for e in info.examples), "needs a no-op example"
     names = [e.name for e in info.examples]
     assert len(names) == len(set(names))
     assert info.visitor.info is info

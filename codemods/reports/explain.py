@@ -7,10 +7,12 @@ from __future__ import annotations
 def explain_markdown(info) -> str:
     example = info.example
     refs = "\n".join(f"- {r}" for r in info.references)
+    # a pass that only reports (no fix) has no "Use instead"
+    instead = "" if example.after is None else f"## Use instead\n```python\n{example.after_code}```\n\n"
     return (
         f"# {info.code} {info.name}\n\n{info.summary}\n\n"
         f"## What it does\n{info.what}\n\n## Why is this bad?\n{info.why}\n\n"
         f"## Example\n```python\n{example.before_code}```\n\n"
-        f"## Use instead\n```python\n{example.after_code}```\n\n"
+        f"{instead}"
         f"## Fix safety\n{info.fix_safety}\n\n## References\n{refs}\n"
     )
