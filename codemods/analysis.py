@@ -261,7 +261,7 @@ class FileAnalysis:
         if comment:
             return Verdict(t, True, skip=comment)
         unsafe = (t.why or "only likely a QuerySet") if t.confidence == LIKELY else None
-        caveat = count_caveat(t) if method == "count" else None
+        caveat = count_caveat(t, self.typer.chains) if method == "count" else None
         if caveat:
             unsafe = caveat
         factory = self.factory_for(expr)

@@ -33,7 +33,7 @@ from typing import Iterable, Optional
 from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
-FORMAT = 2
+FORMAT = 3  # 3: summaries record manager aliases, model-like classes, Meta ordering
 
 
 def content_hash(data: bytes) -> str:

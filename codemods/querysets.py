@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 import ast
 
 from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
+from .index import defines_name, exports_name
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 
 from .kinds import (  # noqa: F401 - re-exported: the passes import them from here too
@@ -75,6 +76,9 @@ class QsType:
     near: bool = False
     # QuerySet methods seen along the chain (some change what count() means)
     seen: frozenset = frozenset()
+    # the model whose table the rows come from, kept through values() (its Meta.ordering
+    # still orders the rows)
+    ordering_model: Optional[str] = None
 
     @property
     def is_queryset(self) -> bool:
@@ -104,11 +108,18 @@ def meet(types: Sequence[QsType]) -> QsType:
     return replace(first, confidence=weakest.confidence, why=weakest.why or first.why, seen=seen)
 
 
-def count_caveat(t: QsType) -> Optional[str]:
+def count_caveat(t: QsType, chains: Optional["ChainTyper"] = None) -> Optional[str]:
     """Why `count()` may not equal `len()` for this QuerySet. Django's count() clears the
     ordering; with DISTINCT the ORDER BY columns (explicit or Meta.ordering) are part of
-    the selected rows, and with GROUP BY (annotate) an explicit order_by adds groups."""
-    if "distinct" in t.seen:
+    the selected rows, with GROUP BY (annotate) an explicit order_by adds groups, and an
+    ordering through a to-many relation joins one row per related row."""
+    model = t.model or t.ordering_model
+    meta = chains.meta_ordering(model) if chains is not None and model else None
+    if "ordering_join" in t.seen or (
+        "order_by" not in t.seen and meta and chains.ordering_joins_many(model, meta)
+    ):
+        return "ordered through a to-many relation: `len()` counts one row per joined row, `count()` drops the ordering and the join"
+    if "distinct" in t.seen and ("order_by" in t.seen or meta is None or meta):
         return "`.distinct()`: `count()` drops the ordering columns Django adds to SELECT DISTINCT, so it can count other rows"
     if "order_by" in t.seen and t.seen & {"annotate", "alias"}:
         return "`annotate()` with `order_by()`: `count()` drops the ordering Django adds to GROUP BY, so it can count other groups"
@@ -251,6 +262,11 @@ class ChainTyper:
         for name in (*summary.classes, *summary.functions, *summary.constants):
             if self.global_is_relevant(f"{summary.module}.{name}"):
                 names.add(name)
+        if "self" in text and any(
+            self.index.class_kind(cls.qualname) in ("model", "queryset", "manager")
+            for cls in summary.classes.values()
+        ):
+            names.add("self")  # methods of a model, QuerySet or manager type `self`
         if "QuerySet" in text:
             names.add("QuerySet")
         if "get_queryset" in text:
@@ -276,7 +292,8 @@ class ChainTyper:
             if t.kind == MODEL:
                 return self.manager_of(t, attr)
             if t.kind in (MANAGER, QUERYSET):
-                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why, seen=t.seen)
+                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why,
+                              seen=t.seen, ordering_model=t.ordering_model)
             if t.kind == INSTANCE and t.model:
                 return self.instance_attr(t, attr)
             if t.kind == MODULE and t.method:
@@ -325,7 +342,9 @@ class ChainTyper:
             return NOT_KNOWN
         kind, target = relation
         if kind == "manager":
-            return QsType(MANAGER, t.confidence, model=target, why="a related manager")
+            # a related manager subclasses the target's default manager: its overrides count
+            classes = tuple(c for info in self.index.managers(target)[0].values() for c in info.classes)
+            return QsType(MANAGER, t.confidence, model=target, classes=classes, why="a related manager")
         if kind == "instance":
             return QsType(INSTANCE, t.confidence, model=target)
         return NOT_KNOWN
@@ -343,7 +362,8 @@ class ChainTyper:
                               seen=t.seen | {name})
             # values()/values_list()/dates() rows are dicts, tuples or dates, not instances
             model = None if name in ROW_CHANGING else t.model
-            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why, seen=t.seen | {name})
+            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why, seen=t.seen | {name},
+                          ordering_model=t.ordering_model or t.model)
         if name == "raw":
             return QsType(RAW, t.confidence, t.model)
         if name in INSTANCE_METHODS:
@@ -357,6 +377,35 @@ class ChainTyper:
             return QsType(QUERYSET, LIKELY, t.model, t.classes,
                           why=f"`{name}()` is a custom method of the project's manager")
         return QsType(NOTHING, UNKNOWN, why=f"`{name}()` is not a QuerySet method")
+
+    def meta_ordering(self, model: str) -> Optional[list[str]]:
+        """The model's Meta.ordering (inherited too): [] when none, None when a base the
+        index cannot see may set one."""
+        mro, complete = self.index.model_mro(model)
+        for name in mro:
+            cls = self.index.classes.get(name)
+            if cls is not None and cls.meta_ordering:
+                return cls.ordering
+        return [] if complete else None
+
+    def ordering_joins_many(self, model: Optional[str], fields: Sequence[str]) -> bool:
+        """Does ordering by `fields` join a reverse FK or many-to-many relation (or one the
+        index cannot follow)?"""
+        for name in fields:
+            if not name or name == "?" or model is None:
+                return True
+            parts = name.lstrip("-+").split("__")
+            current = model
+            for position, part in enumerate(parts):
+                relation = self.index.relation_of(current, part)
+                if relation is not None and relation[0] == "manager":
+                    return True
+                if relation is None:
+                    if position < len(parts) - 1:
+                        return True  # a relation the index cannot follow
+                    break
+                current = relation[1]
+        return False
 
     def custom_method_result(self, t: QsType, name: str) -> Optional[QsType]:
         """A custom QuerySet/Manager method that returns `self.<builder>(...)` chains only."""
@@ -400,6 +449,20 @@ class ExprTyper:
         if name in summary.classes or name in summary.functions or name in summary.assigned:
             return f"{summary.module}.{name}"
         return None
+
+    def star_imported(self, name: str) -> Optional[str]:
+        """A name no statement binds, from `from .models import *`: its qualified name when
+        exactly one star-imported module defines it."""
+        index = self.chains.index
+        found = set()
+        for star in self.summary.star_imports:
+            target = index.modules.get(star)
+            if target is None or not exports_name(target, name):
+                continue
+            resolved = index.resolve(f"{star}.{name}")
+            if resolved != f"{star}.{name}" or defines_name(target, name):
+                found.add(resolved)
+        return found.pop() if len(found) == 1 else None
 
     def qualified(self, expr: ast.AST) -> Optional[str]:
         """`models.QuerySet` / `QuerySet` -> "django.db.models.QuerySet" (module-level names only)."""
@@ -461,9 +524,34 @@ class ExprTyper:
             special = self.type_special_call(expr)
             if special is not None:
                 return special
+        result = self._type_chain_of(expr)
+        if result.kind == QUERYSET and "order_by" in result.seen and self.orders_through_many(expr, result):
+            result = replace(result, seen=result.seen | {"ordering_join"})
+        return result
+
+    def orders_through_many(self, expr: ast.AST, t: QsType) -> bool:
+        """An `order_by(...)` of this chain whose fields join a to-many relation."""
+        model = t.model or t.ordering_model
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "order_by":
+                fields = [
+                    a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else "?"
+                    for a in node.args
+                ]
+                if node.keywords or self.chains.ordering_joins_many(model, fields):
+                    return True
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return False
+
+    def _type_chain_of(self, expr: ast.AST) -> QsType:
         root, steps = self.chain(expr)
         if not isinstance(root, ast.Name):
             return NOT_KNOWN
+        if root.id == "self" and steps[:1] == [".instance"]:
+            instance = self.type_form_instance(root)
+            if instance is not None:
+                return self.chains.type_chain(instance, steps[1:])
         if root.id in ("self", "super") and ".get_queryset" in steps[:3]:
             start = self.type_get_queryset(root, steps)
             if start is not None:
@@ -491,6 +579,26 @@ class ExprTyper:
                 return ancestor if function_seen else None
         return None
 
+    def type_form_instance(self, root: ast.Name) -> Optional[QsType]:
+        """`self.instance` in a ModelForm's method: an instance of its `Meta.model`
+        (ModelForm always sets one, a new one when none is given)."""
+        if self.type_of(root).kind != NOTHING:
+            return None  # `self` is something else here
+        cls_node = self.enclosing_class(root)
+        if cls_node is None or self.scopes.parents.get(cls_node) is not self.scopes.tree:
+            return None
+        index = self.chains.index
+        qualname = f"{self.summary.module}.{cls_node.name}"
+        for name in index.class_and_bases(qualname):
+            cls = index.classes.get(name)
+            if cls is not None and cls.meta_model:
+                model = index.resolve(cls.meta_model)
+                forms = [b for b in index.class_and_bases(qualname) if b.rpartition(".")[2].endswith("ModelForm")]
+                if forms and index.class_kind(model) == "model":
+                    return QsType(INSTANCE, PROVEN, model=model)
+                return None
+        return None
+
     def type_get_queryset(self, root: ast.Name, steps: list[str]) -> Optional[QsType]:
         """`self.get_queryset()` / `super().get_queryset()` in a view or manager method."""
         if root.id == "self" and steps[:2] != [".get_queryset", "()"]:
@@ -509,7 +617,10 @@ class ExprTyper:
         name = node.id
         scope = self.scopes.binding_scope(node)
         if scope is None:
-            return QsType(OTHER, PROVEN, why=f"the builtin `{name}`") if name in ("None", "True", "False") else NOT_KNOWN
+            if name in ("None", "True", "False"):
+                return QsType(OTHER, PROVEN, why=f"the builtin `{name}`")
+            starred = self.star_imported(name)
+            return self.chains.type_global(starred) if starred else NOT_KNOWN
         if scope.kind == "class":
             return QsType(NOTHING, UNKNOWN, why=f"`{name}` is a class attribute")
         if scope.kind in ("function", "comprehension"):
@@ -530,7 +641,7 @@ class ExprTyper:
             elif binding.kind == "param":
                 types.append(self.type_param(binding.node))
             elif binding.kind == "loop":
-                iterated = self.type_of(binding.value)
+                iterated = self.type_of(self.listed_queryset(binding.value))
                 if iterated.kind == QUERYSET:
                     types.append(QsType(INSTANCE, iterated.confidence, model=iterated.model))
                 else:
@@ -539,22 +650,71 @@ class ExprTyper:
                 return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound by something other than a plain assignment")
         return meet(types)
 
+    def listed_queryset(self, expr: ast.AST) -> ast.AST:
+        """`list(qs)` / `sorted(qs)` iterated: the same instances as `qs`."""
+        while (
+            isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords
+            and any(self.is_builtin(expr.func, name) for name in ("list", "sorted", "reversed", "tuple"))
+        ):
+            expr = expr.args[0]
+        return expr
+
     def type_param(self, arg: ast.arg) -> QsType:
         unknown = QsType(NOTHING, UNKNOWN, why="a function parameter: callers may pass a list or None")
+        receiver = self.type_receiver(arg)
+        if receiver is not None:
+            return receiver
         annotation = arg.annotation
         if annotation is None:
             return unknown
         target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
-        if isinstance(target, ast.Constant) and isinstance(target.value, str):
-            return unknown  # a string annotation: not resolved
-        qualname = self.qualified(target)
         index = self.chains.index
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            # `"Order"` / `"shop.models.Order"`: through this module's names
+            head, _, rest = target.value.strip().partition(".")
+            base = self.resolve_global(head) if head.isidentifier() else None
+            qualname = f"{base}.{rest}" if base and rest else base
+        else:
+            qualname = self.qualified(target)
+        if qualname and target is annotation and index.class_kind(qualname) == "model":
+            # an instance: QuerySets built from it here (`order.lines.filter()`) are fresh
+            return QsType(INSTANCE, PROVEN, model=index.resolve(qualname))
         if qualname and (index.resolve(qualname) in QUERYSET_ANNOTATIONS or index.class_kind(qualname) == "queryset"):
             function = self.scopes.parents.get(arg)
             if function is not None and _has_default(function, arg):
                 return QsType(NOTHING, UNKNOWN, near=True, why="a parameter with a default value")
             return QsType(QUERYSET, LIKELY, why="a parameter annotated as a QuerySet; callers may pass something else")
         return unknown
+
+
+    def type_receiver(self, arg: ast.arg) -> Optional[QsType]:
+        """`self` of a method of a module-level model, QuerySet or Manager class: an instance
+        of the model (its relations give fresh QuerySets), the QuerySet itself (one the
+        caller may use again: the site is at best unsafe) or the manager."""
+        function = self.scopes.parents.get(arg)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        positional = [*function.args.posonlyargs, *function.args.args]
+        if not positional or positional[0] is not arg:
+            return None
+        cls_node = self.scopes.parents.get(function)
+        if not isinstance(cls_node, ast.ClassDef) or self.scopes.parents.get(cls_node) is not self.scopes.tree:
+            return None
+        decorators = {dotted(d) for d in function.decorator_list}
+        if decorators & {"staticmethod", "classmethod"}:
+            return None
+        qualname = f"{self.summary.module}.{cls_node.name}"
+        cls = self.summary.classes.get(cls_node.name)
+        if cls is None or cls.lineno != cls_node.lineno:
+            return None  # the name is bound to another class too
+        kind = self.chains.index.class_kind(qualname)
+        if kind == "model":
+            return QsType(INSTANCE, PROVEN, model=qualname)
+        if kind == "queryset":
+            return QsType(QUERYSET, PROVEN, classes=(qualname,), why="`self` of a QuerySet method")
+        if kind == "manager":
+            return QsType(MANAGER, PROVEN, classes=(qualname,))
+        return None
 
 
 LITERALS = (
