@@ -712,8 +712,7 @@ class ProjectIndex:
             if kind:
                 break
         if kind is None and cls.model_like and any(
-            (b.startswith("?") or b not in self.classes) and b not in ("?object", "object")
-            for b in self.class_and_bases(qualname)[1:]
+            b not in ("?object", "object") for b in self.external_bases(qualname)
         ):
             kind = "model"  # declares model fields on a library base the index cannot see
         self._resolving.discard(qualname)

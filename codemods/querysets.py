@@ -267,6 +267,8 @@ class ChainTyper:
             for cls in summary.classes.values()
         ):
             names.add("self")  # methods of a model, QuerySet or manager type `self`
+        if any(cls.meta_model for cls in summary.classes.values()):
+            names.add("instance")  # a ModelForm's `self.instance`
         if "QuerySet" in text:
             names.add("QuerySet")
         if "get_queryset" in text:
@@ -624,6 +626,9 @@ class ExprTyper:
         if scope.kind == "class":
             return QsType(NOTHING, UNKNOWN, why=f"`{name}` is a class attribute")
         if scope.kind in ("function", "comprehension"):
+            reaching = self.reaching_binding(node, scope.bindings[name])
+            if reaching is not None:
+                return self._memo(("binding", id(reaching)), self.type_local, name, [reaching])
             return self._memo(("local", id(scope), name), self.type_local, name, scope.bindings[name])
         qualname = self.resolve_global(name)
         if qualname is None:
@@ -632,6 +637,36 @@ class ExprTyper:
             if name not in self.summary.constants:
                 return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound more than once in the module")
         return self.chains.type_global(qualname)
+
+    def reaching_binding(self, node: ast.Name, bindings: list[Binding]) -> Optional[Binding]:
+        """The one binding that reaches `node` in straight-line code (`rows = [...]; ...;
+        rows = Order.objects.all(); len(rows)`): the last plain assignment before it in a
+        block that encloses it, with no other binding of the name after that one (none in a
+        loop around the site either). None when several may reach it."""
+        if len(bindings) < 2 or any(b.kind not in ("assign", "param") for b in bindings):
+            return None
+        site = (node.lineno, node.col_offset)
+        before = [b for b in bindings if b.kind == "assign" and self._end(b) < site]
+        if not before or any(b.kind == "assign" and self._end(b) >= site for b in bindings):
+            return None  # a binding after the site may reach it through a loop
+        last = max(before, key=self._end)
+        statement = self.scopes.parents.get(last.node)
+        if not isinstance(statement, ast.Assign) or statement.value is not last.value:
+            return None
+        block_owner = self.scopes.parents.get(statement)
+        if block_owner is None or not self.scopes.contains(block_owner, node):
+            return None
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(block_owner, field, None)
+            if isinstance(block, list) and statement in block:
+                if any(self.scopes.contains(s, node) for s in block[block.index(statement) + 1:]):
+                    return last
+        return None
+
+    @staticmethod
+    def _end(binding: Binding) -> tuple[int, int]:
+        value = binding.value if binding.value is not None else binding.node
+        return (value.end_lineno or 0, value.end_col_offset or 0)
 
     def type_local(self, name: str, bindings: list[Binding]) -> QsType:
         types: list[QsType] = []

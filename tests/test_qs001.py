@@ -1,6 +1,6 @@
 """QS001 exists-for-truthiness: exact rewrites, and a no-op test for every false-positive shape."""
 
-from tests.helpers import check_noop, check_transformed, rewrite
+from tests.helpers import check_noop, check_project, check_transformed, rewrite
 
 QS001 = {"select": frozenset({"QS001"})}
 
@@ -373,6 +373,322 @@ def test_while_loop_rebinding_each_round_is_safe():
                 orders = Order.objects.filter(status="a")
                 if not orders.exists():
                     break
+        """,
+        **QS001,
+    )
+
+
+# -- reach (issue 14): `self`, annotated parameters, aliases, re-exports, library bases -------
+
+def test_self_relation_in_a_model_method():
+    check_project(
+        {
+            "shop/reviews.py": """\
+            from django.db import models
+            from shop.models import Customer
+
+
+            class Review(models.Model):
+                author = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+                def author_has_orders(self):
+                    if self.author.orders.filter(status="open"):
+                        return True
+                    return not self.vote_set.all()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, on_delete=models.CASCADE)
+            """,
+        },
+        {
+            "shop/reviews.py": """\
+            from django.db import models
+            from shop.models import Customer
+
+
+            class Review(models.Model):
+                author = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+                def author_has_orders(self):
+                    if self.author.orders.filter(status="open").exists():
+                        return True
+                    return not self.vote_set.all().exists()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, on_delete=models.CASCADE)
+            """,
+        },
+        **QS001,
+    )
+
+
+def test_self_in_an_abstract_model_method():
+    check_transformed(
+        """\
+        from django.db import models
+        from shop.models import Customer
+
+
+        class Owned(models.Model):
+            owner = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+            class Meta:
+                abstract = True
+
+            def owner_buys(self):
+                return bool(self.owner.orders.all())
+        """,
+        """\
+        from django.db import models
+        from shop.models import Customer
+
+
+        class Owned(models.Model):
+            owner = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+            class Meta:
+                abstract = True
+
+            def owner_buys(self):
+                return self.owner.orders.all().exists()
+        """,
+        **QS001,
+    )
+
+
+def test_noop_self_of_a_queryset_method_is_at_best_unsafe():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def any_left(self):
+                if self:
+                    return True
+                return False
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "the caller may read its rows" in outcome.findings[0].message
+
+
+def test_new_chain_from_self_of_a_queryset_method_is_safe():
+    check_transformed(
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def has_open(self):
+                return bool(self.filter(status="open"))
+        """,
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def has_open(self):
+                return self.filter(status="open").exists()
+        """,
+        **QS001,
+    )
+
+
+def test_parameter_annotated_with_a_model_is_an_instance():
+    check_transformed(
+        """\
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from shop.models import Customer
+
+
+        def buys(customer: "Customer", other: Customer):
+            return bool(customer.orders.all()) or bool(other.orders.filter(status="a"))
+        """,
+        """\
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from shop.models import Customer
+
+
+        def buys(customer: "Customer", other: Customer):
+            return customer.orders.all().exists() or other.orders.filter(status="a").exists()
+        """,
+        **QS001,
+    )
+
+
+def test_noop_unannotated_parameter_stays_unknown():
+    outcome = check_noop(
+        """\
+        def buys(customer):
+            return bool(customer.orders.all())
+        """,
+        **QS001,
+    )
+    assert outcome.findings == []
+
+
+def test_manager_alias_from_queryset_in_another_module():
+    check_project(
+        {
+            "tickets/__init__.py": "",
+            "tickets/managers.py": """\
+            from django.db import models
+
+
+            class TicketQuerySet(models.QuerySet):
+                def open(self):
+                    return self.filter(status="open")
+
+
+            TicketManager = models.Manager.from_queryset(TicketQuerySet)
+            """,
+            "tickets/models.py": """\
+            from django.db import models
+            from .managers import TicketManager
+
+
+            class Ticket(models.Model):
+                status = models.CharField(max_length=10)
+                objects = TicketManager()
+            """,
+            "tickets/views.py": """\
+            from tickets.models import Ticket
+
+
+            def busy():
+                return bool(Ticket.objects.open()) or bool(Ticket.objects.filter(pk=1).open())
+            """,
+        },
+        {
+            "tickets/views.py": """\
+            from tickets.models import Ticket
+
+
+            def busy():
+                return Ticket.objects.open().exists() or Ticket.objects.filter(pk=1).open().exists()
+            """,
+        },
+        **QS001,
+    )
+
+
+def test_star_reexport_in_models_package():
+    check_project(
+        {
+            "ipam/__init__.py": "",
+            "ipam/models/__init__.py": "from .ip import *\nfrom .vlans import *\n",
+            "ipam/models/ip.py": """\
+            from django.db import models
+
+            __all__ = ["Aggregate"]
+
+
+            class Aggregate(models.Model):
+                prefix = models.CharField(max_length=40)
+            """,
+            "ipam/models/vlans.py": """\
+            from django.db import models
+
+
+            class VLAN(models.Model):
+                vid = models.IntegerField()
+            """,
+            "ipam/views.py": """\
+            from ipam.models import Aggregate, VLAN
+
+
+            def any_rows():
+                return bool(Aggregate.objects.all()) and bool(VLAN.objects.all())
+            """,
+        },
+        {
+            "ipam/views.py": """\
+            from ipam.models import Aggregate, VLAN
+
+
+            def any_rows():
+                return Aggregate.objects.all().exists() and VLAN.objects.all().exists()
+            """,
+        },
+        **QS001,
+    )
+
+
+def test_model_on_a_library_base_and_with_a_library_field():
+    check_transformed(
+        """\
+        from django.db import models
+        from django_countries.fields import CountryField
+        from model_utils.models import TimeStampedModel
+        from shop.models import Customer
+
+
+        class Shop(TimeStampedModel):
+            country = CountryField()
+
+
+        class Branch(SomeLibraryBase):
+            shop = models.ForeignKey(Shop, related_name="branches", on_delete=models.CASCADE)
+
+            def has_siblings(self):
+                return bool(self.shop.branches.exclude(pk=self.pk))
+
+
+        def shops():
+            return bool(Shop.objects.all())
+        """,
+        """\
+        from django.db import models
+        from django_countries.fields import CountryField
+        from model_utils.models import TimeStampedModel
+        from shop.models import Customer
+
+
+        class Shop(TimeStampedModel):
+            country = CountryField()
+
+
+        class Branch(SomeLibraryBase):
+            shop = models.ForeignKey(Shop, related_name="branches", on_delete=models.CASCADE)
+
+            def has_siblings(self):
+                return self.shop.branches.exclude(pk=self.pk).exists()
+
+
+        def shops():
+            return Shop.objects.all().exists()
+        """,
+        **QS001,
+    )
+
+
+def test_loop_over_a_listed_queryset_gives_instances():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def any_items():
+            for order in list(Order.objects.all()):
+                if order.items.filter(quantity=0):
+                    return True
+        """,
+        """\
+        from shop.models import Order
+
+
+        def any_items():
+            for order in list(Order.objects.all()):
+                if order.items.filter(quantity=0).exists():
+                    return True
         """,
         **QS001,
     )

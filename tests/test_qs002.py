@@ -1,6 +1,6 @@
 """QS002 count-for-len: exact rewrites, and a no-op test for every false-positive shape."""
 
-from tests.helpers import check_noop, check_transformed, rewrite
+from tests.helpers import check_noop, check_project, check_transformed, rewrite
 
 QS002 = {"select": frozenset({"QS002"})}
 
@@ -635,3 +635,223 @@ def test_form_feed_does_not_shift_line_numbers():
         **QS002,
     )
     assert outcome.findings[0].line == 5
+
+
+# -- precision and reach (issue 14) ------------------------------------------------------
+
+def test_noop_stepped_slice_is_a_list():
+    # `qs[::2]` fetches the rows and slices the list: `.count()` would raise AttributeError
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.all()[::2])
+        """,
+        **QS002,
+    )
+    assert outcome.findings == []
+
+
+def test_plain_slice_still_counts():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.all()[:10])
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.all()[:10].count()
+        """,
+        **QS002,
+    )
+
+
+def test_noop_order_by_a_to_many_relation_is_never_safe():
+    outcome = check_noop(
+        """\
+        from shop.models import Customer
+        def f():
+            return len(Customer.objects.order_by("orders__created"))
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "to-many relation" in outcome.findings[0].message
+
+
+def test_order_by_a_to_one_relation_counts():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.order_by("customer__name"))
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.order_by("customer__name").count()
+        """,
+        **QS002,
+    )
+
+
+def test_noop_meta_ordering_through_a_to_many_relation_is_never_safe():
+    outcome = check_noop(
+        """\
+        from django.db import models
+        from shop.models import Order
+
+
+        class Tag(models.Model):
+            orders = models.ManyToManyField(Order)
+
+            class Meta:
+                ordering = ["orders__created"]
+
+
+        def f():
+            return len(Tag.objects.filter(pk__gt=1))
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "to-many relation" in outcome.findings[0].message
+
+
+def test_distinct_without_any_ordering_counts():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.values("customer").distinct())
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.values("customer").distinct().count()
+        """,
+        **QS002,
+    )
+
+
+def test_noop_distinct_under_an_inherited_meta_ordering():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class Base(models.Model):
+            name = models.CharField(max_length=10)
+
+            class Meta:
+                abstract = True
+                ordering = ["name"]
+
+
+        class Thing(Base):
+            kind = models.CharField(max_length=10)
+
+
+        def f():
+            return len(Thing.objects.values("kind").distinct())
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "distinct" in outcome.findings[0].message
+
+
+def test_noop_distinct_reached_through_rebinding():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            orders = Order.objects.order_by("created")
+            orders = orders.distinct()
+            return len(orders)
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "distinct" in outcome.findings[0].message
+
+
+def test_self_reverse_relation_counted_in_a_model_method():
+    check_project(
+        {
+            "reviews/__init__.py": "",
+            "reviews/models.py": """\
+            from django.db import models
+
+
+            class Review(models.Model):
+                text = models.TextField()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
+                user = models.IntegerField()
+
+                def clean(self):
+                    previous_votes = self.review.votes.filter(user=self.user)
+                    if len(previous_votes) > 0:
+                        raise ValueError("once")
+                    return len(self.review.votes.all())
+            """,
+        },
+        {
+            "reviews/models.py": """\
+            from django.db import models
+
+
+            class Review(models.Model):
+                text = models.TextField()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
+                user = models.IntegerField()
+
+                def clean(self):
+                    previous_votes = self.review.votes.filter(user=self.user)
+                    if previous_votes.exists():
+                        raise ValueError("once")
+                    return self.review.votes.all().count()
+            """,
+        },
+        **QS002,
+    )
+
+
+def test_modelform_instance_relations_are_fresh():
+    check_transformed(
+        """\
+        from django import forms
+        from shop.models import Customer
+
+
+        class CustomerForm(forms.ModelForm):
+            class Meta:
+                model = Customer
+                fields = ["name"]
+
+            def order_total(self):
+                return [len(o.items.all()) for o in self.instance.orders.all()]
+        """,
+        """\
+        from django import forms
+        from shop.models import Customer
+
+
+        class CustomerForm(forms.ModelForm):
+            class Meta:
+                model = Customer
+                fields = ["name"]
+
+            def order_total(self):
+                return [o.items.all().count() for o in self.instance.orders.all()]
+        """,
+        **QS002,
+    )
