@@ -40,6 +40,8 @@ CLONING_METHODS = frozenset(
     """all filter exclude order_by reverse distinct values values_list none union intersection
     difference select_related prefetch_related extra defer only using annotate alias""".split()
 )
+# QuerySet methods that run a query without filling the QuerySet's result cache.
+NON_CACHING_METHODS = frozenset("count exists aggregate get update delete in_bulk iterator explain".split())
 VIEW_ALIASES = frozenset({"django.views.View", "rest_framework.views.APIView"})
 
 # Django's own models, for projects that use them without scanning Django: qualified name ->
@@ -468,9 +470,9 @@ class _Summariser:
                 isinstance(parent, ast.Attribute)
                 and isinstance(grand, ast.Call)
                 and grand.func is parent
-                and parent.attr in CLONING_METHODS
+                and parent.attr in CLONING_METHODS | NON_CACHING_METHODS
             ):
-                continue  # `self.queryset.filter(...)`: a clone per call, nothing shared
+                continue  # `self.queryset.filter(...)`, `.count()`: nothing cached on the attribute
             cls.queryset_reads.append((method.name, node.lineno))
         body = [s for s in method.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
         if (
