@@ -163,6 +163,9 @@ class ModuleSummary:
     constant_lines: dict[str, int] = field(default_factory=dict)
     volatile: dict[str, str] = field(default_factory=dict)  # constant -> call evaluated at import
     suppressed_lines: dict[int, frozenset] = field(default_factory=dict)
+    # module-level `NAME = f("app", "Model")` / `f("app.Model")` with string arguments only:
+    # NAME -> (resolved f, its arguments); `apps.get_model()` and wrappers of it name a model
+    model_lookups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -324,6 +327,7 @@ class _Summariser:
                     name = targets[0].id
                     if name not in bound_twice:
                         self.read_manager_alias(name, node)
+                        self.read_model_lookup(name, node.value)
                     value = chain(node.value)
                     if value is not None and name not in bound_twice:
                         self.s.constants[name] = value
@@ -441,6 +445,15 @@ class _Summariser:
             extra_bases=[self.resolve(queryset) or f"?{queryset}"],
         )
         self.s.classes[name] = cls
+
+    def read_model_lookup(self, name: str, value: ast.AST) -> None:
+        if (
+            isinstance(value, ast.Call) and value.args and not value.keywords and len(value.args) <= 2
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in value.args)
+        ):
+            func = self.resolve(dotted(value.func))
+            if func:
+                self.s.model_lookups[name] = (func, tuple(a.value for a in value.args))
 
     def mentions(self, node: ast.AST, word: bytes) -> bool:
         """Does the source of `node` contain `word`? (a cheap gate before a deep walk)"""
@@ -720,6 +733,23 @@ class ProjectIndex:
         self._resolving.discard(qualname)
         self._kind_cache[qualname] = kind
         return kind
+
+    def model_by_label(self, arguments: tuple[str, ...]) -> Optional[str]:
+        """`("shop", "Order")` / `("shop.Order",)` -> the one concrete model of that name
+        (case-insensitive, as the app registry) in a module of a package named like the app
+        label (Django's default label), or None."""
+        if len(arguments) == 1:
+            label, _, name = arguments[0].rpartition(".")
+        else:
+            label, name = arguments
+        if not label or not name:
+            return None
+        found = [
+            q for q, cls in self.classes.items()
+            if cls.name.lower() == name.lower() and label in cls.module.split(".")
+            and self.is_model(q) and not self.is_abstract_model(q)
+        ]
+        return found[0] if len(found) == 1 else None
 
     def is_model(self, qualname: str) -> bool:
         return self.class_kind(qualname) == "model"

@@ -57,6 +57,7 @@ SEMANTIC_METHODS = frozenset({"count", "exists", "__len__", "__bool__", "__iter_
 
 GET_USER_MODEL = "django.contrib.auth.get_user_model"
 GET_OBJECT_OR_404 = "django.shortcuts.get_object_or_404"
+GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
 QUERYSET_ANNOTATIONS = frozenset(
     {"django.db.models.QuerySet", "django.db.models.query.QuerySet"}
 )
@@ -165,6 +166,10 @@ class ChainTyper:
             return NOT_KNOWN
         if name in summary.functions:
             return QsType(FUNCTION, PROVEN, method=qualname)
+        if name in summary.model_lookups:
+            found = self.looked_up_model(*summary.model_lookups[name])
+            if found is not None:
+                return found
         if name in summary.constants and _depth < 10:
             root, steps = summary.constants[name]
             return self.type_chain(self.type_root(root, _depth + 1), steps)
@@ -174,6 +179,32 @@ class ChainTyper:
         if root.startswith("?") or root in ("self", "cls", "super"):
             return NOT_KNOWN
         return self.type_global(root, _depth)
+
+    def is_model_getter(self, qualname: str) -> bool:
+        """`apps.get_model`, or a project function that only returns `apps.get_model(...)`
+        (or `apps.get_registered_model(...)`) calls, like Oscar's `get_model`."""
+        if qualname in GET_MODEL:
+            return True
+        module, _, name = qualname.rpartition(".")
+        summary = self.index.modules.get(module)
+        returns = summary.function_returns.get(name) if summary else None
+        return bool(returns) and all(
+            r is not None and r[0] == "django.apps.apps"
+            and r[1] in ((".get_model", "()"), (".get_registered_model", "()"))
+            for r in returns
+        )
+
+    def looked_up_model(self, getter: str, arguments: tuple[str, ...]) -> Optional[QsType]:
+        """The model `getter(*arguments)` gives, when `getter` looks models up by label."""
+        getter = self.index.resolve(getter)
+        if not self.is_model_getter(getter):
+            return None
+        model = self.index.model_by_label(arguments)
+        if model is None:
+            return None
+        if getter in GET_MODEL:
+            return QsType(MODEL, PROVEN, model=model)
+        return QsType(MODEL, LIKELY, model=model, why="a model looked up by a project function: another app may provide it")
 
     def function_result(self, qualname: str) -> QsType:
         if qualname == GET_USER_MODEL:
@@ -204,6 +235,8 @@ class ChainTyper:
         index = self.index
         if qualname in (GET_USER_MODEL, GET_OBJECT_OR_404) or qualname in QUERYSET_ANNOTATIONS:
             return True
+        if qualname in GET_MODEL or f"{qualname}.get_model" in GET_MODEL:
+            return True  # `apps.get_model("shop", "Order")`
         resolved = index.resolve(qualname)
         if index.class_kind(resolved) is not None:
             return True
@@ -211,7 +244,7 @@ class ChainTyper:
         if t.kind in self.RELEVANT_KINDS:
             return True
         if t.kind == FUNCTION and t.method:
-            return self.function_result(t.method).kind in self.RELEVANT_KINDS
+            return self.function_result(t.method).kind in self.RELEVANT_KINDS or self.is_model_getter(t.method)
         if t.kind == MODULE:
             return self.module_prefix_is_relevant(resolved)
         return False
@@ -548,6 +581,13 @@ class ExprTyper:
 
     def _type_chain_of(self, expr: ast.AST) -> QsType:
         root, steps = self.chain(expr)
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            if node is not expr and isinstance(node, ast.Call):
+                special = self.type_special_call(node)  # `apps.get_model("a", "B").objects...`
+                if special is not None:
+                    return self.chains.type_chain(special, steps[len(self.chain(node)[1]):])
+            node = node.func if isinstance(node, ast.Call) else node.value
         if not isinstance(root, ast.Name):
             return NOT_KNOWN
         if root.id == "self" and steps[:1] == [".instance"]:
@@ -563,6 +603,14 @@ class ExprTyper:
 
     def type_special_call(self, call: ast.Call) -> Optional[QsType]:
         """Calls whose result depends on an argument: `get_object_or_404(Model, ...)`."""
+        arguments = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if arguments and len(arguments) == len(call.args) <= 2 and not call.keywords:
+            getter = self.qualified(call.func)
+            if getter is None and isinstance(call.func, ast.Attribute) and call.func.attr == "get_model":
+                getter = "django.apps.apps.get_model" if dotted(call.func.value) == "apps" else None
+            found = self.chains.looked_up_model(getter, tuple(arguments)) if getter else None
+            if found is not None:
+                return found
         if call.args and self.qualified(call.func) == GET_OBJECT_OR_404:
             first = self.type_of(call.args[0])
             if first.kind in (MODEL, QUERYSET, MANAGER):

@@ -692,3 +692,65 @@ def test_loop_over_a_listed_queryset_gives_instances():
         """,
         **QS001,
     )
+
+
+def test_models_looked_up_by_app_label():
+    check_project(
+        {
+            "loading.py": """\
+            from django.apps import apps
+
+
+            def get_model(app_label, model_name):
+                return apps.get_model(app_label, model_name)
+            """,
+            "shop/views.py": """\
+            from django.apps import apps
+            from loading import get_model
+
+            Customer = get_model("shop", "customer")
+
+
+            def f():
+                Order = apps.get_model("shop", "Order")
+                return bool(Order.objects.all()) or bool(apps.get_model("shop.OrderItem").objects.all())
+
+
+            def g():
+                return bool(Customer.objects.all())
+            """,
+        },
+        {
+            "shop/views.py": """\
+            from django.apps import apps
+            from loading import get_model
+
+            Customer = get_model("shop", "customer")
+
+
+            def f():
+                Order = apps.get_model("shop", "Order")
+                return Order.objects.all().exists() or apps.get_model("shop.OrderItem").objects.all().exists()
+
+
+            def g():
+                return Customer.objects.all().exists()
+            """,
+        },
+        **QS001,
+        unsafe=True,
+    )
+
+
+def test_noop_model_lookup_with_an_unknown_label():
+    outcome = check_noop(
+        """\
+        from django.apps import apps
+
+
+        def f():
+            return bool(apps.get_model("billing", "Order").objects.all())
+        """,
+        **QS001,
+    )
+    assert outcome.findings == []
