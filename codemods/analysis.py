@@ -286,6 +286,8 @@ class FileAnalysis:
             if uses:
                 more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
                 unsafe = f"its rows are used elsewhere ({uses[0]}{more}): `.{method}()` would add a query"
+                if uses[0].line < site.lineno and uses[0].what in ROW_FETCHES:
+                    unsafe = f"rows already fetched ({uses[0]}): `.{method}()` would read them and gain nothing"
         return Verdict(t, True, unsafe=unsafe)
 
     # -- reuse ---------------------------------------------------------------------------
@@ -317,8 +319,9 @@ class FileAnalysis:
         would read; one after it reads the cache the site fills; a loop makes each both."""
         scope = self.scopes.binding_scope(name)
         uses: list[Use] = []
+        reaching = self.typer.reaching_binding(name, scope.bindings.get(name.id, []))
         for node in self.scopes.references(scope, name.id):
-            if node is name:
+            if node is name or (reaching is not None and self.sees_another_binding(node, reaching)):
                 continue
             what = self.describe_use(node)
             if what is not None:
@@ -326,22 +329,39 @@ class FileAnalysis:
         uses.sort(key=lambda u: u.line)
         return uses
 
+    def sees_another_binding(self, node: ast.Name, binding) -> bool:
+        """`node` cannot see the value `binding` gives: it comes before it, with no loop
+        around both, or another binding reaches it in straight-line code."""
+        other = self.typer.reaching_binding(node, self.local_bindings(node) or [])
+        if other is not None:
+            return other is not binding
+        if (node.lineno, node.col_offset) >= (binding.node.lineno, binding.node.col_offset):
+            return False
+        return not any(
+            isinstance(a, (ast.For, ast.AsyncFor, ast.While, *COMPREHENSIONS)) and self.scopes.contains(a, binding.node)
+            for a in self.scopes.ancestors(node)
+        )
+
     def describe_use(self, node: ast.Name) -> Optional[str]:
         """How an access uses a QuerySet; None when it only builds a new QuerySet from it."""
         parent = self.parents.get(node)
         if isinstance(parent, ast.Attribute) and parent.value is node:
             grand = self.parents.get(parent)
             if isinstance(grand, ast.Call) and grand.func is parent:
-                if parent.attr in QUERYSET_BUILDERS:
-                    return None  # a clone: neither fills nor reads the cache
+                if parent.attr in QUERYSET_BUILDERS or parent.attr in ("update", "delete"):
+                    return None  # a clone, or one statement on the table: no cached row read
                 return f"`.{parent.attr}()`"
             return f"`.{parent.attr}`"
         if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
             return "iterated"
         if isinstance(parent, ast.Call) and node is not parent.func:
+            if parent.args[:1] == [node] and _called_name(parent.func) in SUBQUERY_WRAPPERS:
+                return None  # `Exists(qs)` / `Subquery(qs)`: its SQL, not its rows
             return f"passed to {self.code(parent.func)}()"
         if isinstance(parent, ast.keyword):
             call = self.parents.get(parent)
+            if (parent.arg or "").endswith("__in") and isinstance(call, ast.Call) and _called_name(call.func) in IN_LOOKUP_CALLS:
+                return None  # `filter(pk__in=qs)`: a subquery, the cache is not read
             func = self.code(call.func) if isinstance(call, ast.Call) else "a call"
             return f"passed to {func}()"
         if isinstance(parent, ast.Starred):
@@ -359,6 +379,19 @@ class FileAnalysis:
         if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.AugAssign)):
             return "assigned to another name"
         return "used"
+
+
+# Uses that fetch every row into the result cache.
+ROW_FETCHES = frozenset({"iterated", "truth-tested", "unpacked", "passed to list()", "passed to len()"})
+# Calls that use a QuerySet argument as SQL (a subquery), never its rows or result cache.
+SUBQUERY_WRAPPERS = frozenset({"Exists", "Subquery"})
+IN_LOOKUP_CALLS = frozenset({"filter", "exclude", "get", "Q"})
+
+
+def _called_name(func: ast.AST) -> Optional[str]:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
 
 
 def _comments(line: str) -> list[str]:

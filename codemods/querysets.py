@@ -208,7 +208,8 @@ class ChainTyper:
 
     def function_result(self, qualname: str) -> QsType:
         if qualname == GET_USER_MODEL:
-            return QsType(MODEL, LIKELY, model=None, why="the user model is chosen by settings")
+            # some model chosen by settings: its `objects` gives QuerySets (see manager_of)
+            return QsType(MODEL, PROVEN, model=None)
         if qualname == GET_OBJECT_OR_404:
             return QsType(INSTANCE, PROVEN)
         if qualname in self._function_cache:
@@ -350,12 +351,26 @@ class ChainTyper:
             return NOT_KNOWN
         return NOT_KNOWN
 
+    def project_overrides_semantics(self) -> bool:
+        """Does any Manager/QuerySet class of the project override count(), exists(), ...?"""
+        if getattr(self, "_overrides", None) is None:
+            index = self.index
+            self._overrides = any(
+                index.class_kind(q) in ("manager", "queryset") and set(cls.methods) & SEMANTIC_METHODS
+                for q, cls in index.classes.items()
+            )
+        return self._overrides
+
     def manager_of(self, t: QsType, attr: str) -> QsType:
         index = self.index
         if t.model is None:  # get_user_model(): its managers are not known
-            if attr == "objects":
-                return QsType(MANAGER, LIKELY, why="`objects` of the configured user model")
-            return NOT_KNOWN
+            if attr != "objects":
+                return NOT_KNOWN
+            if self.project_overrides_semantics():
+                return QsType(MANAGER, LIKELY, why="`objects` of the configured user model, which may be the project's own with its own manager")
+            # whatever the user model is, its `objects` is a manager: none of the project's
+            # managers changes what count()/exists() mean, and Django's own do not
+            return QsType(MANAGER, PROVEN)
         if attr in ("_default_manager", "_base_manager"):
             return QsType(MANAGER, t.confidence, model=t.model)
         if index.is_abstract_model(t.model):

@@ -754,3 +754,81 @@ def test_noop_model_lookup_with_an_unknown_label():
         **QS001,
     )
     assert outcome.findings == []
+
+
+def test_later_update_delete_subquery_and_in_lookup_read_no_cached_row():
+    check_transformed(
+        """\
+        from django.db.models import Exists, Subquery
+        from shop.models import Customer, Order
+
+
+        def close(customer):
+            orders = Order.objects.filter(customer=customer)
+            if orders:
+                orders.update(status="closed")
+                Customer.objects.filter(orders__in=orders)
+                Exists(orders), Subquery(orders.values("pk"))
+                orders.delete()
+        """,
+        """\
+        from django.db.models import Exists, Subquery
+        from shop.models import Customer, Order
+
+
+        def close(customer):
+            orders = Order.objects.filter(customer=customer)
+            if orders.exists():
+                orders.update(status="closed")
+                Customer.objects.filter(orders__in=orders)
+                Exists(orders), Subquery(orders.values("pk"))
+                orders.delete()
+        """,
+        **QS001,
+    )
+
+
+def test_noop_rows_already_fetched_before_the_site():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+
+
+        def names():
+            orders = Order.objects.all()
+            found = [o.status for o in orders]
+            if orders:
+                return found
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "rows already fetched (iterated on line 6)" in outcome.findings[0].message
+
+
+def test_straight_line_rebinding_types_the_reaching_binding():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def f(statuses):
+            rows = [s for s in statuses]
+            if rows:
+                rows = Order.objects.filter(status__in=rows)
+                if rows:
+                    return True
+        """,
+        """\
+        from shop.models import Order
+
+
+        def f(statuses):
+            rows = [s for s in statuses]
+            if rows:
+                rows = Order.objects.filter(status__in=rows)
+                if rows.exists():
+                    return True
+        """,
+        **QS001,
+    )

@@ -273,10 +273,35 @@ def test_len_then_count_reads_the_cache_so_it_is_a_use():
     assert "`.count()` on line 4" in outcome.findings[0].message
 
 
-def test_get_user_model_is_only_likely():
+def test_get_user_model_objects_is_a_queryset_whatever_the_model():
+    # issue 14: no manager of the project overrides count(), so any user model's `objects` counts
+    check_transformed(
+        """\
+        from django.contrib.auth import get_user_model
+        def f():
+            return len(get_user_model().objects.filter(is_active=True))
+        """,
+        """\
+        from django.contrib.auth import get_user_model
+        def f():
+            return get_user_model().objects.filter(is_active=True).count()
+        """,
+        **QS002,
+    )
+
+
+def test_get_user_model_is_only_likely_when_a_project_manager_overrides_count():
     outcome = check_noop(
         """\
         from django.contrib.auth import get_user_model
+        from django.db import models
+
+
+        class CountingManager(models.Manager):
+            def count(self):
+                return 0
+
+
         def f():
             return len(get_user_model().objects.filter(is_active=True))
         """,
