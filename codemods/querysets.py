@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import ast
+import re
 
 from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
 from .index import defines_name, exports_name
@@ -44,6 +45,8 @@ QUERYSET_BUILDERS = frozenset(
     union intersection difference select_related prefetch_related extra defer only using
     select_for_update annotate alias complex_filter""".split()
 )
+# QuerySet methods no other common library's objects have (unlike `filter`, `all`, `order_by`).
+DJANGO_ONLY_METHODS = frozenset({"values_list", "select_related", "prefetch_related", "only", "annotate"})
 ROW_CHANGING = frozenset({"values", "values_list", "dates", "datetimes"})
 # Methods that return one model instance.
 INSTANCE_METHODS = frozenset("get first last latest earliest create".split())
@@ -303,6 +306,7 @@ class ChainTyper:
             names.add("self")  # methods of a model, QuerySet or manager type `self`
         if any(cls.meta_model for cls in summary.classes.values()):
             names.add("instance")  # a ModelForm's `self.instance`
+        names.update(lookalike_words(text))
         if "QuerySet" in text:
             names.add("QuerySet")
         if "get_queryset" in text:
@@ -605,6 +609,40 @@ class ExprTyper:
             node = node.func if isinstance(node, ast.Call) else node.value
         if not isinstance(root, ast.Name):
             return NOT_KNOWN
+        typed = self._type_rooted_chain(root, steps)
+        if typed.kind in (NOTHING, OTHER) and typed.confidence == UNKNOWN and not typed.near:
+            looks = self.looks_like_queryset(expr)
+            if looks is not None:
+                return looks
+        return typed
+
+    def looks_like_queryset(self, expr: ast.AST) -> Optional[QsType]:
+        """A chain the index cannot type but which only a QuerySet (or a manager) makes: a
+        `filter()`/`exclude()` with a `field__lookup=` keyword, a Django-only method
+        (`values_list()`, `select_related()`, `only()`, ...) or a `<model>_set` accessor.
+        Likely a QuerySet, never proven: the fix is unsafe."""
+        _, steps = self.chain(expr)
+        nodes = []
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            nodes.append(node)
+            node = node.func if isinstance(node, ast.Call) else node.value
+        nodes.reverse()  # nodes[i] is the expression after steps[:i + 1]
+        for position in range(len(steps) - 1, 0, -1):
+            call = nodes[position]
+            if steps[position] != "()" or not isinstance(call, ast.Call):
+                continue
+            method, owner = steps[position - 1][1:], call.func
+            lookup = method in ("filter", "exclude") and any(k.arg and "__" in k.arg for k in call.keywords)
+            accessor = isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Attribute) and (
+                owner.value.attr.endswith("_set") and method in QUERYSET_BUILDERS
+            )
+            if lookup or accessor or method in DJANGO_ONLY_METHODS:
+                start = QsType(QUERYSET, LIKELY, why=f"`.{method}()` looks like a QuerySet's, but the tool cannot see where it comes from")
+                return self.chains.type_chain(start, steps[position + 1:])
+        return None
+
+    def _type_rooted_chain(self, root: ast.Name, steps: list[str]) -> QsType:
         if root.id == "self" and steps[:1] == [".instance"]:
             instance = self.type_form_instance(root)
             if instance is not None:
@@ -813,6 +851,20 @@ class ExprTyper:
         if kind == "manager":
             return QsType(MANAGER, PROVEN, classes=(qualname,))
         return None
+
+
+LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")
+SET_ACCESSOR = re.compile(r"\b(\w+_set)\.")
+
+
+def lookalike_words(text: str) -> set[str]:
+    """Words that start a chain only a QuerySet makes (`looks_like_queryset`), in `text`."""
+    words = {m for m in DJANGO_ONLY_METHODS if f".{m}(" in text}
+    if ".filter(" in text or ".exclude(" in text:
+        words.update(m.group(1) for m in LOOKUP_CALL.finditer(text))
+    if "_set." in text:
+        words.update(SET_ACCESSOR.findall(text))
+    return words
 
 
 LITERALS = (

@@ -880,3 +880,31 @@ def test_modelform_instance_relations_are_fresh():
         """,
         **QS002,
     )
+
+
+def test_chain_that_only_a_queryset_makes_is_likely():
+    # `Tickets` comes from a caller the tool cannot see; `exclude(status=...)` could be
+    # anything, `filter(created__gte=...)` only a Django QuerySet or manager: unsafe, not skipped
+    outcome = check_noop(
+        """\
+        def stats(tickets, day):
+            recent = tickets.exclude(status=4).filter(created__gte=day)
+            return len(recent), len(tickets.values_list("pk")[:10]), len(day.filter(status=1))
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe", "unsafe"]
+    assert "looks like a QuerySet" in outcome.findings[0].message
+    forced = rewrite(outcome.source, unsafe=True, **QS002)
+    assert "return recent.count(), tickets.values_list(\"pk\")[:10].count(), len(day.filter(status=1))" in forced.output
+
+
+def test_noop_numpy_like_all_is_not_a_queryset():
+    outcome = check_noop(
+        """\
+        def f(mask, frame):
+            return len(mask.all()), len(frame.filter(items=["a"]))
+        """,
+        **QS002,
+    )
+    assert outcome.findings == []
