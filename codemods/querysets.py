@@ -320,6 +320,12 @@ class ChainTyper:
 
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:
+        if current.kind == NOTHING and current.confidence == UNKNOWN and not current.near:
+            for name in ("._default_manager", "._base_manager"):
+                if name in steps:  # `model_cls._default_manager`: some model's manager
+                    cut = len(steps) - list(reversed(steps)).index(name)
+                    start = QsType(MANAGER, LIKELY, why=f"`{name[1:]}` of a model the tool cannot see")
+                    return self.type_chain(start, steps[cut:])
         for step in steps:
             if current.kind in (NOTHING, PENDING):
                 return current
@@ -652,7 +658,28 @@ class ExprTyper:
             if start is not None:
                 cut = steps.index(".get_queryset") + 2
                 return self.chains.type_chain(start, steps[cut:])
+        if root.id == "self" and len(steps) >= 2 and steps[1] == "()":
+            start = self.type_own_method(root, steps[0][1:])
+            if start is not None:
+                return self.chains.type_chain(start, steps[2:])
         return self.chains.type_chain(self.type_name(root), steps)
+
+    def type_own_method(self, root: ast.Name, name: str) -> Optional[QsType]:
+        """`self.method()` of a module-level class whose `method` returns QuerySet chains
+        only (a subclass may override it: likely at most)."""
+        if self.type_of(root).kind != NOTHING:
+            return None
+        cls_node = self.enclosing_class(root)
+        if cls_node is None or self.scopes.parents.get(cls_node) is not self.scopes.tree:
+            return None
+        cls = self.summary.classes.get(cls_node.name)
+        returns = cls.method_returns.get(name) if cls is not None and cls.lineno == cls_node.lineno else None
+        if not returns or any(r is None for r in returns):
+            return None
+        result = meet([self.chains.type_chain(self.chains.type_root(r[0]), r[1]) for r in returns])
+        if result.kind != QUERYSET:
+            return None
+        return result.weaker(LIKELY, f"`self.{name}()`: a subclass may override it")
 
     def type_special_call(self, call: ast.Call) -> Optional[QsType]:
         """Calls whose result depends on an argument: `get_object_or_404(Model, ...)`."""
@@ -748,8 +775,19 @@ class ExprTyper:
             return None
         site = (node.lineno, node.col_offset)
         before = [b for b in bindings if b.kind == "assign" and self._end(b) < site]
-        if not before or any(b.kind == "assign" and self._end(b) >= site for b in bindings):
-            return None  # a binding after the site may reach it through a loop
+        if not before:
+            return None
+        loops = []
+        for ancestor in self.scopes.ancestors(node):
+            if isinstance(ancestor, FUNCTION_NODES):
+                break
+            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
+                loops.append(ancestor)
+        if any(
+            b.kind == "assign" and self._end(b) >= site and any(self.scopes.contains(loop, b.node) for loop in loops)
+            for b in bindings
+        ):
+            return None  # a binding after the site reaches it through a loop
         last = max(before, key=self._end)
         statement = self.scopes.parents.get(last.node)
         if not isinstance(statement, ast.Assign) or statement.value is not last.value:

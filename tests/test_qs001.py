@@ -832,3 +832,73 @@ def test_straight_line_rebinding_types_the_reaching_binding():
         """,
         **QS001,
     )
+
+
+def test_binding_in_another_branch_is_not_a_use():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def f(flag):
+            if flag:
+                orders = Order.objects.filter(status="a")
+                if orders:
+                    return 1
+            else:
+                orders = Order.objects.filter(status="b")
+                return [o.pk for o in orders]
+        """,
+        """\
+        from shop.models import Order
+
+
+        def f(flag):
+            if flag:
+                orders = Order.objects.filter(status="a")
+                if orders.exists():
+                    return 1
+            else:
+                orders = Order.objects.filter(status="b")
+                return [o.pk for o in orders]
+        """,
+        **QS001,
+    )
+
+
+def test_noop_binding_later_in_the_loop_reaches_the_site():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+
+
+        def f():
+            orders = Order.objects.filter(status="a")
+            while True:
+                if orders:
+                    return 1
+                orders = [1, 2]
+        """,
+        **QS001,
+    )
+    assert all(f.fix is None or f.fix.applicability == "unsafe" for f in outcome.findings)
+
+
+def test_own_method_returning_a_default_manager_chain_is_likely():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class UniqueSlugField(models.SlugField):
+            def get_queryset(self, model_cls):
+                return model_cls._default_manager.all()
+
+            def taken(self, model_cls, slug):
+                return bool(self.get_queryset(model_cls).filter(slug=slug))
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    forced = rewrite(outcome.source, unsafe=True, **QS001)
+    assert "return self.get_queryset(model_cls).filter(slug=slug).exists()" in forced.output
