@@ -361,6 +361,18 @@ class ChainTyper:
             return NOT_KNOWN
         return NOT_KNOWN
 
+    def models_using(self, qualname: str) -> list[str]:
+        """Concrete models one of whose managers is built on the Manager/QuerySet class."""
+        if getattr(self, "_users", None) is None:
+            index, users = self.index, {}
+            for model, cls in index.classes.items():
+                if cls.call_attrs and index.is_model(model) and not index.is_abstract_model(model):
+                    for info in index.managers(model)[0].values():
+                        for name in info.classes:
+                            users.setdefault(name, []).append(model)
+            self._users = users
+        return sorted(set(self._users.get(qualname, [])))
+
     def project_overrides_semantics(self) -> bool:
         """Does any Manager/QuerySet class of the project override count(), exists(), ...?"""
         if getattr(self, "_overrides", None) is None:
@@ -884,11 +896,17 @@ class ExprTyper:
         kind = self.chains.index.class_kind(qualname)
         if kind == "model":
             return QsType(INSTANCE, PROVEN, model=qualname)
-        if kind == "queryset":
-            return QsType(QUERYSET, PROVEN, classes=(qualname,), why="`self` of a QuerySet method")
-        if kind == "manager":
-            return QsType(MANAGER, PROVEN, classes=(qualname,))
-        return None
+        if kind not in ("queryset", "manager"):
+            return None
+        # the model it serves decides what count() means (its Meta.ordering): known when
+        # exactly one model uses the class, and the class does not pick another QuerySet
+        models = self.chains.models_using(qualname)
+        overridden = self.chains.index.overridden_methods((qualname,))
+        if len(models) == 1 and "get_queryset" not in overridden:
+            confidence, model, why = PROVEN, models[0], ""
+        else:
+            confidence, model, why = LIKELY, None, f"`self` of a {kind} whose model is not known here"
+        return QsType(QUERYSET if kind == "queryset" else MANAGER, confidence, model, (qualname,), why=why)
 
 
 LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")

@@ -469,6 +469,10 @@ def test_noop_self_of_a_queryset_method_is_at_best_unsafe():
                 if self:
                     return True
                 return False
+
+
+        class Ticket(models.Model):
+            objects = TicketQuerySet.as_manager()
         """,
         **QS001,
     )
@@ -485,6 +489,11 @@ def test_new_chain_from_self_of_a_queryset_method_is_safe():
         class TicketQuerySet(models.QuerySet):
             def has_open(self):
                 return bool(self.filter(status="open"))
+
+
+        class Ticket(models.Model):
+            status = models.CharField(max_length=10)
+            objects = TicketQuerySet.as_manager()
         """,
         """\
         from django.db import models
@@ -493,6 +502,11 @@ def test_new_chain_from_self_of_a_queryset_method_is_safe():
         class TicketQuerySet(models.QuerySet):
             def has_open(self):
                 return self.filter(status="open").exists()
+
+
+        class Ticket(models.Model):
+            status = models.CharField(max_length=10)
+            objects = TicketQuerySet.as_manager()
         """,
         **QS001,
     )
@@ -902,3 +916,19 @@ def test_own_method_returning_a_default_manager_chain_is_likely():
     assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
     forced = rewrite(outcome.source, unsafe=True, **QS001)
     assert "return self.get_queryset(model_cls).filter(slug=slug).exists()" in forced.output
+
+
+def test_noop_self_of_a_queryset_no_model_uses_is_only_likely():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def has_open(self):
+                return bool(self.filter(status="open"))
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "whose model is not known here" in outcome.findings[0].message
