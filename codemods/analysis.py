@@ -295,6 +295,9 @@ class FileAnalysis:
         """The site runs more than once on one binding of `name`: it sits in a loop that does
         not also rebind `name` each round."""
         bindings = [b.node for b in (self.local_bindings(name) or [])]
+        reaching = self.typer.reaching_binding(name, self.local_bindings(name) or [])
+        if reaching is not None:
+            bindings = [reaching.node]  # the one binding that reaches the site
         child: ast.AST = name
         for current in self.scopes.ancestors(name):
             if isinstance(current, (*FUNCTION_NODES, ast.Module, ast.ClassDef)):

@@ -932,3 +932,37 @@ def test_noop_self_of_a_queryset_no_model_uses_is_only_likely():
     )
     assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
     assert "whose model is not known here" in outcome.findings[0].message
+
+
+def test_rebound_each_round_in_a_loop_despite_a_binding_in_another_branch():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def f(flag, customers):
+            if flag:
+                for customer in customers:
+                    orders = Order.objects.filter(customer=customer)
+                    if orders:
+                        return 1
+            else:
+                orders = Order.objects.all()
+                return [o.pk for o in orders]
+        """,
+        """\
+        from shop.models import Order
+
+
+        def f(flag, customers):
+            if flag:
+                for customer in customers:
+                    orders = Order.objects.filter(customer=customer)
+                    if orders.exists():
+                        return 1
+            else:
+                orders = Order.objects.all()
+                return [o.pk for o in orders]
+        """,
+        **QS001,
+    )
