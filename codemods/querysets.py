@@ -307,6 +307,10 @@ class ChainTyper:
         if any(cls.meta_model for cls in summary.classes.values()):
             names.add("instance")  # a ModelForm's `self.instance`
         names.update(lookalike_words(text))
+        for cls in summary.classes.values():
+            for method, returns in cls.method_returns.items():
+                if f"self.{method}(" in text and self.returns_queryset(returns):
+                    names.add(method)  # `self.method()` is typed from its returns
         if "QuerySet" in text:
             names.add("QuerySet")
         if "get_queryset" in text:
@@ -372,6 +376,12 @@ class ChainTyper:
                             users.setdefault(name, []).append(model)
             self._users = users
         return sorted(set(self._users.get(qualname, [])))
+
+    def returns_queryset(self, returns) -> bool:
+        """Are these recorded returns (of a method) all chains typed as a QuerySet?"""
+        if not returns or any(r is None for r in returns):
+            return False
+        return meet([self.type_chain(self.type_root(r[0]), r[1]) for r in returns]).kind == QUERYSET
 
     def project_overrides_semantics(self) -> bool:
         """Does any Manager/QuerySet class of the project override count(), exists(), ...?"""
@@ -686,11 +696,9 @@ class ExprTyper:
             return None
         cls = self.summary.classes.get(cls_node.name)
         returns = cls.method_returns.get(name) if cls is not None and cls.lineno == cls_node.lineno else None
-        if not returns or any(r is None for r in returns):
+        if not self.chains.returns_queryset(returns):
             return None
         result = meet([self.chains.type_chain(self.chains.type_root(r[0]), r[1]) for r in returns])
-        if result.kind != QUERYSET:
-            return None
         return result.weaker(LIKELY, f"`self.{name}()`: a subclass may override it")
 
     def type_special_call(self, call: ast.Call) -> Optional[QsType]:
@@ -920,6 +928,7 @@ def lookalike_words(text: str) -> set[str]:
         words.update(m.group(1) for m in LOOKUP_CALL.finditer(text))
     if "_set." in text:
         words.update(SET_ACCESSOR.findall(text))
+    words.update(m for m in ("_default_manager", "_base_manager") if m in text)
     return words
 
 
