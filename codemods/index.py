@@ -227,7 +227,26 @@ def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
     name = root.id
     if name not in ("self", "super", "cls"):
         name = resolve(name) or f"?{name}"
+    if ".order_by" in steps and _orders_through_relation(node):
+        steps.append(ORDERING_JOIN)  # the args are not kept: say the ordering may join
     return name, tuple(steps)
+
+
+# A marker step after a recorded chain whose `order_by()` may join a relation (its args are
+# not kept in the chain): `count()` of it is never safe.
+ORDERING_JOIN = "!ordering_join"
+
+
+def _orders_through_relation(node: ast.AST) -> bool:
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "order_by":
+            if node.keywords or any(
+                not (isinstance(a, ast.Constant) and isinstance(a.value, str)) or "__" in a.value
+                for a in node.args
+            ):
+                return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
 
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")

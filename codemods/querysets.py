@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import ast
 import re
 
-from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
+from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, chain_steps, dotted
 from .index import defines_name, exports_name
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 
@@ -122,7 +122,7 @@ def count_caveat(t: QsType, chains: Optional["ChainTyper"] = None) -> Optional[s
     if "ordering_join" in t.seen or (
         "order_by" not in t.seen and meta and chains.ordering_joins_many(model, meta)
     ):
-        return "ordered through a to-many relation: `len()` counts one row per joined row, `count()` drops the ordering and the join"
+        return "ordered through a to-many relation (or one the tool cannot follow): `len()` counts one row per joined row, `count()` drops the ordering and the join"
     if "distinct" in t.seen and ("order_by" in t.seen or meta is None or meta):
         return "`.distinct()`: `count()` drops the ordering columns Django adds to SELECT DISTINCT, so it can count other rows"
     if "order_by" in t.seen and t.seen & {"annotate", "alias"}:
@@ -337,6 +337,8 @@ class ChainTyper:
         return current
 
     def step(self, t: QsType, step: str) -> QsType:
+        if step == ORDERING_JOIN:
+            return replace(t, seen=t.seen | {"ordering_join"}) if t.kind == QUERYSET else t
         if step.startswith("."):
             attr = step[1:]
             if t.kind == MODEL:

@@ -908,3 +908,39 @@ def test_noop_numpy_like_all_is_not_a_queryset():
         **QS002,
     )
     assert outcome.findings == []
+
+
+def test_function_in_another_module_ordering_through_a_relation_stays_unsafe():
+    files = {
+        "shop/queries.py": """\
+        from shop.models import Customer
+
+
+        def by_order_date():
+            return Customer.objects.order_by("orders__created")
+
+
+        def by_name():
+            return Customer.objects.order_by("name")
+        """,
+    }
+    outcome = check_transformed(
+        """\
+        from shop.queries import by_name, by_order_date
+
+
+        def f():
+            return len(by_order_date()), len(by_name())
+        """,
+        """\
+        from shop.queries import by_name, by_order_date
+
+
+        def f():
+            return len(by_order_date()), by_name().count()
+        """,
+        files=files,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe", "safe"]
+    assert "to-many relation" in outcome.findings[0].message
