@@ -268,7 +268,7 @@ class FileAnalysis:
         if comment:
             return Verdict(t, True, skip=comment)
         unsafe = (t.why or "only likely a QuerySet") if t.confidence == LIKELY else None
-        caveat = count_caveat(t) if method == "count" else None
+        caveat = count_caveat(t, self.typer.chains) if method == "count" else None
         if caveat:
             unsafe = caveat
         factory = self.factory_for(expr)
@@ -287,10 +287,14 @@ class FileAnalysis:
             loop = self.repeated_in_loop(expr)
             if loop:
                 unsafe = f"{loop}: `bool()`/`len()` fetch the rows once and later rounds read the cache; `.{method}()` would query every round"
+            if unsafe is None and any(b.kind == "param" for b in self.local_bindings(expr)):
+                unsafe = f"a QuerySet the caller passed in (`{expr.id}`): the caller may read its rows afterwards, and `.{method}()` would add a query"
             uses = self.other_uses(expr)
             if uses:
                 more = f", and {more_uses(len(uses) - 1)}" if len(uses) > 1 else ""
                 unsafe = f"its rows are used elsewhere ({uses[0]}{more}), so `.{method}()` would add a query"
+                if uses[0].line < site.lineno and uses[0].what in ROW_FETCHES:
+                    unsafe = f"rows already fetched ({uses[0]}): `.{method}()` would read them and gain nothing"
         return Verdict(t, True, unsafe=unsafe)
 
     # -- reuse ---------------------------------------------------------------------------
@@ -298,6 +302,9 @@ class FileAnalysis:
         """The site runs more than once on one binding of `name`: it sits in a loop that does
         not also rebind `name` each round."""
         bindings = [b.node for b in (self.local_bindings(name) or [])]
+        reaching = self.typer.reaching_binding(name, self.local_bindings(name) or [])
+        if reaching is not None:
+            bindings = [reaching.node]  # the one binding that reaches the site
         child: ast.AST = name
         for current in self.scopes.ancestors(name):
             if isinstance(current, (*FUNCTION_NODES, ast.Module, ast.ClassDef)):
@@ -322,8 +329,9 @@ class FileAnalysis:
         would read; one after it reads the cache the site fills; a loop makes each both."""
         scope = self.scopes.binding_scope(name)
         uses: list[Use] = []
+        reaching = self.typer.reaching_binding(name, scope.bindings.get(name.id, []))
         for node in self.scopes.references(scope, name.id):
-            if node is name:
+            if node is name or (reaching is not None and self.sees_another_binding(node, reaching)):
                 continue
             what = self.describe_use(node)
             if what is not None:
@@ -331,22 +339,39 @@ class FileAnalysis:
         uses.sort(key=lambda u: u.line)
         return uses
 
+    def sees_another_binding(self, node: ast.Name, binding) -> bool:
+        """`node` cannot see the value `binding` gives: it comes before it, with no loop
+        around both, or another binding reaches it in straight-line code."""
+        other = self.typer.reaching_binding(node, self.local_bindings(node) or [])
+        if other is not None:
+            return other is not binding
+        if (node.lineno, node.col_offset) >= (binding.node.lineno, binding.node.col_offset):
+            return False
+        return not any(
+            isinstance(a, (ast.For, ast.AsyncFor, ast.While, *COMPREHENSIONS)) and self.scopes.contains(a, binding.node)
+            for a in self.scopes.ancestors(node)
+        )
+
     def describe_use(self, node: ast.Name) -> Optional[str]:
         """How an access uses a QuerySet; None when it only builds a new QuerySet from it."""
         parent = self.parents.get(node)
         if isinstance(parent, ast.Attribute) and parent.value is node:
             grand = self.parents.get(parent)
             if isinstance(grand, ast.Call) and grand.func is parent:
-                if parent.attr in QUERYSET_BUILDERS:
-                    return None  # a clone: neither fills nor reads the cache
+                if parent.attr in QUERYSET_BUILDERS or parent.attr in ("update", "delete"):
+                    return None  # a clone, or one statement on the table: no cached row read
                 return f"`.{parent.attr}()`"
             return f"`.{parent.attr}`"
         if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
             return "iterated"
         if isinstance(parent, ast.Call) and node is not parent.func:
+            if parent.args[:1] == [node] and _called_name(parent.func) in SUBQUERY_WRAPPERS:
+                return None  # `Exists(qs)` / `Subquery(qs)`: its SQL, not its rows
             return f"passed to {self.quote(parent.func)}()"
         if isinstance(parent, ast.keyword):
             call = self.parents.get(parent)
+            if (parent.arg or "").endswith("__in") and isinstance(call, ast.Call) and _called_name(call.func) in IN_LOOKUP_CALLS:
+                return None  # `filter(pk__in=qs)`: a subquery, the cache is not read
             func = self.quote(call.func) if isinstance(call, ast.Call) else "a call"
             return f"passed to {func}()"
         if isinstance(parent, ast.Starred):
@@ -364,6 +389,19 @@ class FileAnalysis:
         if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.AugAssign)):
             return "assigned to another name"
         return "used"
+
+
+# Uses that fetch every row into the result cache.
+ROW_FETCHES = frozenset({"iterated", "truth-tested", "unpacked", "passed to list()", "passed to len()"})
+# Calls that use a QuerySet argument as SQL (a subquery), never its rows or result cache.
+SUBQUERY_WRAPPERS = frozenset({"Exists", "Subquery"})
+IN_LOOKUP_CALLS = frozenset({"filter", "exclude", "get", "Q"})
+
+
+def _called_name(func: ast.AST) -> Optional[str]:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
 
 
 def _comments(line: str) -> list[str]:

@@ -40,6 +40,8 @@ CLONING_METHODS = frozenset(
     """all filter exclude order_by reverse distinct values values_list none union intersection
     difference select_related prefetch_related extra defer only using annotate alias""".split()
 )
+# QuerySet methods that run a query without filling the QuerySet's result cache.
+NON_CACHING_METHODS = frozenset("count exists aggregate get update delete in_bulk iterator explain".split())
 VIEW_ALIASES = frozenset({"django.views.View", "rest_framework.views.APIView"})
 
 # Django's own models, for projects that use them without scanning Django: qualified name ->
@@ -58,7 +60,31 @@ DJANGO_MODELS: dict[str, tuple[bool, tuple[str, ...]]] = {
     "django.contrib.admin.models.LogEntry": (False, ("objects",)),
     "django.contrib.flatpages.models.FlatPage": (False, ("objects",)),
     "django.contrib.redirects.models.Redirect": (False, ("objects",)),
+    # well-known libraries' model bases (their managers are plain or tree/polymorphic ones
+    # that do not change what count()/exists() mean)
+    "model_utils.models.TimeStampedModel": (True, ()),
+    "model_utils.models.TimeFramedModel": (True, ()),
+    "model_utils.models.UUIDModel": (True, ()),
+    "django_extensions.db.models.TimeStampedModel": (True, ()),
+    "django_extensions.db.models.TitleDescriptionModel": (True, ()),
+    "django_extensions.db.models.TitleSlugDescriptionModel": (True, ()),
+    "polymorphic.models.PolymorphicModel": (True, ("objects",)),
+    "mptt.models.MPTTModel": (True, ("objects",)),
+    "treebeard.mp_tree.MP_Node": (True, ("objects",)),
+    "treebeard.ns_tree.NS_Node": (True, ("objects",)),
+    "treebeard.al_tree.AL_Node": (True, ("objects",)),
+    "wagtail.models.Page": (False, ("objects",)),
+    "wagtail.core.models.Page": (False, ("objects",)),
 }
+# Meta options only a model has (forms and serializers have `model` and `fields` too).
+MODEL_META_OPTIONS = frozenset(
+    """abstract db_table ordering unique_together index_together indexes constraints proxy
+    managed get_latest_by default_related_name permissions default_permissions
+    verbose_name_plural order_with_respect_to select_on_save base_manager_name
+    default_manager_name""".split()
+)
+# Class attributes that are model fields, not managers, though a library defines them.
+FIELD_LIKE_CALLEES = frozenset({"TaggableManager", "GenericRelation", "GenericForeignKey"})
 
 RELATION_FIELDS = {
     "ForeignKey": "fk",
@@ -66,6 +92,9 @@ RELATION_FIELDS = {
     "ManyToManyField": "m2m",
     "ParentalKey": "fk",  # modelcluster (wagtail); behaves as a ForeignKey
     "ParentalManyToManyField": "m2m",
+    "TreeForeignKey": "fk",  # django-mptt
+    "TreeOneToOneField": "o2o",
+    "TreeManyToManyField": "m2m",
 }
 
 
@@ -98,6 +127,11 @@ class ClassSummary:
     queryset_reads: list[tuple[str, int]] = field(default_factory=list)  # (method, line), evaluating reads
     queryset_assigned: list[str] = field(default_factory=list)  # methods doing `self.queryset = ...`
     get_queryset_returns_attr: bool = False  # `def get_queryset(self): return self.queryset`
+    # the body declares Django model fields or a `Meta` with model-only options: a model even
+    # when its base is a library class the index cannot see
+    model_like: bool = False
+    ordering: list[str] = field(default_factory=list)  # Meta.ordering's strings ("?" if not literal)
+    meta_model: Optional[str] = None  # `class Meta: model = X` (a ModelForm's model), resolved
 
 
 @dataclass
@@ -142,6 +176,9 @@ class ModuleSummary:
     calls_read: bool = False
     atomic_requests: bool = False  # mentions ATOMIC_REQUESTS (read as: may be on)
     select_for_update: bool = False  # mentions select_for_update (its QS007 result reads callers anywhere)
+    # module-level `NAME = f("app", "Model")` / `f("app.Model")` with string arguments only:
+    # NAME -> (resolved f, its arguments); `apps.get_model()` and wrappers of it name a model
+    model_lookups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -183,7 +220,11 @@ def chain_steps(expr: ast.AST) -> tuple[ast.AST, list[str]]:
             steps.append("()")
             node = node.func
         elif isinstance(node, ast.Subscript):
-            steps.append("[:]" if isinstance(node.slice, ast.Slice) else "[i]")
+            if isinstance(node.slice, ast.Slice):
+                # `qs[::2]` is a list (Django slices the fetched rows), not a QuerySet
+                steps.append("[::]" if node.slice.step is not None else "[:]")
+            else:
+                steps.append("[i]")
             node = node.value
         else:
             break
@@ -199,7 +240,26 @@ def ast_chain(node: ast.AST, resolve) -> Optional[Chain]:
     name = root.id
     if name not in ("self", "super", "cls"):
         name = resolve(name) or f"?{name}"
+    if ".order_by" in steps and _orders_through_relation(node):
+        steps.append(ORDERING_JOIN)  # the args are not kept: say the ordering may join
     return name, tuple(steps)
+
+
+# A marker step after a recorded chain whose `order_by()` may join a relation (its args are
+# not kept in the chain): `count()` of it is never safe.
+ORDERING_JOIN = "!ordering_join"
+
+
+def _orders_through_relation(node: ast.AST) -> bool:
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "order_by":
+            if node.keywords or any(
+                not (isinstance(a, ast.Constant) and isinstance(a.value, str)) or "__" in a.value
+                for a in node.args
+            ):
+                return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
 
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -297,6 +357,9 @@ class _Summariser:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
                     name = targets[0].id
+                    if name not in bound_twice:
+                        self.read_manager_alias(name, node)
+                        self.read_model_lookup(name, node.value)
                     value = chain(node.value)
                     if value is not None and name not in bound_twice:
                         self.s.constants[name] = value
@@ -454,6 +517,11 @@ class _Summariser:
                                 cls.abstract = isinstance(value, ast.Constant) and value.value is True
                             if isinstance(target, ast.Name) and target.id == "ordering":
                                 cls.meta_ordering = True
+                                cls.ordering = _ordering_strings(meta_stmt.value)
+                            if isinstance(target, ast.Name) and target.id in MODEL_META_OPTIONS:
+                                cls.model_like = True
+                            if isinstance(target, ast.Name) and target.id == "model":
+                                cls.meta_model = self.resolve(dotted(meta_stmt.value))
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
@@ -466,6 +534,37 @@ class _Summariser:
                         relation = self.relation(name, stmt.value)
                         if relation:
                             cls.relations.append(relation)
+                        if called and _is_model_field(called):
+                            cls.model_like = True
+
+    def read_manager_alias(self, name: str, node: ast.AST) -> None:
+        """`OrderManager = Manager.from_queryset(OrderQuerySet)`: a manager class, recorded
+        as one (so `objects = OrderManager()` elsewhere has OrderQuerySet's methods)."""
+        call = node.value
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "from_queryset"
+            and call.args
+            and name not in self.s.classes
+        ):
+            return
+        manager, queryset = dotted(call.func.value), dotted(call.args[0])
+        cls = ClassSummary(
+            qualname=f"{self.s.module}.{name}", name=name, module=self.s.module,
+            lineno=node.lineno, bases=[self.resolve(manager) or f"?{manager}"],
+            extra_bases=[self.resolve(queryset) or f"?{queryset}"],
+        )
+        self.s.classes[name] = cls
+
+    def read_model_lookup(self, name: str, value: ast.AST) -> None:
+        if (
+            isinstance(value, ast.Call) and value.args and not value.keywords and len(value.args) <= 2
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in value.args)
+        ):
+            func = self.resolve(dotted(value.func))
+            if func:
+                self.s.model_lookups[name] = (func, tuple(a.value for a in value.args))
 
     def mentions(self, node: ast.AST, word: bytes) -> bool:
         """Does the source of `node` contain `word`? (a cheap gate before a deep walk)"""
@@ -495,9 +594,9 @@ class _Summariser:
                 isinstance(parent, ast.Attribute)
                 and isinstance(grand, ast.Call)
                 and grand.func is parent
-                and parent.attr in CLONING_METHODS
+                and parent.attr in CLONING_METHODS | NON_CACHING_METHODS
             ):
-                continue  # `self.queryset.filter(...)`: a clone per call, nothing shared
+                continue  # `self.queryset.filter(...)`, `.count()`: nothing cached on the attribute
             cls.queryset_reads.append((method.name, node.lineno))
         body = [s for s in method.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
         if (
@@ -556,6 +655,22 @@ class _Summariser:
         return Relation(field=name, kind=kind, target=target, related_name=related_name)
 
 
+def _ordering_strings(value: ast.AST) -> list[str]:
+    """`ordering = ["-created", "items__quantity"]` -> its strings; "?" for anything else."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return [
+            e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else "?"
+            for e in value.elts
+        ]
+    return ["?"]
+
+
+def _is_model_field(called: str) -> bool:
+    """`models.CharField(...)`, `models.ForeignKey(...)`: a Django model field's class."""
+    name = called.rpartition(".")[2]
+    return called.startswith("django.db.models.") and (name.endswith("Field") or name in RELATION_FIELDS)
+
+
 def _bound_names(target: ast.AST) -> Iterable[str]:
     """Names a target binds: `x`, `a, (b, *c)`; not the roots of `x.attr = ` or `x[i] = `."""
     if isinstance(target, ast.Name):
@@ -565,6 +680,20 @@ def _bound_names(target: ast.AST) -> Iterable[str]:
             yield from _bound_names(elt)
     elif isinstance(target, ast.Starred):
         yield from _bound_names(target.value)
+
+
+def defines_name(summary: ModuleSummary, name: str) -> bool:
+    return name in summary.classes or name in summary.functions or name in summary.assigned
+
+
+def exports_name(summary: ModuleSummary, name: str) -> bool:
+    """Does `from <module> import *` bind `name`? (`__all__`, else its public names; a
+    star import inside it may bind it too)"""
+    if summary.dunder_all is not None:
+        return name in summary.dunder_all
+    if name.startswith("_"):
+        return False
+    return defines_name(summary, name) or name in summary.imports or bool(summary.star_imports)
 
 
 def _is_django_queryset_machinery(qualname: str) -> bool:
@@ -642,6 +771,15 @@ class ProjectIndex:
         summary = self.modules.get(module)
         if summary is not None and attr in summary.imports:
             return self.resolve(summary.imports[attr], _depth + 1)
+        if summary is not None and summary.star_imports and not defines_name(summary, attr):
+            # `from .orders import *` in `models/__init__.py`: the name lives further on
+            for star in summary.star_imports:
+                target = self.modules.get(star)
+                if target is None or not exports_name(target, attr):
+                    continue
+                resolved = self.resolve(f"{star}.{attr}", _depth + 1)
+                if resolved != f"{star}.{attr}" or defines_name(target, attr):
+                    return resolved
         if summary is None and module:
             # `pkg.models.Order` written as `pkg.Order` two levels deep, etc.
             head = self.resolve(module, _depth + 1)
@@ -771,9 +909,30 @@ class ProjectIndex:
             kind = self.class_kind(base)
             if kind:
                 break
+        if kind is None and cls.model_like and any(
+            b not in ("?object", "object") for b in self.external_bases(qualname)
+        ):
+            kind = "model"  # declares model fields on a library base the index cannot see
         self._resolving.discard(qualname)
         self._kind_cache[qualname] = kind
         return kind
+
+    def model_by_label(self, arguments: tuple[str, ...]) -> Optional[str]:
+        """`("shop", "Order")` / `("shop.Order",)` -> the one concrete model of that name
+        (case-insensitive, as the app registry) in a module of a package named like the app
+        label (Django's default label), or None."""
+        if len(arguments) == 1:
+            label, _, name = arguments[0].rpartition(".")
+        else:
+            label, name = arguments
+        if not label or not name:
+            return None
+        found = [
+            q for q, cls in self.classes.items()
+            if cls.name.lower() == name.lower() and label in cls.module.split(".")
+            and self.is_model(q) and not self.is_abstract_model(q)
+        ]
+        return found[0] if len(found) == 1 else None
 
     def is_model(self, qualname: str) -> bool:
         return self.class_kind(qualname) == "model"
@@ -871,6 +1030,9 @@ class ProjectIndex:
         if called.startswith("?"):
             return True
         resolved = self.resolve(called)
+        callee = resolved.rpartition(".")[2]
+        if callee.endswith("Field") or callee in FIELD_LIKE_CALLEES:
+            return False  # a library's model field (`CountryField()`), not a manager
         if resolved in self.classes:
             if self.class_kind(resolved) is not None:
                 return False

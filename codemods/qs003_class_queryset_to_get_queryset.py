@@ -49,6 +49,9 @@ SUBCLASS_GUARD = """\
 if self.queryset is not None:  # set by a subclass or as_view(queryset=...)
     return super().get_queryset()
 """
+# Reads whose result does not depend on the rows' order.
+ORDER_FREE_METHODS = frozenset("count exists aggregate get update delete in_bulk".split())
+ORDER_FREE_BUILTINS = ("len", "sum", "any", "all", "set", "frozenset", "bool", "dict")
 DATE_VIEWS = frozenset(v for v in ORDERING_VIEWS if "Archive" in v or "Date" in v)
 
 
@@ -111,7 +114,7 @@ class ClassQuerysetToGetQueryset(Pass):
         if t.confidence < PROVEN:
             unsafe = t.why or "only likely a QuerySet"
         reads = self.queryset_reads(node)
-        if ordered and reads and self.ordering_set(qualname, externals):
+        if ordered and any(self.order_matters(r) for r in reads) and self.ordering_set(qualname, externals):
             unsafe = "`self.queryset` reads become `self.get_queryset()`, which also applies the view's ordering"
         indent = self.indent_unit(node)
         position = _insert_position(node, statement)
@@ -257,6 +260,29 @@ class ClassQuerysetToGetQueryset(Pass):
                     "cloning it: every request shares one QuerySet and its cache"
                 )
         return None
+
+    def order_matters(self, read: ast.Attribute) -> bool:
+        """Could the view's ordering (which get_queryset() applies) change what this
+        `self.queryset` read gives? Not for a count, a truth test, a set or a sum."""
+        analysis = self.analysis
+        parent = analysis.parents.get(read)
+        if isinstance(parent, ast.Attribute):
+            call = analysis.parents.get(parent)
+            return not (isinstance(call, ast.Call) and call.func is parent and parent.attr in ORDER_FREE_METHODS)
+        if isinstance(parent, ast.Call) and read in parent.args:
+            return not any(analysis.is_builtin(parent.func, name) for name in ORDER_FREE_BUILTINS)
+        if isinstance(parent, ast.comprehension) and parent.iter is read:
+            comprehension = analysis.parents.get(parent)
+            if isinstance(comprehension, (ast.SetComp, ast.DictComp)):
+                return False
+            outer = analysis.parents.get(comprehension)
+            return not (
+                isinstance(comprehension, ast.GeneratorExp) and isinstance(outer, ast.Call)
+                and any(analysis.is_builtin(outer.func, name) for name in ORDER_FREE_BUILTINS)
+            )
+        if isinstance(parent, (ast.If, ast.While)) and parent.test is read:
+            return False
+        return not (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not))
 
     def queryset_reads(self, node: ast.ClassDef) -> list[ast.Attribute]:
         reads = []

@@ -16,8 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import ast
+import re
 
-from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
+from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, chain_steps, dotted
+from .index import defines_name, exports_name
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 from .wording import a_kind
 
@@ -44,6 +46,8 @@ QUERYSET_BUILDERS = frozenset(
     union intersection difference select_related prefetch_related extra defer only using
     select_for_update annotate alias complex_filter""".split()
 )
+# QuerySet methods no other common library's objects have (unlike `filter`, `all`, `order_by`).
+DJANGO_ONLY_METHODS = frozenset({"values_list", "select_related", "prefetch_related", "only", "annotate"})
 ROW_CHANGING = frozenset({"values", "values_list", "dates", "datetimes"})
 # Methods that return one model instance.
 INSTANCE_METHODS = frozenset("get first last latest earliest create".split())
@@ -57,6 +61,7 @@ SEMANTIC_METHODS = frozenset({"count", "exists", "__len__", "__bool__", "__iter_
 
 GET_USER_MODEL = "django.contrib.auth.get_user_model"
 GET_OBJECT_OR_404 = "django.shortcuts.get_object_or_404"
+GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
 QUERYSET_ANNOTATIONS = frozenset(
     {"django.db.models.QuerySet", "django.db.models.query.QuerySet"}
 )
@@ -76,6 +81,9 @@ class QsType:
     near: bool = False
     # QuerySet methods seen along the chain (some change what count() means)
     seen: frozenset = frozenset()
+    # the model whose table the rows come from, kept through values() (its Meta.ordering
+    # still orders the rows)
+    ordering_model: Optional[str] = None
 
     @property
     def is_queryset(self) -> bool:
@@ -115,11 +123,18 @@ def _past_unknown(t: QsType, steps: Sequence[str]) -> QsType:
     return t if builds or not t.near else replace(t, near=False)
 
 
-def count_caveat(t: QsType) -> Optional[str]:
+def count_caveat(t: QsType, chains: Optional["ChainTyper"] = None) -> Optional[str]:
     """Why `count()` may not equal `len()` for this QuerySet. Django's count() clears the
     ordering; with DISTINCT the ORDER BY columns (explicit or Meta.ordering) are part of
-    the selected rows, and with GROUP BY (annotate) an explicit order_by adds groups."""
-    if "distinct" in t.seen:
+    the selected rows, with GROUP BY (annotate) an explicit order_by adds groups, and an
+    ordering through a to-many relation joins one row per related row."""
+    model = t.model or t.ordering_model
+    meta = chains.meta_ordering(model) if chains is not None and model else None
+    if "ordering_join" in t.seen or (
+        "order_by" not in t.seen and meta and chains.ordering_joins_many(model, meta)
+    ):
+        return "ordered through a to-many relation (or one the tool cannot follow): `len()` counts one row per joined row, `count()` drops the ordering and the join"
+    if "distinct" in t.seen and ("order_by" in t.seen or meta is None or meta):
         return "`.distinct()`: `count()` drops the ordering columns Django adds to SELECT DISTINCT, so it can count other rows"
     if "order_by" in t.seen and t.seen & {"annotate", "alias"}:
         return "`annotate()` with `order_by()`: `count()` drops the ordering Django adds to GROUP BY, so it can count other groups"
@@ -165,6 +180,10 @@ class ChainTyper:
             return NOT_KNOWN
         if name in summary.functions:
             return QsType(FUNCTION, PROVEN, method=qualname)
+        if name in summary.model_lookups:
+            found = self.looked_up_model(*summary.model_lookups[name])
+            if found is not None:
+                return found
         if name in summary.constants and _depth < 10:
             root, steps = summary.constants[name]
             return self.type_chain(self.type_root(root, _depth + 1), steps)
@@ -175,9 +194,36 @@ class ChainTyper:
             return NOT_KNOWN
         return self.type_global(root, _depth)
 
+    def is_model_getter(self, qualname: str) -> bool:
+        """`apps.get_model`, or a project function that only returns `apps.get_model(...)`
+        (or `apps.get_registered_model(...)`) calls, like Oscar's `get_model`."""
+        if qualname in GET_MODEL:
+            return True
+        module, _, name = qualname.rpartition(".")
+        summary = self.index.modules.get(module)
+        returns = summary.function_returns.get(name) if summary else None
+        return bool(returns) and all(
+            r is not None and r[0] == "django.apps.apps"
+            and r[1] in ((".get_model", "()"), (".get_registered_model", "()"))
+            for r in returns
+        )
+
+    def looked_up_model(self, getter: str, arguments: tuple[str, ...]) -> Optional[QsType]:
+        """The model `getter(*arguments)` gives, when `getter` looks models up by label."""
+        getter = self.index.resolve(getter)
+        if not self.is_model_getter(getter):
+            return None
+        model = self.index.model_by_label(arguments)
+        if model is None:
+            return None
+        if getter in GET_MODEL:
+            return QsType(MODEL, PROVEN, model=model)
+        return QsType(MODEL, LIKELY, model=model, why="a model looked up by a project function: another app may provide it")
+
     def function_result(self, qualname: str) -> QsType:
         if qualname == GET_USER_MODEL:
-            return QsType(MODEL, LIKELY, model=None, why="the user model is chosen by settings")
+            # some model chosen by settings: its `objects` gives QuerySets (see manager_of)
+            return QsType(MODEL, PROVEN, model=None)
         if qualname == GET_OBJECT_OR_404:
             return QsType(INSTANCE, PROVEN)
         if qualname in self._function_cache:
@@ -204,6 +250,8 @@ class ChainTyper:
         index = self.index
         if qualname in (GET_USER_MODEL, GET_OBJECT_OR_404) or qualname in QUERYSET_ANNOTATIONS:
             return True
+        if qualname in GET_MODEL or f"{qualname}.get_model" in GET_MODEL:
+            return True  # `apps.get_model("shop", "Order")`
         resolved = index.resolve(qualname)
         if index.class_kind(resolved) is not None:
             return True
@@ -211,7 +259,7 @@ class ChainTyper:
         if t.kind in self.RELEVANT_KINDS:
             return True
         if t.kind == FUNCTION and t.method:
-            return self.function_result(t.method).kind in self.RELEVANT_KINDS
+            return self.function_result(t.method).kind in self.RELEVANT_KINDS or self.is_model_getter(t.method)
         if t.kind == MODULE:
             return self.module_prefix_is_relevant(resolved)
         return False
@@ -265,6 +313,18 @@ class ChainTyper:
         for name in (*summary.classes, *summary.functions, *summary.constants):
             if self.global_is_relevant(f"{summary.module}.{name}"):
                 names.add(name)
+        if "self" in text and any(
+            self.index.class_kind(cls.qualname) in ("model", "queryset", "manager")
+            for cls in summary.classes.values()
+        ):
+            names.add("self")  # methods of a model, QuerySet or manager type `self`
+        if any(cls.meta_model for cls in summary.classes.values()):
+            names.add("instance")  # a ModelForm's `self.instance`
+        names.update(lookalike_words(text))
+        for cls in summary.classes.values():
+            for method, returns in cls.method_returns.items():
+                if f"self.{method}(" in text and self.returns_queryset(returns):
+                    names.add(method)  # `self.method()` is typed from its returns
         if "QuerySet" in text:
             names.add("QuerySet")
         if "get_queryset" in text:
@@ -278,6 +338,12 @@ class ChainTyper:
 
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:
+        if current.kind == NOTHING and current.confidence == UNKNOWN and not current.near:
+            for name in ("._default_manager", "._base_manager"):
+                if name in steps:  # `model_cls._default_manager`: some model's manager
+                    cut = len(steps) - list(reversed(steps)).index(name)
+                    start = QsType(MANAGER, LIKELY, why=f"`{name[1:]}` of a model the tool cannot see")
+                    return self.type_chain(start, steps[cut:])
         for i, step in enumerate(steps):
             if current.kind in (NOTHING, PENDING):
                 return _past_unknown(current, steps[i:])
@@ -285,12 +351,15 @@ class ChainTyper:
         return current
 
     def step(self, t: QsType, step: str) -> QsType:
+        if step == ORDERING_JOIN:
+            return replace(t, seen=t.seen | {"ordering_join"}) if t.kind == QUERYSET else t
         if step.startswith("."):
             attr = step[1:]
             if t.kind == MODEL:
                 return self.manager_of(t, attr)
             if t.kind in (MANAGER, QUERYSET):
-                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why, seen=t.seen)
+                return QsType(METHOD, t.confidence, t.model, t.classes, method=attr, on=t.kind, why=t.why,
+                              seen=t.seen, ordering_model=t.ordering_model)
             if t.kind == INSTANCE and t.model:
                 return self.instance_attr(t, attr)
             if t.kind == MODULE and t.method:
@@ -312,12 +381,44 @@ class ChainTyper:
             return NOT_KNOWN
         return NOT_KNOWN
 
+    def models_using(self, qualname: str) -> list[str]:
+        """Concrete models one of whose managers is built on the Manager/QuerySet class."""
+        if getattr(self, "_users", None) is None:
+            index, users = self.index, {}
+            for model, cls in index.classes.items():
+                if cls.call_attrs and index.is_model(model) and not index.is_abstract_model(model):
+                    for info in index.managers(model)[0].values():
+                        for name in info.classes:
+                            users.setdefault(name, []).append(model)
+            self._users = users
+        return sorted(set(self._users.get(qualname, [])))
+
+    def returns_queryset(self, returns) -> bool:
+        """Are these recorded returns (of a method) all chains typed as a QuerySet?"""
+        if not returns or any(r is None for r in returns):
+            return False
+        return meet([self.type_chain(self.type_root(r[0]), r[1]) for r in returns]).kind == QUERYSET
+
+    def project_overrides_semantics(self) -> bool:
+        """Does any Manager/QuerySet class of the project override count(), exists(), ...?"""
+        if getattr(self, "_overrides", None) is None:
+            index = self.index
+            self._overrides = any(
+                index.class_kind(q) in ("manager", "queryset") and set(cls.methods) & SEMANTIC_METHODS
+                for q, cls in index.classes.items()
+            )
+        return self._overrides
+
     def manager_of(self, t: QsType, attr: str) -> QsType:
         index = self.index
         if t.model is None:  # get_user_model(): its managers are not known
-            if attr == "objects":
-                return QsType(MANAGER, LIKELY, why="`objects` of the configured user model")
-            return NOT_KNOWN
+            if attr != "objects":
+                return NOT_KNOWN
+            if self.project_overrides_semantics():
+                return QsType(MANAGER, LIKELY, why="`objects` of the configured user model, which may be the project's own with its own manager")
+            # whatever the user model is, its `objects` is a manager: none of the project's
+            # managers changes what count()/exists() mean, and Django's own do not
+            return QsType(MANAGER, PROVEN)
         if attr in ("_default_manager", "_base_manager"):
             return QsType(MANAGER, t.confidence, model=t.model)
         if index.is_abstract_model(t.model):
@@ -339,7 +440,9 @@ class ChainTyper:
             return NOT_KNOWN
         kind, target = relation
         if kind == "manager":
-            return QsType(MANAGER, t.confidence, model=target, why="a related manager")
+            # a related manager subclasses the target's default manager: its overrides count
+            classes = tuple(c for info in self.index.managers(target)[0].values() for c in info.classes)
+            return QsType(MANAGER, t.confidence, model=target, classes=classes, why="a related manager")
         if kind == "instance":
             return QsType(INSTANCE, t.confidence, model=target)
         return NOT_KNOWN
@@ -357,7 +460,8 @@ class ChainTyper:
                               seen=t.seen | {name})
             # values()/values_list()/dates() rows are dicts, tuples or dates, not instances
             model = None if name in ROW_CHANGING else t.model
-            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why, seen=t.seen | {name})
+            return QsType(QUERYSET, t.confidence, model, t.classes, why=t.why, seen=t.seen | {name},
+                          ordering_model=t.ordering_model or t.model)
         if name == "raw":
             return QsType(RAW, t.confidence, t.model)
         if name in INSTANCE_METHODS:
@@ -371,6 +475,35 @@ class ChainTyper:
             return QsType(QUERYSET, LIKELY, t.model, t.classes,
                           why=f"`{name}()` is a custom method of the project's manager")
         return QsType(NOTHING, UNKNOWN, why=f"`{name}()` is not a QuerySet method")
+
+    def meta_ordering(self, model: str) -> Optional[list[str]]:
+        """The model's Meta.ordering (inherited too): [] when none, None when a base the
+        index cannot see may set one."""
+        mro, complete = self.index.model_mro(model)
+        for name in mro:
+            cls = self.index.classes.get(name)
+            if cls is not None and cls.meta_ordering:
+                return cls.ordering
+        return [] if complete else None
+
+    def ordering_joins_many(self, model: Optional[str], fields: Sequence[str]) -> bool:
+        """Does ordering by `fields` join a reverse FK or many-to-many relation (or one the
+        index cannot follow)?"""
+        for name in fields:
+            if not name or name == "?" or model is None:
+                return True
+            parts = name.lstrip("-+").split("__")
+            current = model
+            for position, part in enumerate(parts):
+                relation = self.index.relation_of(current, part)
+                if relation is not None and relation[0] == "manager":
+                    return True
+                if relation is None:
+                    if position < len(parts) - 1:
+                        return True  # a relation the index cannot follow
+                    break
+                current = relation[1]
+        return False
 
     def custom_method_result(self, t: QsType, name: str) -> Optional[QsType]:
         """A custom QuerySet/Manager method that returns `self.<builder>(...)` chains only."""
@@ -414,6 +547,20 @@ class ExprTyper:
         if name in summary.classes or name in summary.functions or name in summary.assigned:
             return f"{summary.module}.{name}"
         return None
+
+    def star_imported(self, name: str) -> Optional[str]:
+        """A name no statement binds, from `from .models import *`: its qualified name when
+        exactly one star-imported module defines it."""
+        index = self.chains.index
+        found = set()
+        for star in self.summary.star_imports:
+            target = index.modules.get(star)
+            if target is None or not exports_name(target, name):
+                continue
+            resolved = index.resolve(f"{star}.{name}")
+            if resolved != f"{star}.{name}" or defines_name(target, name):
+                found.add(resolved)
+        return found.pop() if len(found) == 1 else None
 
     def qualified(self, expr: ast.AST) -> Optional[str]:
         """`models.QuerySet` / `QuerySet` -> "django.db.models.QuerySet" (module-level names only)."""
@@ -475,18 +622,111 @@ class ExprTyper:
             special = self.type_special_call(expr)
             if special is not None:
                 return special
+        result = self._type_chain_of(expr)
+        if result.kind == QUERYSET and "order_by" in result.seen and self.orders_through_many(expr, result):
+            result = replace(result, seen=result.seen | {"ordering_join"})
+        return result
+
+    def orders_through_many(self, expr: ast.AST, t: QsType) -> bool:
+        """An `order_by(...)` of this chain whose fields join a to-many relation."""
+        model = t.model or t.ordering_model
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "order_by":
+                fields = [
+                    a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else "?"
+                    for a in node.args
+                ]
+                if node.keywords or self.chains.ordering_joins_many(model, fields):
+                    return True
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return False
+
+    def _type_chain_of(self, expr: ast.AST) -> QsType:
         root, steps = self.chain(expr)
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            if node is not expr and isinstance(node, ast.Call):
+                special = self.type_special_call(node)  # `apps.get_model("a", "B").objects...`
+                if special is not None:
+                    return self.chains.type_chain(special, steps[len(self.chain(node)[1]):])
+            node = node.func if isinstance(node, ast.Call) else node.value
         if not isinstance(root, ast.Name):
             return NOT_KNOWN
+        typed = self._type_rooted_chain(root, steps)
+        if typed.kind in (NOTHING, OTHER) and typed.confidence == UNKNOWN and not typed.near:
+            looks = self.looks_like_queryset(expr)
+            if looks is not None:
+                return looks
+        return typed
+
+    def looks_like_queryset(self, expr: ast.AST) -> Optional[QsType]:
+        """A chain the index cannot type but which only a QuerySet (or a manager) makes: a
+        `filter()`/`exclude()` with a `field__lookup=` keyword, a Django-only method
+        (`values_list()`, `select_related()`, `only()`, ...) or a `<model>_set` accessor.
+        Likely a QuerySet, never proven: the fix is unsafe."""
+        _, steps = self.chain(expr)
+        nodes = []
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            nodes.append(node)
+            node = node.func if isinstance(node, ast.Call) else node.value
+        nodes.reverse()  # nodes[i] is the expression after steps[:i + 1]
+        for position in range(len(steps) - 1, 0, -1):
+            call = nodes[position]
+            if steps[position] != "()" or not isinstance(call, ast.Call):
+                continue
+            method, owner = steps[position - 1][1:], call.func
+            lookup = method in ("filter", "exclude") and any(k.arg and "__" in k.arg for k in call.keywords)
+            accessor = isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Attribute) and (
+                owner.value.attr.endswith("_set") and method in QUERYSET_BUILDERS
+            )
+            if lookup or accessor or method in DJANGO_ONLY_METHODS:
+                start = QsType(QUERYSET, LIKELY, why=f"`.{method}()` looks like a QuerySet's, but the tool cannot see where it comes from")
+                return self.chains.type_chain(start, steps[position + 1:])
+        return None
+
+    def _type_rooted_chain(self, root: ast.Name, steps: list[str]) -> QsType:
+        if root.id == "self" and steps[:1] == [".instance"]:
+            instance = self.type_form_instance(root)
+            if instance is not None:
+                return self.chains.type_chain(instance, steps[1:])
         if root.id in ("self", "super") and ".get_queryset" in steps[:3]:
             start = self.type_get_queryset(root, steps)
             if start is not None:
                 cut = steps.index(".get_queryset") + 2
                 return self.chains.type_chain(start, steps[cut:])
+        if root.id == "self" and len(steps) >= 2 and steps[1] == "()":
+            start = self.type_own_method(root, steps[0][1:])
+            if start is not None:
+                return self.chains.type_chain(start, steps[2:])
         return self.chains.type_chain(self.type_name(root), steps)
+
+    def type_own_method(self, root: ast.Name, name: str) -> Optional[QsType]:
+        """`self.method()` of a module-level class whose `method` returns QuerySet chains
+        only (a subclass may override it: likely at most)."""
+        if self.type_of(root).kind != NOTHING:
+            return None
+        cls_node = self.enclosing_class(root)
+        if cls_node is None or self.scopes.parents.get(cls_node) is not self.scopes.tree:
+            return None
+        cls = self.summary.classes.get(cls_node.name)
+        returns = cls.method_returns.get(name) if cls is not None and cls.lineno == cls_node.lineno else None
+        if not self.chains.returns_queryset(returns):
+            return None
+        result = meet([self.chains.type_chain(self.chains.type_root(r[0]), r[1]) for r in returns])
+        return result.weaker(LIKELY, f"`self.{name}()`: a subclass may override it")
 
     def type_special_call(self, call: ast.Call) -> Optional[QsType]:
         """Calls whose result depends on an argument: `get_object_or_404(Model, ...)`."""
+        arguments = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if arguments and len(arguments) == len(call.args) <= 2 and not call.keywords:
+            getter = self.qualified(call.func)
+            if getter is None and isinstance(call.func, ast.Attribute) and call.func.attr == "get_model":
+                getter = "django.apps.apps.get_model" if dotted(call.func.value) == "apps" else None
+            found = self.chains.looked_up_model(getter, tuple(arguments)) if getter else None
+            if found is not None:
+                return found
         if call.args and self.qualified(call.func) == GET_OBJECT_OR_404:
             first = self.type_of(call.args[0])
             if first.kind in (MODEL, QUERYSET, MANAGER):
@@ -503,6 +743,26 @@ class ExprTyper:
                 function_seen = True
             elif isinstance(ancestor, ast.ClassDef):
                 return ancestor if function_seen else None
+        return None
+
+    def type_form_instance(self, root: ast.Name) -> Optional[QsType]:
+        """`self.instance` in a ModelForm's method: an instance of its `Meta.model`
+        (ModelForm always sets one, a new one when none is given)."""
+        if self.type_of(root).kind != NOTHING:
+            return None  # `self` is something else here
+        cls_node = self.enclosing_class(root)
+        if cls_node is None or self.scopes.parents.get(cls_node) is not self.scopes.tree:
+            return None
+        index = self.chains.index
+        qualname = f"{self.summary.module}.{cls_node.name}"
+        for name in index.class_and_bases(qualname):
+            cls = index.classes.get(name)
+            if cls is not None and cls.meta_model:
+                model = index.resolve(cls.meta_model)
+                forms = [b for b in index.class_and_bases(qualname) if b.rpartition(".")[2].endswith("ModelForm")]
+                if forms and index.class_kind(model) == "model":
+                    return QsType(INSTANCE, PROVEN, model=model)
+                return None
         return None
 
     def type_get_queryset(self, root: ast.Name, steps: list[str]) -> Optional[QsType]:
@@ -523,10 +783,16 @@ class ExprTyper:
         name = node.id
         scope = self.scopes.binding_scope(node)
         if scope is None:
-            return QsType(OTHER, PROVEN, why=f"the builtin `{name}`") if name in ("None", "True", "False") else NOT_KNOWN
+            if name in ("None", "True", "False"):
+                return QsType(OTHER, PROVEN, why=f"the builtin `{name}`")
+            starred = self.star_imported(name)
+            return self.chains.type_global(starred) if starred else NOT_KNOWN
         if scope.kind == "class":
             return QsType(NOTHING, UNKNOWN, why=f"`{name}` is a class attribute")
         if scope.kind in ("function", "comprehension"):
+            reaching = self.reaching_binding(node, scope.bindings[name])
+            if reaching is not None:
+                return self._memo(("binding", id(reaching)), self.type_local, name, [reaching])
             return self._memo(("local", id(scope), name), self.type_local, name, scope.bindings[name])
         qualname = self.resolve_global(name)
         if qualname is None:
@@ -536,6 +802,47 @@ class ExprTyper:
                 return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound more than once in the module")
         return self.chains.type_global(qualname)
 
+    def reaching_binding(self, node: ast.Name, bindings: list[Binding]) -> Optional[Binding]:
+        """The one binding that reaches `node` in straight-line code (`rows = [...]; ...;
+        rows = Order.objects.all(); len(rows)`): the last plain assignment before it in a
+        block that encloses it, with no other binding of the name after that one (none in a
+        loop around the site either). None when several may reach it."""
+        if len(bindings) < 2 or any(b.kind not in ("assign", "param") for b in bindings):
+            return None
+        site = (node.lineno, node.col_offset)
+        before = [b for b in bindings if b.kind == "assign" and self._end(b) < site]
+        if not before:
+            return None
+        loops = []
+        for ancestor in self.scopes.ancestors(node):
+            if isinstance(ancestor, FUNCTION_NODES):
+                break
+            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
+                loops.append(ancestor)
+        if any(
+            b.kind == "assign" and self._end(b) >= site and any(self.scopes.contains(loop, b.node) for loop in loops)
+            for b in bindings
+        ):
+            return None  # a binding after the site reaches it through a loop
+        last = max(before, key=self._end)
+        statement = self.scopes.parents.get(last.node)
+        if not isinstance(statement, ast.Assign) or statement.value is not last.value:
+            return None
+        block_owner = self.scopes.parents.get(statement)
+        if block_owner is None or not self.scopes.contains(block_owner, node):
+            return None
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(block_owner, field, None)
+            if isinstance(block, list) and statement in block:
+                if any(self.scopes.contains(s, node) for s in block[block.index(statement) + 1:]):
+                    return last
+        return None
+
+    @staticmethod
+    def _end(binding: Binding) -> tuple[int, int]:
+        value = binding.value if binding.value is not None else binding.node
+        return (value.end_lineno or 0, value.end_col_offset or 0)
+
     def type_local(self, name: str, bindings: list[Binding]) -> QsType:
         types: list[QsType] = []
         for binding in bindings:
@@ -544,7 +851,7 @@ class ExprTyper:
             elif binding.kind == "param":
                 types.append(self.type_param(binding.node))
             elif binding.kind == "loop":
-                iterated = self.type_of(binding.value)
+                iterated = self.type_of(self.listed_queryset(binding.value))
                 if iterated.kind == QUERYSET:
                     types.append(QsType(INSTANCE, iterated.confidence, model=iterated.model))
                 else:
@@ -553,22 +860,92 @@ class ExprTyper:
                 return QsType(NOTHING, UNKNOWN, why=f"`{name}` is bound by something other than a plain assignment")
         return meet(types)
 
+    def listed_queryset(self, expr: ast.AST) -> ast.AST:
+        """`list(qs)` / `sorted(qs)` iterated: the same instances as `qs`."""
+        while (
+            isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords
+            and any(self.is_builtin(expr.func, name) for name in ("list", "sorted", "reversed", "tuple"))
+        ):
+            expr = expr.args[0]
+        return expr
+
     def type_param(self, arg: ast.arg) -> QsType:
         unknown = QsType(NOTHING, UNKNOWN, why="a function parameter: callers may pass a list or None")
+        receiver = self.type_receiver(arg)
+        if receiver is not None:
+            return receiver
         annotation = arg.annotation
         if annotation is None:
             return unknown
         target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
-        if isinstance(target, ast.Constant) and isinstance(target.value, str):
-            return unknown  # a string annotation: not resolved
-        qualname = self.qualified(target)
         index = self.chains.index
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            # `"Order"` / `"shop.models.Order"`: through this module's names
+            head, _, rest = target.value.strip().partition(".")
+            base = self.resolve_global(head) if head.isidentifier() else None
+            qualname = f"{base}.{rest}" if base and rest else base
+        else:
+            qualname = self.qualified(target)
+        if qualname and target is annotation and index.class_kind(qualname) == "model":
+            # an instance: QuerySets built from it here (`order.lines.filter()`) are fresh
+            return QsType(INSTANCE, PROVEN, model=index.resolve(qualname))
         if qualname and (index.resolve(qualname) in QUERYSET_ANNOTATIONS or index.class_kind(qualname) == "queryset"):
             function = self.scopes.parents.get(arg)
             if function is not None and _has_default(function, arg):
                 return QsType(NOTHING, UNKNOWN, near=True, why="a parameter with a default value")
             return QsType(QUERYSET, LIKELY, why="a parameter annotated as a QuerySet; callers may pass something else")
         return unknown
+
+
+    def type_receiver(self, arg: ast.arg) -> Optional[QsType]:
+        """`self` of a method of a module-level model, QuerySet or Manager class: an instance
+        of the model (its relations give fresh QuerySets), the QuerySet itself (one the
+        caller may use again: the site is at best unsafe) or the manager."""
+        function = self.scopes.parents.get(arg)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        positional = [*function.args.posonlyargs, *function.args.args]
+        if not positional or positional[0] is not arg:
+            return None
+        cls_node = self.scopes.parents.get(function)
+        if not isinstance(cls_node, ast.ClassDef) or self.scopes.parents.get(cls_node) is not self.scopes.tree:
+            return None
+        decorators = {dotted(d) for d in function.decorator_list}
+        if decorators & {"staticmethod", "classmethod"}:
+            return None
+        qualname = f"{self.summary.module}.{cls_node.name}"
+        cls = self.summary.classes.get(cls_node.name)
+        if cls is None or cls.lineno != cls_node.lineno:
+            return None  # the name is bound to another class too
+        kind = self.chains.index.class_kind(qualname)
+        if kind == "model":
+            return QsType(INSTANCE, PROVEN, model=qualname)
+        if kind not in ("queryset", "manager"):
+            return None
+        # the model it serves decides what count() means (its Meta.ordering): known when
+        # exactly one model uses the class, and the class does not pick another QuerySet
+        models = self.chains.models_using(qualname)
+        overridden = self.chains.index.overridden_methods((qualname,))
+        if len(models) == 1 and "get_queryset" not in overridden:
+            confidence, model, why = PROVEN, models[0], ""
+        else:
+            confidence, model, why = LIKELY, None, f"`self` of a {kind} whose model is not known here"
+        return QsType(QUERYSET if kind == "queryset" else MANAGER, confidence, model, (qualname,), why=why)
+
+
+LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")
+SET_ACCESSOR = re.compile(r"\b(\w+_set)\.")
+
+
+def lookalike_words(text: str) -> set[str]:
+    """Words that start a chain only a QuerySet makes (`looks_like_queryset`), in `text`."""
+    words = {m for m in DJANGO_ONLY_METHODS if f".{m}(" in text}
+    if ".filter(" in text or ".exclude(" in text:
+        words.update(m.group(1) for m in LOOKUP_CALL.finditer(text))
+    if "_set." in text:
+        words.update(SET_ACCESSOR.findall(text))
+    words.update(m for m in ("_default_manager", "_base_manager") if m in text)
+    return words
 
 
 LITERALS = (

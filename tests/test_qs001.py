@@ -1,6 +1,6 @@
 """QS001 exists-for-truthiness: exact rewrites, and a no-op test for every false-positive shape."""
 
-from tests.helpers import check_noop, check_transformed, rewrite
+from tests.helpers import check_noop, check_project, check_transformed, rewrite
 
 QS001 = {"select": frozenset({"QS001"})}
 
@@ -523,6 +523,594 @@ def test_bool_argument_on_one_line_needs_no_parentheses():
         from shop.models import Order
         def f():
             return Order.objects.filter(status="a").exists()
+        """,
+        **QS001,
+    )
+
+
+def test_self_relation_in_a_model_method():
+    check_project(
+        {
+            "shop/reviews.py": """\
+            from django.db import models
+            from shop.models import Customer
+
+
+            class Review(models.Model):
+                author = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+                def author_has_orders(self):
+                    if self.author.orders.filter(status="open"):
+                        return True
+                    return not self.vote_set.all()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, on_delete=models.CASCADE)
+            """,
+        },
+        {
+            "shop/reviews.py": """\
+            from django.db import models
+            from shop.models import Customer
+
+
+            class Review(models.Model):
+                author = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+                def author_has_orders(self):
+                    if self.author.orders.filter(status="open").exists():
+                        return True
+                    return not self.vote_set.all().exists()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, on_delete=models.CASCADE)
+            """,
+        },
+        **QS001,
+    )
+
+
+def test_self_in_an_abstract_model_method():
+    check_transformed(
+        """\
+        from django.db import models
+        from shop.models import Customer
+
+
+        class Owned(models.Model):
+            owner = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+            class Meta:
+                abstract = True
+
+            def owner_buys(self):
+                return bool(self.owner.orders.all())
+        """,
+        """\
+        from django.db import models
+        from shop.models import Customer
+
+
+        class Owned(models.Model):
+            owner = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+            class Meta:
+                abstract = True
+
+            def owner_buys(self):
+                return self.owner.orders.all().exists()
+        """,
+        **QS001,
+    )
+
+
+def test_noop_self_of_a_queryset_method_is_at_best_unsafe():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def any_left(self):
+                if self:
+                    return True
+                return False
+
+
+        class Ticket(models.Model):
+            objects = TicketQuerySet.as_manager()
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "the caller may read its rows" in outcome.findings[0].message
+
+
+def test_new_chain_from_self_of_a_queryset_method_is_safe():
+    check_transformed(
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def has_open(self):
+                return bool(self.filter(status="open"))
+
+
+        class Ticket(models.Model):
+            status = models.CharField(max_length=10)
+            objects = TicketQuerySet.as_manager()
+        """,
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def has_open(self):
+                return self.filter(status="open").exists()
+
+
+        class Ticket(models.Model):
+            status = models.CharField(max_length=10)
+            objects = TicketQuerySet.as_manager()
+        """,
+        **QS001,
+    )
+
+
+def test_parameter_annotated_with_a_model_is_an_instance():
+    check_transformed(
+        """\
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from shop.models import Customer
+
+
+        def buys(customer: "Customer", other: Customer):
+            return bool(customer.orders.all()) or bool(other.orders.filter(status="a"))
+        """,
+        """\
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from shop.models import Customer
+
+
+        def buys(customer: "Customer", other: Customer):
+            return customer.orders.all().exists() or other.orders.filter(status="a").exists()
+        """,
+        **QS001,
+    )
+
+
+def test_noop_unannotated_parameter_stays_unknown():
+    outcome = check_noop(
+        """\
+        def buys(customer):
+            return bool(customer.orders.all())
+        """,
+        **QS001,
+    )
+    assert outcome.findings == []
+
+
+def test_manager_alias_from_queryset_in_another_module():
+    check_project(
+        {
+            "tickets/__init__.py": "",
+            "tickets/managers.py": """\
+            from django.db import models
+
+
+            class TicketQuerySet(models.QuerySet):
+                def open(self):
+                    return self.filter(status="open")
+
+
+            TicketManager = models.Manager.from_queryset(TicketQuerySet)
+            """,
+            "tickets/models.py": """\
+            from django.db import models
+            from .managers import TicketManager
+
+
+            class Ticket(models.Model):
+                status = models.CharField(max_length=10)
+                objects = TicketManager()
+            """,
+            "tickets/views.py": """\
+            from tickets.models import Ticket
+
+
+            def busy():
+                return bool(Ticket.objects.open()) or bool(Ticket.objects.filter(pk=1).open())
+            """,
+        },
+        {
+            "tickets/views.py": """\
+            from tickets.models import Ticket
+
+
+            def busy():
+                return Ticket.objects.open().exists() or Ticket.objects.filter(pk=1).open().exists()
+            """,
+        },
+        **QS001,
+    )
+
+
+def test_star_reexport_in_models_package():
+    check_project(
+        {
+            "ipam/__init__.py": "",
+            "ipam/models/__init__.py": "from .ip import *\nfrom .vlans import *\n",
+            "ipam/models/ip.py": """\
+            from django.db import models
+
+            __all__ = ["Aggregate"]
+
+
+            class Aggregate(models.Model):
+                prefix = models.CharField(max_length=40)
+            """,
+            "ipam/models/vlans.py": """\
+            from django.db import models
+
+
+            class VLAN(models.Model):
+                vid = models.IntegerField()
+            """,
+            "ipam/views.py": """\
+            from ipam.models import Aggregate, VLAN
+
+
+            def any_rows():
+                return bool(Aggregate.objects.all()) and bool(VLAN.objects.all())
+            """,
+        },
+        {
+            "ipam/views.py": """\
+            from ipam.models import Aggregate, VLAN
+
+
+            def any_rows():
+                return Aggregate.objects.all().exists() and VLAN.objects.all().exists()
+            """,
+        },
+        **QS001,
+    )
+
+
+def test_model_on_a_library_base_and_with_a_library_field():
+    check_transformed(
+        """\
+        from django.db import models
+        from django_countries.fields import CountryField
+        from model_utils.models import TimeStampedModel
+        from shop.models import Customer
+
+
+        class Shop(TimeStampedModel):
+            country = CountryField()
+
+
+        class Branch(SomeLibraryBase):
+            shop = models.ForeignKey(Shop, related_name="branches", on_delete=models.CASCADE)
+
+            def has_siblings(self):
+                return bool(self.shop.branches.exclude(pk=self.pk))
+
+
+        def shops():
+            return bool(Shop.objects.all())
+        """,
+        """\
+        from django.db import models
+        from django_countries.fields import CountryField
+        from model_utils.models import TimeStampedModel
+        from shop.models import Customer
+
+
+        class Shop(TimeStampedModel):
+            country = CountryField()
+
+
+        class Branch(SomeLibraryBase):
+            shop = models.ForeignKey(Shop, related_name="branches", on_delete=models.CASCADE)
+
+            def has_siblings(self):
+                return self.shop.branches.exclude(pk=self.pk).exists()
+
+
+        def shops():
+            return Shop.objects.all().exists()
+        """,
+        **QS001,
+    )
+
+
+def test_loop_over_a_listed_queryset_gives_instances():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def any_items():
+            for order in list(Order.objects.all()):
+                if order.items.filter(quantity=0):
+                    return True
+        """,
+        """\
+        from shop.models import Order
+
+
+        def any_items():
+            for order in list(Order.objects.all()):
+                if order.items.filter(quantity=0).exists():
+                    return True
+        """,
+        **QS001,
+    )
+
+
+def test_models_looked_up_by_app_label():
+    check_project(
+        {
+            "loading.py": """\
+            from django.apps import apps
+
+
+            def get_model(app_label, model_name):
+                return apps.get_model(app_label, model_name)
+            """,
+            "shop/views.py": """\
+            from django.apps import apps
+            from loading import get_model
+
+            Customer = get_model("shop", "customer")
+
+
+            def f():
+                Order = apps.get_model("shop", "Order")
+                return bool(Order.objects.all()) or bool(apps.get_model("shop.OrderItem").objects.all())
+
+
+            def g():
+                return bool(Customer.objects.all())
+            """,
+        },
+        {
+            "shop/views.py": """\
+            from django.apps import apps
+            from loading import get_model
+
+            Customer = get_model("shop", "customer")
+
+
+            def f():
+                Order = apps.get_model("shop", "Order")
+                return Order.objects.all().exists() or apps.get_model("shop.OrderItem").objects.all().exists()
+
+
+            def g():
+                return Customer.objects.all().exists()
+            """,
+        },
+        **QS001,
+        unsafe=True,
+    )
+
+
+def test_noop_model_lookup_with_an_unknown_label():
+    outcome = check_noop(
+        """\
+        from django.apps import apps
+
+
+        def f():
+            return bool(apps.get_model("billing", "Order").objects.all())
+        """,
+        **QS001,
+    )
+    assert outcome.findings == []
+
+
+def test_later_update_delete_subquery_and_in_lookup_read_no_cached_row():
+    check_transformed(
+        """\
+        from django.db.models import Exists, Subquery
+        from shop.models import Customer, Order
+
+
+        def close(customer):
+            orders = Order.objects.filter(customer=customer)
+            if orders:
+                orders.update(status="closed")
+                Customer.objects.filter(orders__in=orders)
+                Exists(orders), Subquery(orders.values("pk"))
+                orders.delete()
+        """,
+        """\
+        from django.db.models import Exists, Subquery
+        from shop.models import Customer, Order
+
+
+        def close(customer):
+            orders = Order.objects.filter(customer=customer)
+            if orders.exists():
+                orders.update(status="closed")
+                Customer.objects.filter(orders__in=orders)
+                Exists(orders), Subquery(orders.values("pk"))
+                orders.delete()
+        """,
+        **QS001,
+    )
+
+
+def test_noop_rows_already_fetched_before_the_site():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+
+
+        def names():
+            orders = Order.objects.all()
+            found = [o.status for o in orders]
+            if orders:
+                return found
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "rows already fetched (iterated on line 6)" in outcome.findings[0].message
+
+
+def test_straight_line_rebinding_types_the_reaching_binding():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def f(statuses):
+            rows = [s for s in statuses]
+            if rows:
+                rows = Order.objects.filter(status__in=rows)
+                if rows:
+                    return True
+        """,
+        """\
+        from shop.models import Order
+
+
+        def f(statuses):
+            rows = [s for s in statuses]
+            if rows:
+                rows = Order.objects.filter(status__in=rows)
+                if rows.exists():
+                    return True
+        """,
+        **QS001,
+    )
+
+
+def test_binding_in_another_branch_is_not_a_use():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def f(flag):
+            if flag:
+                orders = Order.objects.filter(status="a")
+                if orders:
+                    return 1
+            else:
+                orders = Order.objects.filter(status="b")
+                return [o.pk for o in orders]
+        """,
+        """\
+        from shop.models import Order
+
+
+        def f(flag):
+            if flag:
+                orders = Order.objects.filter(status="a")
+                if orders.exists():
+                    return 1
+            else:
+                orders = Order.objects.filter(status="b")
+                return [o.pk for o in orders]
+        """,
+        **QS001,
+    )
+
+
+def test_noop_binding_later_in_the_loop_reaches_the_site():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+
+
+        def f():
+            orders = Order.objects.filter(status="a")
+            while True:
+                if orders:
+                    return 1
+                orders = [1, 2]
+        """,
+        **QS001,
+    )
+    assert all(f.fix is None or f.fix.applicability == "unsafe" for f in outcome.findings)
+
+
+def test_own_method_returning_a_default_manager_chain_is_likely():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class UniqueSlugField(models.SlugField):
+            def get_queryset(self, model_cls):
+                return model_cls._default_manager.all()
+
+            def taken(self, model_cls, slug):
+                return bool(self.get_queryset(model_cls).filter(slug=slug))
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    forced = rewrite(outcome.source, unsafe=True, **QS001)
+    assert "return self.get_queryset(model_cls).filter(slug=slug).exists()" in forced.output
+
+
+def test_noop_self_of_a_queryset_no_model_uses_is_only_likely():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class TicketQuerySet(models.QuerySet):
+            def has_open(self):
+                return bool(self.filter(status="open"))
+        """,
+        **QS001,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "whose model is not known here" in outcome.findings[0].message
+
+
+def test_rebound_each_round_in_a_loop_despite_a_binding_in_another_branch():
+    check_transformed(
+        """\
+        from shop.models import Order
+
+
+        def f(flag, customers):
+            if flag:
+                for customer in customers:
+                    orders = Order.objects.filter(customer=customer)
+                    if orders:
+                        return 1
+            else:
+                orders = Order.objects.all()
+                return [o.pk for o in orders]
+        """,
+        """\
+        from shop.models import Order
+
+
+        def f(flag, customers):
+            if flag:
+                for customer in customers:
+                    orders = Order.objects.filter(customer=customer)
+                    if orders.exists():
+                        return 1
+            else:
+                orders = Order.objects.all()
+                return [o.pk for o in orders]
         """,
         **QS001,
     )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import check_noop, check_transformed, rewrite
+from tests.helpers import check_noop, check_project, check_transformed, rewrite
 
 QS002 = {"select": frozenset({"QS002"})}
 
@@ -273,20 +273,6 @@ def test_len_then_count_reads_the_cache_so_it_is_a_use():
         **QS002,
     )
     assert "`.count()` on line 4" in outcome.findings[0].message
-
-
-def test_get_user_model_is_only_likely():
-    outcome = check_noop(
-        """\
-        from django.contrib.auth import get_user_model
-        def f():
-            return len(get_user_model().objects.filter(is_active=True))
-        """,
-        **QS002,
-    )
-    assert outcome.findings[0].fix.applicability == "unsafe"
-    forced = rewrite(outcome.source, unsafe=True, **QS002)
-    assert "get_user_model().objects.filter(is_active=True).count()" in forced.output
 
 
 def test_annotated_parameter_is_only_likely():
@@ -812,3 +798,324 @@ def test_len_argument_breaking_lines_outside_brackets_is_parenthesised():
         """,
         **QS002,
     )
+
+
+def test_get_user_model_objects_is_a_queryset_whatever_the_model():
+    # issue 14: no manager of the project overrides count(), so any user model's `objects` counts
+    check_transformed(
+        """\
+        from django.contrib.auth import get_user_model
+        def f():
+            return len(get_user_model().objects.filter(is_active=True))
+        """,
+        """\
+        from django.contrib.auth import get_user_model
+        def f():
+            return get_user_model().objects.filter(is_active=True).count()
+        """,
+        **QS002,
+    )
+
+
+def test_get_user_model_is_only_likely_when_a_project_manager_overrides_count():
+    outcome = check_noop(
+        """\
+        from django.contrib.auth import get_user_model
+        from django.db import models
+
+
+        class CountingManager(models.Manager):
+            def count(self):
+                return 0
+
+
+        def f():
+            return len(get_user_model().objects.filter(is_active=True))
+        """,
+        **QS002,
+    )
+    assert outcome.findings[0].fix.applicability == "unsafe"
+    forced = rewrite(outcome.source, unsafe=True, **QS002)
+    assert "get_user_model().objects.filter(is_active=True).count()" in forced.output
+
+
+def test_noop_stepped_slice_is_a_list():
+    # `qs[::2]` fetches the rows and slices the list: `.count()` would raise AttributeError
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.all()[::2])
+        """,
+        **QS002,
+    )
+    assert outcome.findings == []
+
+
+def test_plain_slice_still_counts():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.all()[:10])
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.all()[:10].count()
+        """,
+        **QS002,
+    )
+
+
+def test_noop_order_by_a_to_many_relation_is_never_safe():
+    outcome = check_noop(
+        """\
+        from shop.models import Customer
+        def f():
+            return len(Customer.objects.order_by("orders__created"))
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "to-many relation" in outcome.findings[0].message
+
+
+def test_order_by_a_to_one_relation_counts():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.order_by("customer__name"))
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.order_by("customer__name").count()
+        """,
+        **QS002,
+    )
+
+
+def test_noop_meta_ordering_through_a_to_many_relation_is_never_safe():
+    outcome = check_noop(
+        """\
+        from django.db import models
+        from shop.models import Order
+
+
+        class Tag(models.Model):
+            orders = models.ManyToManyField(Order)
+
+            class Meta:
+                ordering = ["orders__created"]
+
+
+        def f():
+            return len(Tag.objects.filter(pk__gt=1))
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "to-many relation" in outcome.findings[0].message
+
+
+def test_distinct_without_any_ordering_counts():
+    check_transformed(
+        """\
+        from shop.models import Order
+        def f():
+            return len(Order.objects.values("customer").distinct())
+        """,
+        """\
+        from shop.models import Order
+        def f():
+            return Order.objects.values("customer").distinct().count()
+        """,
+        **QS002,
+    )
+
+
+def test_noop_distinct_under_an_inherited_meta_ordering():
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class Base(models.Model):
+            name = models.CharField(max_length=10)
+
+            class Meta:
+                abstract = True
+                ordering = ["name"]
+
+
+        class Thing(Base):
+            kind = models.CharField(max_length=10)
+
+
+        def f():
+            return len(Thing.objects.values("kind").distinct())
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "distinct" in outcome.findings[0].message
+
+
+def test_noop_distinct_reached_through_rebinding():
+    outcome = check_noop(
+        """\
+        from shop.models import Order
+        def f():
+            orders = Order.objects.order_by("created")
+            orders = orders.distinct()
+            return len(orders)
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    assert "distinct" in outcome.findings[0].message
+
+
+def test_self_reverse_relation_counted_in_a_model_method():
+    check_project(
+        {
+            "reviews/__init__.py": "",
+            "reviews/models.py": """\
+            from django.db import models
+
+
+            class Review(models.Model):
+                text = models.TextField()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
+                user = models.IntegerField()
+
+                def clean(self):
+                    previous_votes = self.review.votes.filter(user=self.user)
+                    if len(previous_votes) > 0:
+                        raise ValueError("once")
+                    return len(self.review.votes.all())
+            """,
+        },
+        {
+            "reviews/models.py": """\
+            from django.db import models
+
+
+            class Review(models.Model):
+                text = models.TextField()
+
+
+            class Vote(models.Model):
+                review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
+                user = models.IntegerField()
+
+                def clean(self):
+                    previous_votes = self.review.votes.filter(user=self.user)
+                    if previous_votes.exists():
+                        raise ValueError("once")
+                    return self.review.votes.all().count()
+            """,
+        },
+        **QS002,
+    )
+
+
+def test_modelform_instance_relations_are_fresh():
+    check_transformed(
+        """\
+        from django import forms
+        from shop.models import Customer
+
+
+        class CustomerForm(forms.ModelForm):
+            class Meta:
+                model = Customer
+                fields = ["name"]
+
+            def order_total(self):
+                return [len(o.items.all()) for o in self.instance.orders.all()]
+        """,
+        """\
+        from django import forms
+        from shop.models import Customer
+
+
+        class CustomerForm(forms.ModelForm):
+            class Meta:
+                model = Customer
+                fields = ["name"]
+
+            def order_total(self):
+                return [o.items.all().count() for o in self.instance.orders.all()]
+        """,
+        **QS002,
+    )
+
+
+def test_chain_that_only_a_queryset_makes_is_likely():
+    # `Tickets` comes from a caller the tool cannot see; `exclude(status=...)` could be
+    # anything, `filter(created__gte=...)` only a Django QuerySet or manager: unsafe, not skipped
+    outcome = check_noop(
+        """\
+        def stats(tickets, day):
+            recent = tickets.exclude(status=4).filter(created__gte=day)
+            return len(recent), len(tickets.values_list("pk")[:10]), len(day.filter(status=1))
+        """,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe", "unsafe"]
+    assert "looks like a QuerySet" in outcome.findings[0].message
+    forced = rewrite(outcome.source, unsafe=True, **QS002)
+    assert "return recent.count(), tickets.values_list(\"pk\")[:10].count(), len(day.filter(status=1))" in forced.output
+
+
+def test_noop_numpy_like_all_is_not_a_queryset():
+    outcome = check_noop(
+        """\
+        def f(mask, frame):
+            return len(mask.all()), len(frame.filter(items=["a"]))
+        """,
+        **QS002,
+    )
+    assert outcome.findings == []
+
+
+def test_function_in_another_module_ordering_through_a_relation_stays_unsafe():
+    files = {
+        "shop/queries.py": """\
+        from shop.models import Customer
+
+
+        def by_order_date():
+            return Customer.objects.order_by("orders__created")
+
+
+        def by_name():
+            return Customer.objects.order_by("name")
+        """,
+    }
+    outcome = check_transformed(
+        """\
+        from shop.queries import by_name, by_order_date
+
+
+        def f():
+            return len(by_order_date()), len(by_name())
+        """,
+        """\
+        from shop.queries import by_name, by_order_date
+
+
+        def f():
+            return len(by_order_date()), by_name().count()
+        """,
+        files=files,
+        **QS002,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe", "safe"]
+    assert "to-many relation" in outcome.findings[0].message

@@ -539,3 +539,63 @@ class Recent(DetailView):
     assert outcome.skipped() == [
         "it reads `days` from the class body, which get_queryset() could not see by that name"
     ]
+
+
+def test_order_free_reads_of_an_ordered_view_are_safe():
+    outcome = check_transformed(
+        HEAD + """
+class Stats(ListView):
+    queryset = Order.objects.filter(status="open")
+    ordering = ["-created"]
+
+    def get_context_data(self, **kwargs):
+        return {"n": len(self.queryset), "ids": {o.pk for o in self.queryset}}
+""",
+        HEAD + """
+class Stats(ListView):
+    ordering = ["-created"]
+
+    def get_queryset(self):
+        queryset = Order.objects.filter(status="open")
+        ordering = self.get_ordering()
+        if ordering:
+            if isinstance(ordering, str):
+                ordering = (ordering,)
+            queryset = queryset.order_by(*ordering)
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        return {"n": len(self.get_queryset()), "ids": {o.pk for o in self.get_queryset()}}
+""",
+        **QS003,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["safe"]
+
+
+def test_noop_ordered_read_of_an_ordered_view_stays_unsafe():
+    outcome = check_noop(
+        HEAD + """
+class Stats(ListView):
+    queryset = Order.objects.filter(status="open")
+    ordering = ["-created"]
+
+    def get_context_data(self, **kwargs):
+        return {"first": list(self.queryset)[:1]}
+""",
+        **QS003,
+    )
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+
+
+def test_noop_count_of_the_class_queryset_is_not_stale():
+    outcome = check_noop(
+        HEAD + """
+class Stats(DetailView):
+    queryset = Order.objects.filter(status="open")
+
+    def get_context_data(self, **kwargs):
+        return {"n": self.queryset.count(), "any": self.queryset.exists()}
+""",
+        **QS003,
+    )
+    assert "not stale" in outcome.findings[0].skip_reason

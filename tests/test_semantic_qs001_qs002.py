@@ -812,3 +812,66 @@ def test_batch_is_the_same_as_a_single_rewrite(unsafe):
     assert [(f.line, f.column, f.code, f.skip_reason, f.fix and f.fix.applied) for f in batched.findings] == [
         (f.line, f.column, f.code, f.skip_reason, f.fix and f.fix.applied) for f in single.findings
     ]
+
+
+# -- reach and precision (issue 14) --------------------------------------------------------
+ANNOTATED_PARAMETER = module(
+    """
+    def has_active(customer: Customer):
+        return bool(customer.orders.filter(status="active"))
+
+
+    def f(pk):
+        return has_active(Customer.objects.get(pk=pk))
+    """
+)
+LISTED_LOOP = module(
+    """
+    def f(pk):
+        counts = []
+        for order in list(Order.objects.filter(customer_id=pk)):
+            counts.append(len(order.items.all()))
+        return counts
+    """
+)
+STEPPED_SLICE = module(
+    """
+    def f(pk):
+        return len(Order.objects.filter(customer_id=pk)[::2])
+    """
+)
+TO_MANY_ORDERING = module(
+    """
+    def f(pk):
+        return len(Customer.objects.order_by("orders__total"))
+    """
+)
+
+
+def test_model_annotated_parameter_relation_becomes_exists(pks):
+    after = tool_rewrites(ANNOTATED_PARAMETER, [("QS001", "safe")])
+    assert 'return customer.orders.filter(status="active").exists()' in after
+    for name in ("alice", "bob", "carol"):
+        assert_better(ANNOTATED_PARAMETER, after, "f", pks[name])
+
+
+def test_loop_over_listed_queryset_relation_becomes_count(pks):
+    after = tool_rewrites(LISTED_LOOP, [("QS002", "safe")])
+    assert "counts.append(order.items.all().count())" in after
+    for name in ("alice", "bob", "carol"):
+        assert_not_worse(LISTED_LOOP, after, "f", pks[name])
+
+
+def test_stepped_slice_is_left_alone(pks):
+    outcome = run_tool(STEPPED_SLICE, unsafe=True)
+    assert outcome.output == STEPPED_SLICE and outcome.findings == []
+    assert_not_worse(STEPPED_SLICE, outcome.output, "f", pks["alice"])
+
+
+def test_to_many_ordering_count_would_change_the_result(pks):
+    outcome = run_tool(TO_MANY_ORDERING)
+    assert outcome.output == TO_MANY_ORDERING  # only an unsafe fix: not applied by default
+    assert [f.fix.applicability for f in outcome.findings] == ["unsafe"]
+    unsafe_after = run_tool(TO_MANY_ORDERING, unsafe=True).output
+    before, after = compare_semantics(TO_MANY_ORDERING, unsafe_after, "f", pks["alice"])
+    assert before.result != after.result  # one row per order vs one per customer: why it is never safe
