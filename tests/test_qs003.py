@@ -1,6 +1,6 @@
 """QS003 class-queryset-to-get-queryset: exact rewrites, the skip reasons, and QS004 + QS003."""
 
-from tests.helpers import check_noop, check_project, check_transformed, rewrite
+from tests.helpers import check_noop, check_project, check_transformed
 
 QS003 = {"select": frozenset({"QS003"})}
 HEAD = """\
@@ -553,8 +553,6 @@ class Stats(ListView):
 """,
         HEAD + """
 class Stats(ListView):
-    ordering = ["-created"]
-
     def get_queryset(self):
         queryset = Order.objects.filter(status="open")
         ordering = self.get_ordering()
@@ -563,6 +561,8 @@ class Stats(ListView):
                 ordering = (ordering,)
             queryset = queryset.order_by(*ordering)
         return queryset
+
+    ordering = ["-created"]
 
     def get_context_data(self, **kwargs):
         return {"n": len(self.get_queryset()), "ids": {o.pk for o in self.get_queryset()}}

@@ -1,7 +1,7 @@
 """QS004 module-queryset-to-factory over small multi-module projects: each import form, the
 skip reasons, and composition with the other passes."""
 
-from tests.helpers import check_noop, check_project, check_transformed, rewrite, rewrite_project
+from tests.helpers import check_noop, check_project, check_transformed, rewrite_project
 
 QS004 = {"select": frozenset({"QS004"})}
 
