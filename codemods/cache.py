@@ -43,7 +43,7 @@ from typing import Iterable, Optional
 from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
-FORMAT = 4  # 4: summaries carry QS007's call graph and issue 14's typing facts
+FORMAT = 5  # 4: summaries carry QS007's call graph and issue 14's typing facts; 5: QS008's page_cache
 
 
 def content_hash(data: bytes) -> str:

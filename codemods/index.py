@@ -142,6 +142,7 @@ class ModuleSummary:
     calls_read: bool = False
     atomic_requests: bool = False  # mentions ATOMIC_REQUESTS (read as: may be on)
     select_for_update: bool = False  # mentions select_for_update (its QS007 result reads callers anywhere)
+    page_cache: bool = False  # mentions cache_page or the cache middleware (its QS008 result reads writes anywhere)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -314,6 +315,7 @@ class _Summariser:
         self.read_usage(tree)
         self.s.atomic_requests = b"ATOMIC_REQUESTS" in self.source
         self.s.select_for_update = b"select_for_update" in self.source
+        self.s.page_cache = b"cache_page" in self.source or b"CacheMiddleware" in self.source
 
     def read_usage(self, tree: ast.Module) -> None:
         """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), for files
