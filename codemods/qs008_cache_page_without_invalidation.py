@@ -46,12 +46,18 @@ GET_METHODS = frozenset(
 INVALIDATING_WORDS = ("delete", "clear", "invalidate", "expire", "purge", "flush")
 CACHE_KEY_HELPERS = frozenset({"get_cache_key", "learn_cache_key"})
 MAX_WRITES_NAMED = 3
+# Writes that send no model signal: a receiver never hears them.
+SILENT_WRITES = frozenset({"update", "bulk_create", "bulk_update"})
+SILENT_NOTE = (
+    " (its receiver does not help here: `update()`, `bulk_create()` and `bulk_update()` send "
+    "no post_save; delete the page's keys next to them)"
+)
 UNKNOWN_TIMEOUT = "an unknown time"
 
 
 @dataclass
 class ModelWrites:
-    sites: list[tuple[str, int]] = field(default_factory=list)  # (path, line) with no invalidation
+    sites: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, method), not invalidated
     invalidated: bool = False  # a write with a cache deletion next to it
 
 
@@ -192,7 +198,7 @@ class ProjectFacts:
                     if invalidates_near(analysis, node):
                         found.invalidated = True
                     else:
-                        found.sites.append((display_path(summary.path), node.lineno))
+                        found.sites.append((display_path(summary.path), node.lineno, node.func.attr))
         found.sites.sort()
         return found
 
@@ -430,26 +436,33 @@ class CachePageWithoutInvalidation(Pass):
             return  # `cache_page(0)` stores nothing
         facts = self.facts
         stale = []
+        signalled = False
         for model in sorted(self.read_models(roots)):
-            if facts.has_receiver(model):
-                continue
             writes = facts.writes_of(model)
-            if writes.invalidated or not writes.sites:
+            if writes.invalidated:
                 continue
-            sites = ", ".join(f"{path}:{line}" for path, line in writes.sites[:MAX_WRITES_NAMED])
-            more = len(writes.sites) - MAX_WRITES_NAMED
+            sites = writes.sites
+            if facts.has_receiver(model):
+                # a receiver hears save()/delete()/create(), never update() or bulk_*()
+                sites = [s for s in sites if s[2] in SILENT_WRITES]
+                signalled = signalled or bool(sites)
+            if not sites:
+                continue
+            named = ", ".join(f"{path}:{line}" for path, line, _ in sites[:MAX_WRITES_NAMED])
+            more = len(sites) - MAX_WRITES_NAMED
             if more > 0:
-                sites += f" and {more} more"
-            stale.append(f"{model.rpartition('.')[2]} (written at {sites})")
+                named += f" and {more} more"
+            stale.append(f"{model.rpartition('.')[2]} (written at {named})")
         if not stale:
             return
         self.report(
             anchor,
             f"`{view}` is cached {how} for {timeout} and reads {'; '.join(stale)} with no cache "
-            "invalidation (no post_save/post_delete receiver for it, no cache deletion next to "
-            "the writes): the page shows the old rows until it expires; add a "
+            "invalidation (no post_save/post_delete receiver hears these writes, no cache deletion "
+            "next to them): the page shows the old rows until it expires; add a "
             "post_save/post_delete receiver that calls `cache.clear()` (or deletes the page's "
-            "keys), or shorten the timeout",
+            "keys), or shorten the timeout"
+            + (SILENT_NOTE if signalled else ""),
         )
 
 
@@ -488,8 +501,9 @@ INFO = PassInfo(
         "timeout (the literal, CACHE_MIDDLEWARE_SECONDS, or unknown); add a receiver that "
         "deletes the page's keys or calls `cache.clear()`, or shorten the timeout. Precision "
         "first: a view whose reads cannot be typed, a model with any model-signal receiver "
-        "(or one for no sender), or one of whose writes sits in a function that deletes cache "
-        "entries is not reported. Writes are found by the shared typing in modules naming "
+        "(or one for no sender; its `update()`/`bulk_create()`/`bulk_update()` writes, which "
+        "send no signal, are still reported), or one of whose writes sits in a function that "
+        "deletes cache entries is not reported. Writes are found by the shared typing in modules naming "
         "the model (a ModelForm's `form.save()` is not seen); writes in management commands "
         "count, migrations and tests do not."
     ),
@@ -538,7 +552,9 @@ INFO = PassInfo(
 
 
             def close(request, pk):
-                Order.objects.filter(pk=pk).update(status="closed")
+                order = Order.objects.get(pk=pk)
+                order.status = "closed"
+                order.save()
 
 
             @receiver(post_save, sender=Order)

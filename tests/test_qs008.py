@@ -23,8 +23,8 @@ def project_messages(files: dict[str, str]) -> dict[str, list[str]]:
 def message(view: str, how: str, timeout: str, stale: str) -> str:
     return (
         f"`{view}` is cached {how} for {timeout} and reads {stale} with no cache invalidation "
-        "(no post_save/post_delete receiver for it, no cache deletion next to the writes): the "
-        "page shows the old rows until it expires; add a post_save/post_delete receiver that "
+        "(no post_save/post_delete receiver hears these writes, no cache deletion next to them): "
+        "the page shows the old rows until it expires; add a post_save/post_delete receiver that "
         "calls `cache.clear()` (or deletes the page's keys), or shorten the timeout"
     )
 
@@ -313,6 +313,37 @@ def test_connected_receiver_for_the_model_is_invalidation():
     """
     files = {"shop/views.py": CACHED_VIEW, "shop/actions.py": WRITER, "shop/signals.py": receivers}
     assert project_messages(files) == {}
+
+
+def test_receiver_does_not_hear_update_or_bulk_writes():
+    receivers = """\
+    from django.core.cache import cache
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+
+    from shop.models import Order
+
+
+    @receiver(post_save, sender=Order)
+    def forget(sender, **kwargs):
+        cache.clear()
+    """
+    writer = """\
+    from shop.models import Order
+
+
+    def close(pk):
+        Order.objects.filter(pk=pk).update(status="closed")
+        Order.objects.create(status="new")
+    """
+    files = {"shop/views.py": CACHED_VIEW, "shop/actions.py": writer, "shop/signals.py": receivers}
+    assert project_messages(files) == {
+        "shop/views.py": [
+            "7: " + message("open_orders", "by `@cache_page`", "900 seconds", "Order (written at shop/actions.py:5)")
+            + " (its receiver does not help here: `update()`, `bulk_create()` and `bulk_update()` send no "
+            "post_save; delete the page's keys next to them)"
+        ]
+    }
 
 
 def test_receiver_for_another_model_is_no_invalidation():
