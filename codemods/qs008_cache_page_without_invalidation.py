@@ -195,6 +195,8 @@ class ProjectFacts:
                 continue
             for node in ast.walk(analysis.tree):
                 if isinstance(node, ast.Call) and self.is_write(analysis, node, model):
+                    if rolled_back(analysis, node):
+                        continue
                     if invalidates_near(analysis, node):
                         found.invalidated = True
                     else:
@@ -261,6 +263,19 @@ def _constant(expr: ast.AST):
 
 def page_timeout(cache_page_call: ast.Call) -> str:
     return timeout_text(cache_page_call.args[0] if cache_page_call.args else keyword(cache_page_call, "timeout"))
+
+
+def rolled_back(analysis, write: ast.AST) -> bool:
+    """Inside `with rolledback_transaction():` (a context manager named for rolling back):
+    a write that never persists (a dry run)."""
+    for ancestor in analysis.scopes.ancestors(write):
+        if isinstance(ancestor, (ast.With, ast.AsyncWith)):
+            for item in ancestor.items:
+                expr = item.context_expr
+                name = dotted(expr.func if isinstance(expr, ast.Call) else expr) or ""
+                if "rollback" in name.lower() or "rolledback" in name.lower():
+                    return True
+    return False
 
 
 def invalidates_near(analysis, write: ast.AST) -> bool:

@@ -391,6 +391,19 @@ def test_cache_key_helper_next_to_the_write_is_invalidation():
     assert project_messages({"shop/views.py": CACHED_VIEW, "shop/actions.py": writer}) == {}
 
 
+def test_writes_in_a_rolled_back_block_do_not_count():
+    writer = """\
+    from shop.models import Order
+    from shop.utils import rolledback_transaction
+
+
+    def preview():
+        with rolledback_transaction():
+            Order.objects.create(status="preview")
+    """
+    assert project_messages({"shop/views.py": CACHED_VIEW, "shop/preview.py": writer}) == {}
+
+
 def test_untyped_reads_are_no_finding():
     view = """\
     from django.views.decorators.cache import cache_page
