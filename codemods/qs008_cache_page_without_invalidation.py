@@ -36,6 +36,7 @@ URL_FUNCTIONS = frozenset({"django.urls.path", "django.urls.re_path", "django.co
 MODEL_SIGNALS = frozenset(
     f"django.db.models.signals.{name}" for name in ("post_save", "post_delete", "m2m_changed", "pre_save", "pre_delete")
 )
+SIGNAL_WORDS = (b"post_save", b"post_delete", b"m2m_changed", b"pre_save", b"pre_delete")
 WRITE_METHODS = frozenset(
     "save delete create update bulk_create bulk_update get_or_create update_or_create".split()
 )
@@ -53,6 +54,7 @@ SILENT_NOTE = (
     "no post_save; delete the page's keys next to them)"
 )
 UNKNOWN_TIMEOUT = "an unknown time"
+BY_METHOD_DECORATOR = "by `method_decorator(cache_page(...))`"
 
 
 @dataclass
@@ -83,7 +85,7 @@ class ProjectFacts:
                     self.site_cache = "unknown"
             if b"cache_page" in source:
                 self.read_url_wrapping(summary)
-            if any(word in source for word in (b"post_save", b"post_delete", b"m2m_changed", b"pre_save", b"pre_delete")):
+            if any(word in source for word in SIGNAL_WORDS):
                 self.read_receivers(summary)
         if self.site_cache is not None:
             self.site_cache = seconds or "600 seconds (Django's default CACHE_MIDDLEWARE_SECONDS)"
@@ -349,7 +351,8 @@ class CachePageWithoutInvalidation(Pass):
         `require_POST`: the per-site cache never stores such a response."""
         for decorator in decorators:
             items = [decorator]
-            if isinstance(decorator, ast.Call) and self.qualified(decorator.func) == METHOD_DECORATOR and decorator.args:
+            is_call = isinstance(decorator, ast.Call)
+            if is_call and self.qualified(decorator.func) == METHOD_DECORATOR and decorator.args:
                 first = decorator.args[0]
                 items = list(first.elts) if isinstance(first, (ast.List, ast.Tuple)) else [first]
             for item in items:
@@ -387,7 +390,8 @@ class CachePageWithoutInvalidation(Pass):
         params = [*function.args.posonlyargs, *function.args.args]
         if not params or params[0].arg != "request":
             return
-        found = self.how_cached(f"{module}.{function.name}", function.decorator_list, self.opts_out(function.decorator_list))
+        decorators = function.decorator_list
+        found = self.how_cached(f"{module}.{function.name}", decorators, self.opts_out(decorators))
         if found is not None:
             self.check_reads(function, function.name, found[0], found[1], [function])
 
@@ -398,13 +402,13 @@ class CachePageWithoutInvalidation(Pass):
             call = self.cache_page_call(decorator)
             names = keyword(decorator, "name") if isinstance(decorator, ast.Call) else None
             if call is not None and isinstance(names, ast.Constant) and names.value in GET_METHODS:
-                self.check_reads(decorator, cls.name, "by `method_decorator(cache_page(...))`", page_timeout(call), [cls])
+                self.check_reads(decorator, cls.name, BY_METHOD_DECORATOR, page_timeout(call), [cls])
                 return
         for method in get_path:
             for decorator in method.decorator_list:
                 call = self.cache_page_call(decorator)
                 if call is not None and call is not decorator:
-                    self.check_reads(decorator, cls.name, "by `method_decorator(cache_page(...))`", page_timeout(call), [cls])
+                    self.check_reads(decorator, cls.name, BY_METHOD_DECORATOR, page_timeout(call), [cls])
                     return
         qualname = f"{self.analysis.summary.module}.{cls.name}"
         if self.analysis.index.class_kind(qualname) != "view":
@@ -433,7 +437,9 @@ class CachePageWithoutInvalidation(Pass):
             else:
                 nodes.extend(ast.walk(root))
         for node in nodes:
-            if not isinstance(node, (ast.Call, ast.Attribute, ast.Name)) or not isinstance(getattr(node, "ctx", ast.Load()), ast.Load):
+            if not isinstance(node, (ast.Call, ast.Attribute, ast.Name)):
+                continue
+            if not isinstance(getattr(node, "ctx", ast.Load()), ast.Load):
                 continue
             qstype = analysis.type_of(node)
             if qstype.model and qstype.confidence > UNKNOWN and qstype.kind in (QUERYSET, MANAGER, INSTANCE, MODEL):
@@ -444,7 +450,9 @@ class CachePageWithoutInvalidation(Pass):
     def is_model_attribute(self, node: ast.AST) -> bool:
         """`model = Order` on a class-based view (a bare model name elsewhere reads nothing)."""
         parent = self.analysis.parents.get(node)
-        return isinstance(parent, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "model" for t in parent.targets)
+        return isinstance(parent, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "model" for t in parent.targets
+        )
 
     def check_reads(self, anchor: ast.AST, view: str, how: str, timeout: str, roots: list[ast.AST]) -> None:
         if timeout == "0 seconds":
@@ -488,7 +496,10 @@ def _is_zero(expr: ast.AST) -> bool:
 INFO = PassInfo(
     code="QS008",
     name="cache-page-without-invalidation",
-    summary="a page cached with `cache_page` (or the per-site cache) that reads rows the project writes, with no invalidation (diagnostic)",
+    summary=(
+        "a page cached with `cache_page` (or the per-site cache) that reads rows the project "
+        "writes, with no invalidation (diagnostic)"
+    ),
     safety="none (diagnostic)",
     what=(
         "Finds views whose response is cached: `@cache_page(...)`, "

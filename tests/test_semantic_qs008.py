@@ -102,7 +102,7 @@ def test_reported_page_serves_the_rows_from_before_the_write(db_rows, served):
 
 
 def test_suggested_receiver_serves_the_new_rows(db_rows, served):
-    source = VIEW.replace("\n\ndef close_quietly(pk):\n    Order.objects.filter(pk=pk).update(status=\"closed\")\n", "") + RECEIVER
+    source = VIEW.partition("\n\ndef close_quietly")[0] + RECEIVER
     assert qs008_messages(source) == []
     namespace, get = served(source)
     assert get() == ["active", "shipped", "cancelled"]
