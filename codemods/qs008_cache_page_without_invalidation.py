@@ -210,8 +210,13 @@ class ProjectFacts:
         func = call.func
         if not isinstance(func, ast.Attribute):
             return False
-        if func.attr == "register" and call.args and b"admin" in analysis.text.encode():
-            return self.index.resolve(analysis.typer.qualified(call.args[0]) or "") == model
+        if func.attr == "register" and call.args:
+            # `admin.site.register(M)`, `@admin.register(M)`, `my_site.register(M)`: the admin
+            # saves M; other registries (`reversion.register(M)`) write nothing
+            owner = (dotted(func.value) or "").lower()
+            if "admin" in owner or owner.endswith("site"):
+                return self.index.resolve(analysis.typer.qualified(call.args[0]) or "") == model
+            return False
         if func.attr not in WRITE_METHODS:
             return False
         receiver = analysis.type_of(func.value)

@@ -275,7 +275,36 @@ def test_admin_registration_is_a_write():
     }
 
 
+def test_admin_register_decorator_is_a_write():
+    admin = """\
+    from django.contrib import admin
+
+    from shop.models import Order
+
+
+    @admin.register(Order)
+    class OrderAdmin(admin.ModelAdmin):
+        pass
+    """
+    assert project_messages({"shop/views.py": CACHED_VIEW, "shop/admin.py": admin}) == {
+        "shop/views.py": [
+            "7: " + message("open_orders", "by `@cache_page`", "900 seconds", "Order (written at shop/admin.py:6)")
+        ]
+    }
+
+
 # -- no finding --------------------------------------------------------------------------------
+def test_other_registries_are_no_write():
+    registry = """\
+    import reversion
+
+    from shop.models import Order
+
+    reversion.register(Order)
+    """
+    assert project_messages({"shop/views.py": CACHED_VIEW, "shop/versions.py": registry}) == {}
+
+
 def test_no_write_of_the_model_is_no_finding():
     assert project_messages({"shop/views.py": CACHED_VIEW}) == {}
 
