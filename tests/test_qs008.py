@@ -471,3 +471,56 @@ def test_per_site_middleware_half_listed_is_not_the_cache():
         "shop/actions.py": WRITER,
     }
     assert project_messages(files) == {}
+
+
+SITE_CLASS_VIEWS = """\
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import DetailView, ListView
+
+from shop.models import Order
+
+
+class OrderList(ListView):
+    model = Order
+
+
+@method_decorator(never_cache, name="dispatch")
+class OrderDetail(DetailView):
+    model = Order
+"""
+
+SITE_CLASS_URLS = """\
+from django.urls import path
+
+from shop.views import OrderDetail, OrderList
+
+urlpatterns = [
+    path("", OrderList.as_view()),
+    path("<int:pk>/", OrderDetail.as_view()),
+]
+"""
+
+
+def test_per_site_cache_counts_routed_class_views_but_not_never_cache_ones():
+    files = {
+        "shop/views.py": SITE_CLASS_VIEWS, "shop/urls.py": SITE_CLASS_URLS,
+        "shop/settings.py": SITE_SETTINGS, "shop/actions.py": WRITER,
+    }
+    assert project_messages(files) == {
+        "shop/views.py": [
+            "8: " + message(
+                "OrderList", "by the per-site cache middleware",
+                "600 seconds (Django's default CACHE_MIDDLEWARE_SECONDS)",
+                "Order (written at shop/actions.py:7)",
+            )
+        ]
+    }
+
+
+def test_per_site_cache_in_a_test_settings_file_is_not_the_cache():
+    files = {
+        "shop/views.py": SITE_CLASS_VIEWS, "shop/urls.py": SITE_CLASS_URLS,
+        "shop/tests/settings.py": SITE_SETTINGS, "shop/actions.py": WRITER,
+    }
+    assert project_messages(files) == {}
