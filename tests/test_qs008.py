@@ -524,3 +524,20 @@ def test_per_site_cache_in_a_test_settings_file_is_not_the_cache():
         "shop/tests/settings.py": SITE_SETTINGS, "shop/actions.py": WRITER,
     }
     assert project_messages(files) == {}
+
+
+def test_a_cached_run_sees_a_write_added_in_another_file(tmp_path):
+    """The view's module imports nothing of the writer: QS008's answer depends on every module."""
+    from codemods.base import EXAMPLE_MODELS
+    from tests.helpers import run_in, write_project
+
+    write_project(tmp_path, {"shop/models.py": EXAMPLE_MODELS, "shop/views.py": CACHED_VIEW})
+    (tmp_path / "pyproject.toml").write_text("")
+
+    def qs008_lines():
+        result = run_in(tmp_path, use_cache=True, select=frozenset({"QS008"}))
+        return [(f.path, f.line) for f in result.findings if f.code == "QS008" and f.is_active]
+
+    assert qs008_lines() == []
+    (tmp_path / "shop" / "actions.py").write_text(textwrap.dedent(WRITER))
+    assert qs008_lines() == [("shop/views.py", 7)]
