@@ -75,19 +75,17 @@ class ProjectFacts:
         self.url_wrapped: dict[str, list[tuple[str, int, str]]] = {}  # view -> (path, line, timeout)
         self.receivers: set[str] = set()  # models with a receiver; "*": any model
         self.writes: dict[str, ModelWrites] = {}
-        seconds = None
+        site_cache, seconds = False, None
         for summary in self.project_modules():
             source = index.source_bytes(summary.path)
             if b"CacheMiddleware" in source or b"CACHE_MIDDLEWARE_SECONDS" in source:
                 found, module_seconds = self.read_settings(summary)
-                seconds = module_seconds or seconds
-                if found and self.site_cache is None:
-                    self.site_cache = "unknown"
+                site_cache, seconds = site_cache or found, module_seconds or seconds
             if b"cache_page" in source:
                 self.read_url_wrapping(summary)
             if any(word in source for word in SIGNAL_WORDS):
                 self.read_receivers(summary)
-        if self.site_cache is not None:
+        if site_cache:
             self.site_cache = seconds or "600 seconds (Django's default CACHE_MIDDLEWARE_SECONDS)"
 
     def project_modules(self):
