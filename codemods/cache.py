@@ -43,7 +43,7 @@ from typing import Iterable, Optional
 from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
-FORMAT = 4  # 4: summaries carry QS007's call graph, manager aliases, model-like classes, Meta ordering
+FORMAT = 5  # 5: summaries carry QS007's call graph, QS008's page_cache, issue 14's typing facts
 
 
 def content_hash(data: bytes) -> str:

@@ -642,8 +642,10 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
     # QS007 reads the callers of a function wherever they are: such a module's results
     # depend on every module
     everything = cache_mod.digest(sorted(digests.items()))
+    # QS008 reads writes, receivers and URLconfs anywhere once a page is cached anywhere
+    page_cached = any(getattr(m, "page_cache", False) for m in modules.values())
     return {
-        name: cache_mod.digest(project, closure[name], everything if modules[name].select_for_update else "")
+        name: cache_mod.digest(project, closure[name], everything if modules[name].select_for_update or page_cached else "")
         for name in modules
     }
 

@@ -179,6 +179,7 @@ class ModuleSummary:
     # module-level `NAME = f("app", "Model")` / `f("app.Model")` with string arguments only:
     # NAME -> (resolved f, its arguments); `apps.get_model()` and wrappers of it name a model
     model_lookups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    page_cache: bool = False  # mentions cache_page or the cache middleware (its QS008 result reads writes anywhere)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -377,6 +378,7 @@ class _Summariser:
         self.read_usage(tree)
         self.s.atomic_requests = b"ATOMIC_REQUESTS" in self.source
         self.s.select_for_update = b"select_for_update" in self.source
+        self.s.page_cache = b"cache_page" in self.source or b"CacheMiddleware" in self.source
 
     def read_usage(self, tree: ast.Module) -> None:
         """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), for files

@@ -26,6 +26,7 @@ MODULES: dict[str, str] = {
     "QS005": "qs005_refresh_after_update",
     "QS006": "qs006_lost_update",
     "QS007": "qs007_select_for_update_outside_transaction",
+    "QS008": "qs008_cache_page_without_invalidation",
     "QS009": "qs009_reuse_after_write",
 }
 CODES: tuple[str, ...] = tuple(MODULES)
