@@ -14,6 +14,7 @@ import codemods
 from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
+from codemods.options import build_options
 from codemods.reports.explain import explain_markdown
 from codemods.reports.text import finding_line, fixes_per_pass, shown, summary_line
 
@@ -179,16 +180,9 @@ def prepare(
         # the file is wrong, not the command line: one line, no usage banner
         err.error_line(shown(str(exc)))
         sys.exit(EXIT_USAGE)
-    select_codes = _codes(select) if select is not None else config.select
-    ignore_codes = _codes(ignore) if ignore is not None else config.ignore
-    options = engine.Options(
-        select=frozenset(select_codes) if select_codes is not None else None,
-        ignore=frozenset(ignore_codes or ()),
-        unsafe=config.unsafe if unsafe is None else unsafe,
-        all_views=config.all_views if all_views is None else all_views,
-        keep_names=config.keep_names if keep_names is None else keep_names,
-        use_cache=not no_cache,
-        jobs=worker_count(jobs),
+    options = build_options(
+        config, _codes(select), _codes(ignore), unsafe,
+        {"all-views": all_views, "keep-names": keep_names}, not no_cache, worker_count(jobs),
     )
     return Run(
         options, [*config.exclude, *exclude], paths or ["."], show_skipped,

@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Optional, Union
 from . import engine, registry
 from .config import Config, ConfigError, find_pyproject, load_config
 from .diffs import unified_diff
+from .options import build_options
 
 __all__ = ["ChangedFile", "ConfigError", "Failure", "Finding", "Result", "run"]
 
@@ -188,16 +189,9 @@ def _options(
     unknown = [c for c in from_file if not registry.known(c)]
     if unknown:
         raise ConfigError(f"{config.path}: [tool.qsfix] unknown code(s): {', '.join(unknown)}")
-    select_codes = _codes(select, "select") if select is not None else config.select
-    ignore_codes = _codes(ignore, "ignore") if ignore is not None else config.ignore
-    return engine.Options(
-        select=frozenset(select_codes) if select_codes is not None else None,
-        ignore=frozenset(ignore_codes or ()),
-        unsafe=config.unsafe if unsafe is None else unsafe,
-        all_views=config.all_views if all_views is None else all_views,
-        keep_names=config.keep_names if keep_names is None else keep_names,
-        use_cache=cache,
-        jobs=max(1, min(jobs, os.cpu_count() or 1)),
+    return build_options(
+        config, _codes(select, "select"), _codes(ignore, "ignore"), unsafe,
+        {"all-views": all_views, "keep-names": keep_names}, cache, max(1, min(jobs, os.cpu_count() or 1)),
     )
 
 

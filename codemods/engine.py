@@ -47,6 +47,7 @@ from .files import (
     split_lines,
 )
 from .findings import SAFE, Finding
+from .options import Options  # noqa: F401 - re-exported: `engine.Options` is public
 from .files import _symlinked_folder
 from .modules import _package_of, module_name_for
 from .rewrite import apply_edits
@@ -67,30 +68,9 @@ PREFILTER = True
 PARALLEL_THRESHOLD = 40
 
 
-@dataclass(frozen=True)
-class Options:
-    select: Optional[frozenset[str]] = None
-    ignore: frozenset[str] = frozenset()
-    unsafe: bool = False
-    # Finding keys to apply (interactive review); None applies every eligible fix.
-    accept: Optional[frozenset[str]] = None
-    jobs: int = 1
-    # QS003: move every view's class-level queryset, not only the stale ones
-    all_views: bool = False
-    # QS004: keep the old names importable through a module __getattr__ (for libraries)
-    keep_names: bool = False
-    use_cache: bool = False
-    # False for `check`: decide which fixes would apply, but do not build the new text
-    # (libcst is then never needed)
-    build_fixes: bool = True
-
-    @property
-    def passes(self):
-        return registry.selected(self.select, self.ignore)
-
-
-# What the passes are given: one analysis serves every option set (see `Analysed`)
-ANALYSIS_OPTIONS = Options(unsafe=True, all_views=True)
+# What the passes are given: one analysis serves every option set (see `Analysed`): a pass
+# option that is not part of the cache key is read through a finding's `unless`
+ANALYSIS_OPTIONS = Options(unsafe=True)
 
 
 @dataclass
@@ -379,10 +359,12 @@ def analyse_file(
     try:
         text = decode(source.data)
         names = chains.relevant_names(summary, text) if PREFILTER else {""}
+        if "" not in names:
+            names |= _pass_words(passes, chains, summary, text)
         if not names:
             return Analysed([], []), None  # nothing here can name a model, manager or QuerySet
         # None: names we cannot list (a `*` import), every definition may matter
-        words = None if "" in names else names | {f.name for f in chains.factories.values()}
+        words = None if "" in names else names
         if tree is None:
             tree = parse_frozen(source.data, source.path)
         lines = split_lines(text)
@@ -406,16 +388,26 @@ def analyse_file(
         return None, f"{source.path}: internal error, file skipped: {type(exc).__name__}: {_first_line(exc)}"
 
     table = suppressions(text) if findings else {}
+    at_definition = {info.code for info in passes if info.suppressed_at_definition}
     edits = []
     for finding in findings:
-        if finding.skip_reason is None and finding.code != "QS004":
-            # QS004 spans files: only a comment at the definition counts (the plan reads it),
-            # or one file would call a function another file never defined
+        if finding.skip_reason is None and finding.code not in at_definition:
+            # a change that spans files counts only a comment at the definition (its plan
+            # reads it), or one file would call a function another file never defined
             finding.skip_reason = suppressed(table, finding.line, finding.code)
         edits.append(finding.fix.edits if finding.fix else None)
         if finding.fix:
             finding.fix.edits = []  # closures: kept apart, pickled by value only when needed
     return Analysed(findings, edits), None
+
+
+def _pass_words(passes, chains: ChainTyper, summary: ModuleSummary, text: str) -> set[str]:
+    """The words of the passes' own (`PassInfo.words`, `more_words`) that this text holds."""
+    words = {word for info in passes for word in info.words if word in text}
+    for info in passes:
+        if info.more_words is not None:
+            words.update(info.more_words(chains, summary, text))
+    return words
 
 
 UNSAFE_SKIP = "unsafe fix: applied only with --unsafe"
@@ -426,13 +418,14 @@ def choose(findings: Sequence[Finding], options: Options,
     """What `options` make of an analysis: the findings shown (copies, each fix marked
     applied or not, named by `path`: a cached analysis may come from a run made elsewhere
     in the project, which named the file another way), and the indices of the findings whose fixes apply, in the order their
-    edits are applied. A QS004 unit is chosen alike in every file: the same code, unit key,
-    safety and skip reason everywhere."""
-    codes = [c for c in registry.CODES
-             if (options.select is None or c in options.select) and c not in options.ignore]
-    switches = {"QS004": "QS004" in codes, "all_views": options.all_views}
-    rank = {code: n for n, code in enumerate(codes)}
-    ranked = sorted((i for i, f in enumerate(findings) if f.code in rank), key=lambda i: rank[findings[i].code])
+    edits are applied (the analysis holds them in pass order). A unit that spans files is
+    chosen alike in every file: the same code, unit key, safety and skip reason everywhere."""
+    codes = {c for c in registry.MODULES
+             if (options.select is None or c in options.select) and c not in options.ignore}
+    ranked = [i for i, f in enumerate(findings) if f.code in codes]
+
+    def switches(option: str) -> bool:  # an `unless` names a pass (selected?) or an option
+        return option in codes if registry.known(option) else options.flag(option)
     shown: list[Finding] = []
     chosen: list[int] = []
     applied_units: set[str] = set()
@@ -448,7 +441,7 @@ def choose(findings: Sequence[Finding], options: Options,
         if options.accept is not None and finding.key not in options.accept:
             continue
         if finding.requires is not None and finding.requires not in applied_units:
-            continue  # QS004 did not make this name a call here, so the fix does not hold
+            continue  # the unit it needs (QS004's factory) is not applied: the fix does not hold
         fix.applied = True
         applied_units.add(finding.key)
         chosen.append(position)
@@ -456,10 +449,10 @@ def choose(findings: Sequence[Finding], options: Options,
     return shown, chosen
 
 
-def _as_shown(finding: Finding, switches: dict[str, bool], path: str) -> Finding:
+def _as_shown(finding: Finding, switches: Callable[[str], bool], path: str) -> Finding:
     """A copy of `finding` as the options show it: skipped if an option it needs is off."""
     for option, message, reason in finding.unless:
-        if not switches[option]:
+        if not switches(option):
             return dataclasses.replace(finding, path=path, message=message, skip_reason=reason,
                                        fix=None, requires=None, unless=())
     fix = finding.fix and dataclasses.replace(finding.fix, applied=False, edits=[])
@@ -596,10 +589,20 @@ def _size(item: tuple[int, SourceFile]) -> int:
 
 def _options_key(options: Options) -> tuple:
     """What changes a file's analysis (part of every cache key). One analysis serves every
-    selection, --unsafe, --all-views and whether text is built (`choose`, `present`);
-    --keep-names changes QS004's plan (its units, its skips), so it is analysed apart. The
-    grammar `ast` parses is the running Python's."""
-    return (options.keep_names, sys.version_info[:2])
+    selection, --unsafe, most pass options and whether text is built (`choose`,
+    `present`); a pass option declared `in_cache_key` (--keep-names changes QS004's plan)
+    is analysed apart. The grammar `ast` parses is the running Python's."""
+    given = dict(options.flags)
+    keyed = ()
+    if given:  # the passes are imported only when an option was given
+        from .options import option_name
+
+        keyed = tuple(
+            (option.name, given.get(option.name, option.default))
+            for _, option in registry.pass_options() if option.in_cache_key
+            and given.get(option_name(option.name), option.default) != option.default
+        )
+    return (keyed, sys.version_info[:2])
 
 
 def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
@@ -617,26 +620,15 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
                 deps.add(resolved)
         graph[name] = deps
     closure = cache_mod.merkle(graph, digests)
-    plan = chains.factories
     project = cache_mod.digest(
         cache_mod.tool_version(),
-        sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in plan.items()),
         sorted(
             (c.qualname, r.field, r.kind, r.target, r.related_name)
             for c in index.classes.values() for r in c.relations
         ),
-        sorted(
-            (c.qualname, tuple(c.bases), "queryset" in c.attrs, "ordering" in c.attrs,
-             sorted(m for m in c.methods if m in ("get_queryset", "get_ordering")),
-             c.queryset_reads, c.queryset_assigned, c.get_queryset_returns_attr)
-            for c in index.classes.values()
-            if "queryset" in c.attrs or "ordering" in c.attrs or c.queryset_reads
-            or c.queryset_assigned or "get_queryset" in c.methods or "get_ordering" in c.methods
-        ),
-        sorted(
-            (m.module, sorted(m.as_view_querysets), sorted(m.class_queryset_reads))
-            for m in modules.values() if m.as_view_querysets or m.class_queryset_reads
-        ),
+        # what each pass says its results depend on (every pass: one cache serves them all)
+        [(info.code, info.dependency_facts(index, chains))
+         for info in registry.PASSES if info.dependency_facts is not None],
         _options_key(options),
     )
     return {name: cache_mod.digest(project, closure[name]) for name in modules}

@@ -251,14 +251,12 @@ class ChainTyper:
     def relevant_names(self, summary: ModuleSummary, text: str) -> set[str]:
         """Words whose absence from a piece of this module proves it has no finding: its
         module-level names bound to relevant globals, and the words other rules start from
-        (`get_queryset` in a view or manager, `QuerySet` in an annotation)."""
+        (`get_queryset` in a view or manager, `QuerySet` in an annotation). The passes add their
+        own words (`PassInfo.words`, `more_words`; see engine.analyse_file)."""
         names: set[str] = set()
         for local, target in summary.imports.items():
             if self.global_is_relevant(target):
                 names.add(local)
-        from .factories import dangling_imports  # QS004 reports imports a half-done change broke
-
-        names.update(dangling_imports(self.index, summary))
         for star in summary.star_imports:
             if self.global_is_relevant(star):
                 return {""}  # names we cannot list: every piece may be relevant
@@ -269,8 +267,6 @@ class ChainTyper:
             names.add("QuerySet")
         if "get_queryset" in text:
             names.add("get_queryset")
-        if "queryset" in text and summary.classes:
-            names.add("queryset")  # QS003: a view's class attribute
         return names
 
     def module_is_relevant(self, summary: ModuleSummary, text: str = "QuerySet get_queryset") -> bool:
