@@ -117,8 +117,6 @@ def common_options(func):
         click.option("--ignore", help="Leave these passes out (comma-separated codes)."),
         click.option("--unsafe/--no-unsafe", default=None, help="Also apply unsafe fixes (overrides the config file)."),
         click.option("--show-skipped", is_flag=True, help="Also list sites left alone, with the reason."),
-        click.option("--all-views", is_flag=True, default=None, help="QS003: move every view's class-level queryset, not only stale ones."),
-        click.option("--keep-names", is_flag=True, default=None, help="QS004: keep old names importable via a module __getattr__ (for libraries)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default and maximum: the CPU count)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
@@ -135,6 +133,31 @@ def common_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+class PassOptionsCommand(click.Command):
+    """A command that also takes every pass's own options (`PassInfo.options`: one
+    `--NAME/--no-NAME` flag each, after the common options). They are added when the command
+    line may name one (`--help`, or a long option the command does not have otherwise), so a
+    plain run does not import the passes (start-up is most of a warm run)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = {name for param in self.params for name in (*param.opts, *param.secondary_opts)}
+        if any(arg.startswith("--") and arg.split("=")[0] not in own or arg == "-h" for arg in args):
+            self.add_pass_options()
+        return super().parse_args(ctx, args)
+
+    def add_pass_options(self) -> None:
+        names = {param.name for param in self.params}
+        at = next(n for n, param in enumerate(self.params) if param.name == "exclude")
+        for info, option in registry.pass_options():
+            if option.attribute not in names:
+                flag = click.Option(
+                    [f"--{option.name}/--no-{option.name}", option.attribute], default=None,
+                    help=f"{info.code}: {option.help}.",
+                )
+                self.params.insert(at, flag)
+                at += 1
 
 
 def format_option(func):
@@ -159,9 +182,10 @@ class Run:
 
 
 def prepare(
-    paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None,
-    no_cache=False, changed_since=None, stdin_filename=None,
+    paths, select, ignore, unsafe, exclude, jobs, show_skipped,
+    no_cache=False, changed_since=None, stdin_filename=None, **pass_options: Optional[bool],
 ) -> Run:
+    """`pass_options`: the passes' own flags given (by attribute name: `all_views`)."""
     paths = list(paths)
     if "-" in paths:
         if len(paths) > 1:
@@ -182,7 +206,7 @@ def prepare(
         sys.exit(EXIT_USAGE)
     options = build_options(
         config, _codes(select), _codes(ignore), unsafe,
-        {"all-views": all_views, "keep-names": keep_names}, not no_cache, worker_count(jobs),
+        pass_options, not no_cache, worker_count(jobs),
     )
     return Run(
         options, [*config.exclude, *exclude], paths or ["."], show_skipped,
@@ -449,7 +473,7 @@ def explain(code: str) -> None:
         click.echo(explain_markdown(info), nl=False)
 
 
-@main.command()
+@main.command(cls=PassOptionsCommand)
 @common_options
 @format_option
 def check(fmt, **common) -> None:
@@ -471,7 +495,7 @@ def check(fmt, **common) -> None:
     sys.exit(exit_status(result, bool(active)))
 
 
-@main.command()
+@main.command(cls=PassOptionsCommand)
 @common_options
 @format_option
 def diff(fmt, **common) -> None:
@@ -496,7 +520,7 @@ REVIEW_HELP = (
 REVIEW_PROMPT = "Apply this change? [y]es / [n]o / [f] rest of file / [p] rest of pass / [a]ll / [q]uit"
 
 
-@main.command()
+@main.command(cls=PassOptionsCommand)
 @common_options
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (for scripts and CI).")
 @click.option("--interactive", "-i", is_flag=True, help=REVIEW_HELP)
