@@ -87,6 +87,7 @@ class FileAnalysis:
         self.scopes = ScopeMap(tree, skip_bodies)
         self.parents = self.scopes.parents
         self.typer = ExprTyper(self.scopes, summary, chains)
+        self.project = chains.project
         self.lines = split_lines(text) if lines is None else lines
 
     # -- small helpers -----------------------------------------------------------------
@@ -191,7 +192,7 @@ class FileAnalysis:
     def import_maps(self):
         """id(alias) -> what an import alias names: a QS004 factory, or a module."""
         if self._import_maps is None:
-            plan = self.typer.chains.factories
+            plan = self.project.factories
             summary, index = self.summary, self.index
             factories, modules = {}, {}
             for node in self.parents:
@@ -211,7 +212,7 @@ class FileAnalysis:
 
     def factory_for(self, expr: ast.AST):
         """The QS004 factory `expr` names (`NAME`, an imported alias, `module.NAME`), if any."""
-        plan = self.typer.chains.factories
+        plan = self.project.factories
         if not plan:
             return None
         if isinstance(expr, ast.Name):

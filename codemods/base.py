@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .analysis import FileAnalysis
     from .index import ModuleSummary, ProjectIndex
     from .options import Options
+    from .project import Project
     from .querysets import ChainTyper
 
 __all__ = ["Example", "Pass", "PassInfo", "PassOption"]
@@ -92,6 +93,10 @@ class PassInfo:
     words: Sequence[str] = ()
     # (typer, summary, text) -> more such words, computed from the project
     more_words: Optional[Callable[["ChainTyper", "ModuleSummary", str], Any]] = field(repr=False, default=None)
+    # a project-wide step, made once per run: project -> the plan, which the analysis and
+    # other passes read by what it provides (`project.provided(provides)`), never by code
+    plan: Optional[Callable[["Project"], Any]] = field(repr=False, default=None)
+    provides: Optional[str] = None
     # (index, typer) -> what its cached results depend on beyond the file and its imports
     # (hashable, sorted: it is digested into every cache key)
     dependency_facts: Optional[Callable[["ProjectIndex", "ChainTyper"], Any]] = field(repr=False, default=None)

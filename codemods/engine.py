@@ -802,7 +802,7 @@ def _run(
         if work and workers is None and jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
             workers = stack.enter_context(_workers(jobs))
         if work and workers is not None:
-            chains.factories  # QS004's plan reads the sources here: workers are sent no sources
+            chains.project.make_plans()  # plans read the sources here: workers are sent none
             workers.broadcast(_worker_setup, (summaries, index.targets, index.failed_sources, options))
             for _, batch, out in workers.schedule(
                 _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),

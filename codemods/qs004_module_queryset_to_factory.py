@@ -31,7 +31,7 @@ def _call(func: cst.BaseExpression, like: cst.BaseExpression) -> cst.Call:
 class ModuleQuerysetToFactory(Pass):
     def __init__(self, analysis, options):
         super().__init__(analysis, options)
-        self.plan = analysis.typer.chains.factories
+        self.plan = analysis.project.factories
         # module-level constants of this module that the plan covers
         self.own: dict[str, Factory] = {
             f.name: f for f in self.plan.values() if f.module == analysis.summary.module
@@ -340,13 +340,19 @@ def _more_words(typer, summary, text: str) -> set[str]:
     from .factories import dangling_imports
 
     words = set(dangling_imports(typer.index, summary))
-    words.update(f.name for f in typer.factories.values() if f.name in text)
+    words.update(f.name for f in typer.project.factories.values() if f.name in text)
     return words
 
 
 def _dependency_facts(index, typer) -> list:
     """The plan: a constant's new name, skip and users change every file that names it."""
-    return sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in typer.factories.items())
+    return sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in typer.project.factories.items())
+
+
+def _plan(project) -> dict:
+    from .factories import plan_factories
+
+    return plan_factories(project.index, project.typer, project.options.flag("keep-names"))
 
 
 INFO = PassInfo(
@@ -457,5 +463,7 @@ INFO = PassInfo(
     more_words=_more_words,
     dependency_facts=_dependency_facts,
     suppressed_at_definition=True,
+    plan=_plan,
+    provides="factories",
 )
 ModuleQuerysetToFactory.info = INFO

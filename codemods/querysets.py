@@ -18,6 +18,8 @@ from typing import Optional, Sequence
 import ast
 
 from .index import ModuleSummary, ProjectIndex, chain_steps, dotted
+from .options import Options
+from .project import Project
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 from .wording import a_kind
 
@@ -131,20 +133,13 @@ def count_caveat(t: QsType) -> Optional[str]:
 class ChainTyper:
     """Types chains against the project index (shared by every file and every pass)."""
 
-    def __init__(self, index: ProjectIndex, keep_names: bool = False):
+    def __init__(self, index: ProjectIndex, keep_names: bool = False, project: Optional[Project] = None):
+        """`project`: the run's (made here when not given; `keep_names` is then its only
+        option, as the callers before `Project` spelled it)."""
         self.index = index
-        self.keep_names = keep_names
+        self.project = project or Project(index, Options(keep_names=True) if keep_names else Options())
+        self.project.typer = self
         self._function_cache: dict[str, QsType] = {}
-        self._factories = None
-
-    @property
-    def factories(self):
-        """QS004's plan: module-level QuerySets that become factory functions."""
-        if self._factories is None:
-            from .factories import plan_factories
-
-            self._factories = plan_factories(self.index, self, self.keep_names)
-        return self._factories
 
     # -- roots ------------------------------------------------------------------------
     def type_global(self, qualname: str, _depth: int = 0) -> QsType:
