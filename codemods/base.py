@@ -100,7 +100,7 @@ class PassInfo:
     # (index, typer) -> what its cached results depend on beyond the file and its imports
     # (hashable, sorted: it is digested into every cache key)
     dependency_facts: Optional[Callable[["ProjectIndex", "ChainTyper"], Any]] = field(repr=False, default=None)
-    # its findings can span files (`Finding.unit`): a `# noqa` only counts at the definition
+    # its findings can span files (`Finding.unit`): a suppression comment only counts at the definition
     # the plan reads, never at one use, or one file would change without the others
     suppressed_at_definition: bool = False
 
