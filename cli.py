@@ -142,22 +142,25 @@ class PassOptionsCommand(click.Command):
     plain run does not import the passes (start-up is most of a warm run)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        own = {name for param in self.params for name in (*param.opts, *param.secondary_opts)}
+        own = {name for param in self.params if not getattr(param, "pass_option", False)
+               for name in (*param.opts, *param.secondary_opts)}
         if any(arg.startswith("--") and arg.split("=")[0] not in own or arg == "-h" for arg in args):
             self.add_pass_options()
         return super().parse_args(ctx, args)
 
     def add_pass_options(self) -> None:
-        names = {param.name for param in self.params}
+        """The flags of the passes there are now (made anew: the passes may have changed
+        since the last command in this process, as in tests)."""
+        self.params = [param for param in self.params if not getattr(param, "pass_option", False)]
         at = next(n for n, param in enumerate(self.params) if param.name == "exclude")
         for info, option in registry.pass_options():
-            if option.attribute not in names:
-                flag = click.Option(
-                    [f"--{option.name}/--no-{option.name}", option.attribute], default=None,
-                    help=f"{info.code}: {option.help}.",
-                )
-                self.params.insert(at, flag)
-                at += 1
+            flag = click.Option(
+                [f"--{option.name}/--no-{option.name}", option.attribute], default=None,
+                help=f"{info.code}: {option.help}.",
+            )
+            flag.pass_option = True
+            self.params.insert(at, flag)
+            at += 1
 
 
 def format_option(func):
