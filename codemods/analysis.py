@@ -59,7 +59,8 @@ class Verdict:
     @property
     def unless(self) -> tuple[tuple[str, str], ...]:
         """Without QS004 the receiver stays a shared module-level QuerySet (Pass.report)."""
-        return (("QS004", SHARED_SKIP),) if self.requires else ()
+        # the unit ("QS004:<constant>") names the pass that must be selected
+        return ((self.requires.partition(":")[0], SHARED_SKIP),) if self.requires else ()
 
 
 class FileAnalysis:

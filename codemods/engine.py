@@ -924,8 +924,9 @@ def write_changes(results: Iterable[FileResult], run_files: Iterable[FileResult]
 
 
 def _applied_units(result: FileResult) -> set[str]:
-    """The QS004 changes (units) whose fixes this file's new text holds."""
-    return {f.key for f in result.findings if f.code == "QS004" and f.unit and f.fix and f.fix.applied}
+    """The changes that span files (units, `Finding.unit`: QS004's) whose fixes this file's
+    new text holds."""
+    return {f.key for f in result.findings if f.unit and f.fix and f.fix.applied}
 
 
 def _write_groups(changed: list[FileResult]) -> list[list[FileResult]]:
@@ -957,15 +958,15 @@ def _unit_blocker(group: list[FileResult], others: list[FileResult]) -> Optional
     of one of its units is not being written, or failed (and may name the constant)."""
     units = set().union(*(_applied_units(r) for r in group))
     for unit in sorted(units):
-        qualname = unit[len("QS004:"):]
+        code, _, qualname = unit.partition(":")  # a unit is "CODE:what it changes"
         defining, _, name = qualname.rpartition(".")
         for other in others:
             if any(f.key == unit and f.fix for f in other.findings):
                 why = "failed" if other.error else "is not being written"
-                return f"{other.path}, part of the same QS004 change ({qualname}), {why}"
+                return f"{other.path}, part of the same {code} change ({qualname}), {why}"
             if other.error is None or not other.original:
                 continue
             module = module_name_for(other.abspath)[0]
             if module in (qualname, defining) or name.encode() in other.original:
-                return f"{other.path} failed and may be part of the same QS004 change ({qualname})"
+                return f"{other.path} failed and may be part of the same {code} change ({qualname})"
     return None
