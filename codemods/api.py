@@ -107,13 +107,15 @@ def run(
     jobs: int = 1,
     cache: bool = False,
     progress: Optional[Callable[[str, int, int], None]] = None,
+    **pass_options: Optional[bool],
 ) -> Result:
     """Analyse `paths` (files and folders, walked as `qsfix` walks them; one path or a list)
     and fix what applies.
 
     - `select`, `ignore`: codes, as a list or a comma-separated string ("QS001,QS002").
       `unsafe`, `all_views`, `keep_names`: as the flags. None (the default) takes the value
-      from `[tool.qsfix]`; a value given here wins over the file, as a flag does.
+      from `[tool.qsfix]`; a value given here wins over the file, as a flag does. Any other
+      pass option (`PassInfo.options`) is given the same way, by its name with `_` for `-`.
     - `exclude`: a glob or a list of globs, added to the configuration's `exclude`.
     - `write`: write the changed files, exactly as `qsfix apply --yes` does (atomically, only
       if unchanged since read). False writes nothing, like `qsfix diff`.
@@ -132,7 +134,8 @@ def run(
         paths = [paths]  # one path, not its characters
     paths = [os.fspath(p) for p in paths] or ["."]
     settings = _configuration(paths, config)
-    options = _options(settings, select, ignore, unsafe, all_views, keep_names, jobs, cache)
+    flags = {"all-views": all_views, "keep-names": keep_names, **pass_options}
+    options = _options(settings, select, ignore, unsafe, flags, jobs, cache)
     excludes = [*settings.exclude, *([exclude] if isinstance(exclude, str) else exclude)]
     outcome = engine.run(paths, options, excludes, progress)
     written: set[str] = set()
@@ -181,7 +184,7 @@ def _codes(value: Codes, what: str) -> Optional[list[str]]:
 
 def _options(
     config: Config, select: Codes, ignore: Codes, unsafe: Optional[bool],
-    all_views: Optional[bool], keep_names: Optional[bool], jobs: int, cache: bool,
+    flags: dict[str, Optional[bool]], jobs: int, cache: bool,
 ) -> engine.Options:
     """The engine's options as `cli.prepare` builds them: an argument wins over the file."""
     # as the command: the file's `select` is checked only when no argument replaces it
@@ -191,8 +194,20 @@ def _options(
         raise ConfigError(f"{config.path}: [tool.qsfix] unknown code(s): {', '.join(unknown)}")
     return build_options(
         config, _codes(select, "select"), _codes(ignore, "ignore"), unsafe,
-        {"all-views": all_views, "keep-names": keep_names}, cache, max(1, min(jobs, os.cpu_count() or 1)),
+        _known_options(flags), cache, max(1, min(jobs, os.cpu_count() or 1)),
     )
+
+
+def _known_options(flags: dict[str, Optional[bool]]) -> dict[str, Optional[bool]]:
+    """`flags`, checked: each names a pass option (the passes are imported only for one
+    given that is not `all_views` or `keep_names`)."""
+    from .options import option_name
+
+    unknown = [name for name, value in flags.items() if value is not None
+               and option_name(name) not in ("all-views", "keep-names") and registry.pass_option(option_name(name)) is None]
+    if unknown:
+        raise TypeError(f"run() got an unexpected keyword argument {unknown[0]!r}")
+    return flags
 
 
 def _result(outcome: engine.RunResult, written: set[str]) -> Result:

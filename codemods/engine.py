@@ -468,7 +468,7 @@ def analyse_source(
     """One file analysed and presented under `options` (see `analyse_file`, `present`)."""
     from .querysets import ChainTyper
 
-    chains = chains or ChainTyper(index, keep_names=options.keep_names)
+    chains = chains or ChainTyper(index, options)
     analysed, error = analyse_file(source, summary, index, chains, tree)
     if analysed is None:
         return FileResult(path=source.path, abspath=source.abspath, original=source.data, error=error)
@@ -498,7 +498,7 @@ def _worker_setup(payload) -> None:
     index = build_index(summaries, targets, failed_sources)
     _WORKER.update(
         summaries=summaries, index=index, options=options,
-        chains=ChainTyper(index, keep_names=options.keep_names),
+        chains=ChainTyper(index, options),
     )
     gc.freeze()
 
@@ -545,17 +545,7 @@ def _options_key(options: Options) -> tuple:
     selection, --unsafe, most pass options and whether text is built (`choose`,
     `present`); a pass option declared `in_cache_key` (--keep-names changes QS004's plan)
     is analysed apart. The grammar `ast` parses is the running Python's."""
-    given = dict(options.flags)
-    keyed = ()
-    if given:  # the passes are imported only when an option was given
-        from .options import option_name
-
-        keyed = tuple(
-            (option.name, given.get(option.name, option.default))
-            for _, option in registry.pass_options() if option.in_cache_key
-            and given.get(option_name(option.name), option.default) != option.default
-        )
-    return (keyed, sys.version_info[:2])
+    return (options.keyed_flags(), sys.version_info[:2])
 
 
 def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
@@ -733,7 +723,7 @@ def _run(
         gc.freeze()  # the index and the sources stay to the end: keep them out of collections
         from .querysets import ChainTyper
 
-        chains = ChainTyper(index, keep_names=options.keep_names)
+        chains = ChainTyper(index, options)
         if cache and keys is None:
             module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
             keys = _dependency_keys(index, chains, options, module_digests)
@@ -886,7 +876,7 @@ def _analyse_again(run_result: RunResult, options: Options, path: str) -> FileRe
     if run_result.index is None and run_result.complete is not None:
         run_result.complete(run_result)  # answered from the cache: the index is built now
     assert run_result.index is not None
-    chains = ChainTyper(run_result.index, keep_names=options.keep_names)
+    chains = ChainTyper(run_result.index, options)
     source, summary = run_result.sources[path]
     return analyse_source(source, summary, run_result.index, options, chains)
 

@@ -61,6 +61,24 @@ class Options:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
+    def keyed_flags(self) -> tuple[tuple[str, bool], ...]:
+        """The pass options given that change the analysis itself (`in_cache_key`), where
+        they differ from their default; the passes are imported only when one was given."""
+        given = dict(self.flags)
+        if not given:
+            return ()
+        from . import registry
+
+        return tuple(
+            (option.name, given[option.name]) for _, option in registry.pass_options()
+            if option.in_cache_key and given.get(option.name, option.default) != option.default
+        )
+
+    def for_analysis(self) -> "Options":
+        """What an analysis may read (`Project.options`): the keyed options only, so that an
+        analysis, which the cache keeps for every other option set, cannot depend on more."""
+        return Options(flags=self.keyed_flags())
+
     def flag(self, name: str, default: bool = False) -> bool:
         """A pass option's value (`default` when it was not given)."""
         return dict(self.flags).get(option_name(name), default)

@@ -133,11 +133,10 @@ def count_caveat(t: QsType) -> Optional[str]:
 class ChainTyper:
     """Types chains against the project index (shared by every file and every pass)."""
 
-    def __init__(self, index: ProjectIndex, keep_names: bool = False, project: Optional[Project] = None):
-        """`project`: the run's (made here when not given; `keep_names` is then its only
-        option, as the callers before `Project` spelled it)."""
+    def __init__(self, index: ProjectIndex, options: Optional[Options] = None, project: Optional[Project] = None):
+        """`project`: the run's (made here from `options` when not given)."""
         self.index = index
-        self.project = project or Project(index, Options(keep_names=True) if keep_names else Options())
+        self.project = project or Project(index, (options or Options()).for_analysis())
         self.project.typer = self
         self._function_cache: dict[str, QsType] = {}
 
