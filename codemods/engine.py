@@ -574,7 +574,15 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
          for info in registry.PASSES if info.dependency_facts is not None],
         _options_key(options),
     )
-    return {name: cache_mod.digest(project, closure[name]) for name in modules}
+    whole = [info.reads_whole_project for info in registry.PASSES if info.reads_whole_project is not None]
+    everything = cache_mod.digest(sorted(digests.items())) if whole else ""
+    return {
+        name: cache_mod.digest(
+            project, closure[name],
+            everything if any(reads(summary, index) for reads in whole) else "",
+        )
+        for name, summary in modules.items()
+    }
 
 
 @contextlib.contextmanager

@@ -58,6 +58,7 @@ INFO = PassInfo(
     runs_after=("QS002",),
     words=("toy_marker",),
     dependency_facts=lambda index, typer: list(FACTS),
+    reads_whole_project=lambda summary, index: summary.module == "shop.use",
 )
 ToyMarker.info = INFO
 '''
@@ -80,7 +81,7 @@ def toy_pass(tmp_path_factory):
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    write_project(tmp_path, {"shop/tools.py": "def toy_marker():\n    pass\n",
+    write_project(tmp_path, {"shop/tools.py": "def toy_marker():\n    pass\n", "shop/other.py": "",
                              "shop/use.py": "from shop.tools import toy_marker\n\ntoy_marker()\n"})
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -126,6 +127,9 @@ def test_the_toy_facts_are_part_of_every_cache_key(toy_pass, project):
     digests = {name: "same" for name in index.modules}
     keys = engine._dependency_keys(index, ChainTyper(index), engine.Options(), digests)
     assert engine._dependency_keys(index, ChainTyper(index), engine.Options(), digests) == keys
+    other = engine._dependency_keys(index, ChainTyper(index), engine.Options(), {**digests, "shop.other": "new"})
+    assert other["shop.use"] != keys["shop.use"]  # it reads the whole project
+    assert other["shop.tools"] == keys["shop.tools"]  # imports nothing that changed
     toy_pass("codemods.qs901_toy").FACTS.append("second")
     changed = engine._dependency_keys(index, ChainTyper(index), engine.Options(), digests)
     assert set(changed) == set(keys) and all(changed[m] != keys[m] for m in keys)
