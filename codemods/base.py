@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import ast
 
@@ -93,9 +93,9 @@ class PassInfo:
     words: Sequence[str] = ()
     # (typer, summary, text) -> more such words, computed from the project
     more_words: Optional[Callable[["ChainTyper", "ModuleSummary", str], Any]] = field(repr=False, default=None)
-    # (summary, index) -> True when a module's results depend on every module of the project
-    # (the pass reads callers, writes or URLconfs wherever they are), not only on its imports
-    reads_whole_project: Optional[Callable[["ModuleSummary", "ProjectIndex"], bool]] = field(repr=False, default=None)
+    # index -> the modules whose results depend on every module of the project (the pass
+    # reads callers, writes or URLconfs wherever they are), not only on what they import
+    reads_whole_project: Optional[Callable[["ProjectIndex"], Iterable[str]]] = field(repr=False, default=None)
     # a project-wide step, made once per run: project -> the plan, which the analysis and
     # other passes read by what it provides (`project.provided(provides)`), never by code
     plan: Optional[Callable[["Project"], Any]] = field(repr=False, default=None)

@@ -574,14 +574,13 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
          for info in registry.PASSES if info.dependency_facts is not None],
         _options_key(options),
     )
-    whole = [info.reads_whole_project for info in registry.PASSES if info.reads_whole_project is not None]
+    whole: set[str] = set().union(*(
+        info.reads_whole_project(index) for info in registry.PASSES if info.reads_whole_project is not None
+    ))
     everything = cache_mod.digest(sorted(digests.items())) if whole else ""
     return {
-        name: cache_mod.digest(
-            project, closure[name],
-            everything if any(reads(summary, index) for reads in whole) else "",
-        )
-        for name, summary in modules.items()
+        name: cache_mod.digest(project, closure[name], everything if name in whole else "")
+        for name in modules
     }
 
 

@@ -58,7 +58,7 @@ INFO = PassInfo(
     runs_after=("QS002",),
     words=("toy_marker",),
     dependency_facts=lambda index, typer: list(FACTS),
-    reads_whole_project=lambda summary, index: summary.module == "shop.use",
+    reads_whole_project=lambda index: {"shop.use"},
 )
 ToyMarker.info = INFO
 '''
