@@ -14,6 +14,7 @@ import codemods
 from codemods import engine, registry
 from codemods.config import ConfigError, load_config
 from codemods.diffs import unified_diff
+from codemods.options import build_options
 from codemods.reports.explain import explain_markdown
 from codemods.reports.text import finding_line, fixes_per_pass, shown, summary_line
 
@@ -116,8 +117,6 @@ def common_options(func):
         click.option("--ignore", help="Leave these passes out (comma-separated codes)."),
         click.option("--unsafe/--no-unsafe", default=None, help="Also apply unsafe fixes (overrides the config file)."),
         click.option("--show-skipped", is_flag=True, help="Also list sites left alone, with the reason."),
-        click.option("--all-views", is_flag=True, default=None, help="QS003: move every view's class-level queryset, not only stale ones."),
-        click.option("--keep-names", is_flag=True, default=None, help="QS004: keep old names importable via a module __getattr__ (for libraries)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (repeatable)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default and maximum: the CPU count)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
@@ -134,6 +133,34 @@ def common_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+class PassOptionsCommand(click.Command):
+    """A command that also takes every pass's own options (`PassInfo.options`: one
+    `--NAME/--no-NAME` flag each, after the common options). They are added when the command
+    line may name one (`--help`, or a long option the command does not have otherwise), so a
+    plain run does not import the passes (start-up is most of a warm run)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = {name for param in self.params if not getattr(param, "pass_option", False)
+               for name in (*param.opts, *param.secondary_opts)}
+        if any(arg.startswith("--") and arg.split("=")[0] not in own or arg == "-h" for arg in args):
+            self.add_pass_options()
+        return super().parse_args(ctx, args)
+
+    def add_pass_options(self) -> None:
+        """The flags of the passes there are now (made anew: the passes may have changed
+        since the last command in this process, as in tests)."""
+        self.params = [param for param in self.params if not getattr(param, "pass_option", False)]
+        at = next(n for n, param in enumerate(self.params) if param.name == "exclude")
+        for info, option in registry.pass_options():
+            flag = click.Option(
+                [f"--{option.name}/--no-{option.name}", option.attribute], default=None,
+                help=f"{info.code}: {option.help}.",
+            )
+            flag.pass_option = True
+            self.params.insert(at, flag)
+            at += 1
 
 
 def format_option(func):
@@ -158,9 +185,10 @@ class Run:
 
 
 def prepare(
-    paths, select, ignore, unsafe, exclude, jobs, show_skipped, all_views=None, keep_names=None,
-    no_cache=False, changed_since=None, stdin_filename=None,
+    paths, select, ignore, unsafe, exclude, jobs, show_skipped,
+    no_cache=False, changed_since=None, stdin_filename=None, **pass_options: Optional[bool],
 ) -> Run:
+    """`pass_options`: the passes' own flags given (by attribute name: `all_views`)."""
     paths = list(paths)
     if "-" in paths:
         if len(paths) > 1:
@@ -179,16 +207,9 @@ def prepare(
         # the file is wrong, not the command line: one line, no usage banner
         err.error_line(shown(str(exc)))
         sys.exit(EXIT_USAGE)
-    select_codes = _codes(select) if select is not None else config.select
-    ignore_codes = _codes(ignore) if ignore is not None else config.ignore
-    options = engine.Options(
-        select=frozenset(select_codes) if select_codes is not None else None,
-        ignore=frozenset(ignore_codes or ()),
-        unsafe=config.unsafe if unsafe is None else unsafe,
-        all_views=config.all_views if all_views is None else all_views,
-        keep_names=config.keep_names if keep_names is None else keep_names,
-        use_cache=not no_cache,
-        jobs=worker_count(jobs),
+    options = build_options(
+        config, _codes(select), _codes(ignore), unsafe,
+        pass_options, not no_cache, worker_count(jobs),
     )
     return Run(
         options, [*config.exclude, *exclude], paths or ["."], show_skipped,
@@ -455,7 +476,7 @@ def explain(code: str) -> None:
         click.echo(explain_markdown(info), nl=False)
 
 
-@main.command()
+@main.command(cls=PassOptionsCommand)
 @common_options
 @format_option
 def check(fmt, **common) -> None:
@@ -477,7 +498,7 @@ def check(fmt, **common) -> None:
     sys.exit(exit_status(result, bool(active)))
 
 
-@main.command()
+@main.command(cls=PassOptionsCommand)
 @common_options
 @format_option
 def diff(fmt, **common) -> None:
@@ -502,7 +523,7 @@ REVIEW_HELP = (
 REVIEW_PROMPT = "Apply this change? [y]es / [n]o / [f] rest of file / [p] rest of pass / [a]ll / [q]uit"
 
 
-@main.command()
+@main.command(cls=PassOptionsCommand)
 @common_options
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (for scripts and CI).")
 @click.option("--interactive", "-i", is_flag=True, help=REVIEW_HELP)

@@ -59,7 +59,8 @@ class Verdict:
     @property
     def unless(self) -> tuple[tuple[str, str], ...]:
         """Without QS004 the receiver stays a shared module-level QuerySet (Pass.report)."""
-        return (("QS004", SHARED_SKIP),) if self.requires else ()
+        # the unit ("QS004:<constant>") names the pass that must be selected
+        return ((self.requires.partition(":")[0], SHARED_SKIP),) if self.requires else ()
 
 
 class FileAnalysis:
@@ -87,6 +88,7 @@ class FileAnalysis:
         self.scopes = ScopeMap(tree, skip_bodies)
         self.parents = self.scopes.parents
         self.typer = ExprTyper(self.scopes, summary, chains)
+        self.project = chains.project
         self.lines = split_lines(text) if lines is None else lines
 
     # -- small helpers -----------------------------------------------------------------
@@ -191,7 +193,7 @@ class FileAnalysis:
     def import_maps(self):
         """id(alias) -> what an import alias names: a QS004 factory, or a module."""
         if self._import_maps is None:
-            plan = self.typer.chains.factories
+            plan = self.project.factories
             summary, index = self.summary, self.index
             factories, modules = {}, {}
             for node in self.parents:
@@ -211,7 +213,7 @@ class FileAnalysis:
 
     def factory_for(self, expr: ast.AST):
         """The QS004 factory `expr` names (`NAME`, an imported alias, `module.NAME`), if any."""
-        plan = self.typer.chains.factories
+        plan = self.project.factories
         if not plan:
             return None
         if isinstance(expr, ast.Name):

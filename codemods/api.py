@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Optional, Union
 from . import engine, registry
 from .config import Config, ConfigError, find_pyproject, load_config
 from .diffs import unified_diff
+from .options import build_options
 
 __all__ = ["ChangedFile", "ConfigError", "Failure", "Finding", "Result", "run"]
 
@@ -106,13 +107,15 @@ def run(
     jobs: int = 1,
     cache: bool = False,
     progress: Optional[Callable[[str, int, int], None]] = None,
+    **pass_options: Optional[bool],
 ) -> Result:
     """Analyse `paths` (files and folders, walked as `qsfix` walks them; one path or a list)
     and fix what applies.
 
     - `select`, `ignore`: codes, as a list or a comma-separated string ("QS001,QS002").
       `unsafe`, `all_views`, `keep_names`: as the flags. None (the default) takes the value
-      from `[tool.qsfix]`; a value given here wins over the file, as a flag does.
+      from `[tool.qsfix]`; a value given here wins over the file, as a flag does. Any other
+      pass option (`PassInfo.options`) is given the same way, by its name with `_` for `-`.
     - `exclude`: a glob or a list of globs, added to the configuration's `exclude`.
     - `write`: write the changed files, exactly as `qsfix apply --yes` does (atomically, only
       if unchanged since read). False writes nothing, like `qsfix diff`.
@@ -131,7 +134,8 @@ def run(
         paths = [paths]  # one path, not its characters
     paths = [os.fspath(p) for p in paths] or ["."]
     settings = _configuration(paths, config)
-    options = _options(settings, select, ignore, unsafe, all_views, keep_names, jobs, cache)
+    flags = {"all-views": all_views, "keep-names": keep_names, **pass_options}
+    options = _options(settings, select, ignore, unsafe, flags, jobs, cache)
     excludes = [*settings.exclude, *([exclude] if isinstance(exclude, str) else exclude)]
     outcome = engine.run(paths, options, excludes, progress)
     written: set[str] = set()
@@ -180,7 +184,7 @@ def _codes(value: Codes, what: str) -> Optional[list[str]]:
 
 def _options(
     config: Config, select: Codes, ignore: Codes, unsafe: Optional[bool],
-    all_views: Optional[bool], keep_names: Optional[bool], jobs: int, cache: bool,
+    flags: dict[str, Optional[bool]], jobs: int, cache: bool,
 ) -> engine.Options:
     """The engine's options as `cli.prepare` builds them: an argument wins over the file."""
     # as the command: the file's `select` is checked only when no argument replaces it
@@ -188,17 +192,22 @@ def _options(
     unknown = [c for c in from_file if not registry.known(c)]
     if unknown:
         raise ConfigError(f"{config.path}: [tool.qsfix] unknown code(s): {', '.join(unknown)}")
-    select_codes = _codes(select, "select") if select is not None else config.select
-    ignore_codes = _codes(ignore, "ignore") if ignore is not None else config.ignore
-    return engine.Options(
-        select=frozenset(select_codes) if select_codes is not None else None,
-        ignore=frozenset(ignore_codes or ()),
-        unsafe=config.unsafe if unsafe is None else unsafe,
-        all_views=config.all_views if all_views is None else all_views,
-        keep_names=config.keep_names if keep_names is None else keep_names,
-        use_cache=cache,
-        jobs=max(1, min(jobs, os.cpu_count() or 1)),
+    return build_options(
+        config, _codes(select, "select"), _codes(ignore, "ignore"), unsafe,
+        _known_options(flags), cache, max(1, min(jobs, os.cpu_count() or 1)),
     )
+
+
+def _known_options(flags: dict[str, Optional[bool]]) -> dict[str, Optional[bool]]:
+    """`flags`, checked: each names a pass option (the passes are imported only for one
+    given that is not `all_views` or `keep_names`)."""
+    from .options import option_name
+
+    unknown = [name for name, value in flags.items() if value is not None
+               and option_name(name) not in ("all-views", "keep-names") and registry.pass_option(option_name(name)) is None]
+    if unknown:
+        raise TypeError(f"run() got an unexpected keyword argument {unknown[0]!r}")
+    return flags
 
 
 def _result(outcome: engine.RunResult, written: set[str]) -> Result:

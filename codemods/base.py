@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence
 
 import ast
 
 from .findings import SAFE, UNSAFE, Edit, Finding, Fix, Rewrite
+from .options import PassOption
 from .rewrite import family_of
 
 if TYPE_CHECKING:
     from .analysis import FileAnalysis
-    from .engine import Options
+    from .index import ModuleSummary, ProjectIndex
+    from .options import Options
+    from .project import Project
+    from .querysets import ChainTyper
+
+__all__ = ["Example", "Pass", "PassInfo", "PassOption"]
 
 
 # Every pass example is a module of a tiny project whose `shop/models.py` is this file.
@@ -80,6 +86,27 @@ class PassInfo:
     references: Sequence[str]
     examples: Sequence[Example]
     visitor: type = field(repr=False, default=None)  # type: ignore[assignment]
+    # -- optional declarations (each read by the engine for every pass alike) --
+    options: Sequence[PassOption] = ()  # its own options: CLI flag, [tool.qsfix] key, `explain`
+    runs_after: Sequence[str] = ()  # codes of passes whose edits it must see (registry order)
+    # words the cheap pre-check looks for, beyond names bound to models and querysets:
+    # a file (or function) naming none of them has no finding of this pass
+    words: Sequence[str] = ()
+    # (typer, summary, text) -> more such words, computed from the project
+    more_words: Optional[Callable[["ChainTyper", "ModuleSummary", str], Any]] = field(repr=False, default=None)
+    # index -> the modules whose results depend on every module of the project (the pass
+    # reads callers, writes or URLconfs wherever they are), not only on what they import
+    reads_whole_project: Optional[Callable[["ProjectIndex"], Iterable[str]]] = field(repr=False, default=None)
+    # a project-wide step, made once per run: project -> the plan, which the analysis and
+    # other passes read by what it provides (`project.provided(provides)`), never by code
+    plan: Optional[Callable[["Project"], Any]] = field(repr=False, default=None)
+    provides: Optional[str] = None
+    # (index, typer) -> what its cached results depend on beyond the file and its imports
+    # (hashable, sorted: it is digested into every cache key)
+    dependency_facts: Optional[Callable[["ProjectIndex", "ChainTyper"], Any]] = field(repr=False, default=None)
+    # its findings can span files (`Finding.unit`): a suppression comment only counts at the definition
+    # the plan reads, never at one use, or one file would change without the others
+    suppressed_at_definition: bool = False
 
     @property
     def example(self) -> Example:

@@ -1,5 +1,6 @@
-"""`[tool.qsfix]` in the nearest pyproject.toml: `select`, `ignore`, `unsafe`, `exclude`,
-`all-views`, `keep-names`.
+"""`[tool.qsfix]` in the nearest pyproject.toml: `select`, `ignore`, `unsafe`, `exclude`, and
+every option a pass declares (`PassInfo.options`: `all-views`, `keep-names`, ...; `all_views`
+is accepted too).
 
 Flags on the command line win over the file. `select`, `ignore` and `exclude` take a list of
 strings or one comma-separated string (`select = "QS001,QS002"`), like the flags. Anything
@@ -14,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .options import option_name
+
 
 class ConfigError(Exception):
     pass
@@ -26,15 +29,20 @@ class Config:
     ignore: list[str] = field(default_factory=list)
     unsafe: bool = False
     exclude: list[str] = field(default_factory=list)
-    all_views: bool = False
-    keep_names: bool = False
+    # the passes' options set in the file, by name: {"all-views": True}
+    flags: dict[str, bool] = field(default_factory=dict)
 
 
-# key in the file -> what it holds; `all_views`/`keep_names` are accepted spellings too
+# key in the file -> what it holds; any other key must name a pass option
 LIST_KEYS = {"select": "codes", "ignore": "codes", "exclude": "globs"}
-BOOL_KEYS = {"unsafe": "unsafe", "all-views": "all_views", "all_views": "all_views",
-             "keep-names": "keep_names", "keep_names": "keep_names"}
-KNOWN_KEYS = ("select", "ignore", "unsafe", "exclude", "all-views", "keep-names")
+BOOL_KEYS = {"unsafe": "unsafe"}
+CORE_KEYS = ("select", "ignore", "unsafe", "exclude")
+
+
+def known_keys() -> tuple[str, ...]:
+    from . import registry  # imported for a key that is not one of ours: rare
+
+    return (*CORE_KEYS, *(option.name for _, option in registry.pass_options()))
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -85,15 +93,28 @@ def _known_codes(codes: list[str], key: str) -> list[str]:
     codes = [code.upper() for code in codes]
     unknown = [code for code in codes if not registry.known(code)]
     if unknown:
-        known = ", ".join(sorted(registry.CODES))
+        known = ", ".join(sorted(registry.MODULES))
         raise ConfigError(f"{key}: unknown code(s) {', '.join(unknown)} (known: {known})")
     return codes
 
 
 def _unknown_key(key: str) -> ConfigError:
-    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+    keys = known_keys()
+    close = difflib.get_close_matches(key, keys, n=1)
     hint = f"did you mean `{close[0]}`? " if close else ""
-    return ConfigError(f"{key}: unknown key ({hint}known keys: {', '.join(KNOWN_KEYS)})")
+    return ConfigError(f"{key}: unknown key ({hint}known keys: {', '.join(keys)})")
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {type_name(value)}")
+    return value
+
+
+def _is_pass_option(key: str) -> bool:
+    from . import registry
+
+    return registry.pass_option(option_name(key)) is not None
 
 
 def parse_section(section: dict) -> Config:
@@ -107,9 +128,9 @@ def parse_section(section: dict) -> Config:
             else:
                 setattr(config, key, _known_codes(items, key))
         elif key in BOOL_KEYS:
-            if not isinstance(value, bool):
-                raise ConfigError(f"{key}: expected true or false, got {type_name(value)}")
-            setattr(config, BOOL_KEYS[key], value)
+            setattr(config, BOOL_KEYS[key], _bool(key, value))
+        elif _is_pass_option(key):
+            config.flags[option_name(key)] = _bool(key, value)
         else:
             raise _unknown_key(key)
     return config

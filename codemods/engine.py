@@ -47,6 +47,8 @@ from .files import (
     split_lines,
 )
 from .findings import SAFE, Finding
+from .options import Options  # noqa: F401 - re-exported: `engine.Options` is public
+from .results import FileResult, RunResult  # noqa: F401 - re-exported as well
 from .files import _symlinked_folder
 from .modules import _package_of, module_name_for
 from .rewrite import apply_edits
@@ -67,78 +69,9 @@ PREFILTER = True
 PARALLEL_THRESHOLD = 40
 
 
-@dataclass(frozen=True)
-class Options:
-    select: Optional[frozenset[str]] = None
-    ignore: frozenset[str] = frozenset()
-    unsafe: bool = False
-    # Finding keys to apply (interactive review); None applies every eligible fix.
-    accept: Optional[frozenset[str]] = None
-    jobs: int = 1
-    # QS003: move every view's class-level queryset, not only the stale ones
-    all_views: bool = False
-    # QS004: keep the old names importable through a module __getattr__ (for libraries)
-    keep_names: bool = False
-    use_cache: bool = False
-    # False for `check`: decide which fixes would apply, but do not build the new text
-    # (libcst is then never needed)
-    build_fixes: bool = True
-
-    @property
-    def passes(self):
-        return registry.selected(self.select, self.ignore)
-
-
-# What the passes are given: one analysis serves every option set (see `Analysed`)
-ANALYSIS_OPTIONS = Options(unsafe=True, all_views=True)
-
-
-@dataclass
-class FileResult:
-    path: str
-    abspath: str
-    original: bytes = b""
-    new: Optional[bytes] = None
-    findings: list[Finding] = field(default_factory=list)
-    error: Optional[str] = None
-
-    @property
-    def changed(self) -> bool:
-        return self.new is not None and self.new != self.original
-
-    @property
-    def would_change(self) -> bool:
-        """Changed, or (when fixes were not built, as in `check`) has a fix that applies."""
-        return self.changed or any(f.fix and f.fix.applied for f in self.findings)
-
-
-@dataclass
-class RunResult:
-    files: list[FileResult]
-    index: Optional[ProjectIndex] = None
-    # what was analysed, kept so a subset of fixes can be previewed or applied again
-    sources: dict[str, tuple[SourceFile, ModuleSummary]] = field(default_factory=dict)
-    analysed: list[str] = field(default_factory=list)  # files not answered from the cache
-    # each target's analysis, which serves every option set (see `rerun`)
-    analyses: dict[str, tuple[SourceFile, Analysed]] = field(default_factory=dict)
-    # a run answered wholly from the cache builds `index` and `sources` only when asked
-    complete: Optional[Callable[["RunResult"], None]] = None
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for r in self.files for f in r.findings]
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [r for r in self.files if r.error]
-
-    @property
-    def changed(self) -> list[FileResult]:
-        return [r for r in self.files if r.changed]
-
-    @property
-    def would_change(self) -> list[FileResult]:
-        return [r for r in self.files if r.would_change]
+# What the passes are given: one analysis serves every option set (see `Analysed`): a pass
+# option that is not part of the cache key is read through a finding's `unless`
+ANALYSIS_OPTIONS = Options(unsafe=True)
 
 
 def describe_error(path: str, exc: BaseException) -> str:
@@ -379,10 +312,12 @@ def analyse_file(
     try:
         text = decode(source.data)
         names = chains.relevant_names(summary, text) if PREFILTER else {""}
+        if "" not in names:
+            names |= _pass_words(passes, chains, summary, text)
         if not names:
             return Analysed([], []), None  # nothing here can name a model, manager or QuerySet
         # None: names we cannot list (a `*` import), every definition may matter
-        words = None if "" in names else names | {f.name for f in chains.factories.values()}
+        words = None if "" in names else names
         if tree is None:
             tree = parse_frozen(source.data, source.path)
         lines = split_lines(text)
@@ -406,16 +341,26 @@ def analyse_file(
         return None, f"{source.path}: internal error, file skipped: {type(exc).__name__}: {_first_line(exc)}"
 
     table = suppressions(text) if findings else {}
+    at_definition = {info.code for info in passes if info.suppressed_at_definition}
     edits = []
     for finding in findings:
-        if finding.skip_reason is None and finding.code != "QS004":
-            # QS004 spans files: only a comment at the definition counts (the plan reads it),
-            # or one file would call a function another file never defined
+        if finding.skip_reason is None and finding.code not in at_definition:
+            # a change that spans files counts only a comment at the definition (its plan
+            # reads it), or one file would call a function another file never defined
             finding.skip_reason = suppressed(table, finding.line, finding.code)
         edits.append(finding.fix.edits if finding.fix else None)
         if finding.fix:
             finding.fix.edits = []  # closures: kept apart, pickled by value only when needed
     return Analysed(findings, edits), None
+
+
+def _pass_words(passes, chains: ChainTyper, summary: ModuleSummary, text: str) -> set[str]:
+    """The words of the passes' own (`PassInfo.words`, `more_words`) that this text holds."""
+    words = {word for info in passes for word in info.words if word in text}
+    for info in passes:
+        if info.more_words is not None:
+            words.update(info.more_words(chains, summary, text))
+    return words
 
 
 UNSAFE_SKIP = "unsafe fix: applied only with --unsafe"
@@ -426,13 +371,14 @@ def choose(findings: Sequence[Finding], options: Options,
     """What `options` make of an analysis: the findings shown (copies, each fix marked
     applied or not, named by `path`: a cached analysis may come from a run made elsewhere
     in the project, which named the file another way), and the indices of the findings whose fixes apply, in the order their
-    edits are applied. A QS004 unit is chosen alike in every file: the same code, unit key,
-    safety and skip reason everywhere."""
-    codes = [c for c in registry.CODES
-             if (options.select is None or c in options.select) and c not in options.ignore]
-    switches = {"QS004": "QS004" in codes, "all_views": options.all_views}
-    rank = {code: n for n, code in enumerate(codes)}
-    ranked = sorted((i for i, f in enumerate(findings) if f.code in rank), key=lambda i: rank[findings[i].code])
+    edits are applied (the analysis holds them in pass order). A unit that spans files is
+    chosen alike in every file: the same code, unit key, safety and skip reason everywhere."""
+    codes = {c for c in registry.MODULES
+             if (options.select is None or c in options.select) and c not in options.ignore}
+    ranked = [i for i, f in enumerate(findings) if f.code in codes]
+
+    def switches(option: str) -> bool:  # an `unless` names a pass (selected?) or an option
+        return option in codes if registry.known(option) else options.flag(option)
     shown: list[Finding] = []
     chosen: list[int] = []
     applied_units: set[str] = set()
@@ -448,7 +394,7 @@ def choose(findings: Sequence[Finding], options: Options,
         if options.accept is not None and finding.key not in options.accept:
             continue
         if finding.requires is not None and finding.requires not in applied_units:
-            continue  # QS004 did not make this name a call here, so the fix does not hold
+            continue  # the unit it needs (QS004's factory) is not applied: the fix does not hold
         fix.applied = True
         applied_units.add(finding.key)
         chosen.append(position)
@@ -456,10 +402,10 @@ def choose(findings: Sequence[Finding], options: Options,
     return shown, chosen
 
 
-def _as_shown(finding: Finding, switches: dict[str, bool], path: str) -> Finding:
+def _as_shown(finding: Finding, switches: Callable[[str], bool], path: str) -> Finding:
     """A copy of `finding` as the options show it: skipped if an option it needs is off."""
     for option, message, reason in finding.unless:
-        if not switches[option]:
+        if not switches(option):
             return dataclasses.replace(finding, path=path, message=message, skip_reason=reason,
                                        fix=None, requires=None, unless=())
     fix = finding.fix and dataclasses.replace(finding.fix, applied=False, edits=[])
@@ -522,7 +468,7 @@ def analyse_source(
     """One file analysed and presented under `options` (see `analyse_file`, `present`)."""
     from .querysets import ChainTyper
 
-    chains = chains or ChainTyper(index, keep_names=options.keep_names)
+    chains = chains or ChainTyper(index, options)
     analysed, error = analyse_file(source, summary, index, chains, tree)
     if analysed is None:
         return FileResult(path=source.path, abspath=source.abspath, original=source.data, error=error)
@@ -552,7 +498,7 @@ def _worker_setup(payload) -> None:
     index = build_index(summaries, targets, failed_sources)
     _WORKER.update(
         summaries=summaries, index=index, options=options,
-        chains=ChainTyper(index, keep_names=options.keep_names),
+        chains=ChainTyper(index, options),
     )
     gc.freeze()
 
@@ -596,10 +542,10 @@ def _size(item: tuple[int, SourceFile]) -> int:
 
 def _options_key(options: Options) -> tuple:
     """What changes a file's analysis (part of every cache key). One analysis serves every
-    selection, --unsafe, --all-views and whether text is built (`choose`, `present`);
-    --keep-names changes QS004's plan (its units, its skips), so it is analysed apart. The
-    grammar `ast` parses is the running Python's."""
-    return (options.keep_names, sys.version_info[:2])
+    selection, --unsafe, most pass options and whether text is built (`choose`,
+    `present`); a pass option declared `in_cache_key` (--keep-names changes QS004's plan)
+    is analysed apart. The grammar `ast` parses is the running Python's."""
+    return (options.keyed_flags(), sys.version_info[:2])
 
 
 def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
@@ -617,35 +563,23 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
                 deps.add(resolved)
         graph[name] = deps
     closure = cache_mod.merkle(graph, digests)
-    plan = chains.factories
     project = cache_mod.digest(
         cache_mod.tool_version(),
-        sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in plan.items()),
         sorted(
             (c.qualname, r.field, r.kind, r.target, r.related_name)
             for c in index.classes.values() for r in c.relations
         ),
-        sorted(
-            (c.qualname, tuple(c.bases), "queryset" in c.attrs, "ordering" in c.attrs,
-             sorted(m for m in c.methods if m in ("get_queryset", "get_ordering")),
-             c.queryset_reads, c.queryset_assigned, c.get_queryset_returns_attr)
-            for c in index.classes.values()
-            if "queryset" in c.attrs or "ordering" in c.attrs or c.queryset_reads
-            or c.queryset_assigned or "get_queryset" in c.methods or "get_ordering" in c.methods
-        ),
-        sorted(
-            (m.module, sorted(m.as_view_querysets), sorted(m.class_queryset_reads))
-            for m in modules.values() if m.as_view_querysets or m.class_queryset_reads
-        ),
+        # what each pass says its results depend on (every pass: one cache serves them all)
+        [(info.code, info.dependency_facts(index, chains))
+         for info in registry.PASSES if info.dependency_facts is not None],
         _options_key(options),
     )
-    # QS007 reads the callers of a function wherever they are: such a module's results
-    # depend on every module
-    everything = cache_mod.digest(sorted(digests.items()))
-    # QS008 reads writes, receivers and URLconfs anywhere once a page is cached anywhere
-    page_cached = any(getattr(m, "page_cache", False) for m in modules.values())
+    whole: set[str] = set().union(*(
+        info.reads_whole_project(index) for info in registry.PASSES if info.reads_whole_project is not None
+    ))
+    everything = cache_mod.digest(sorted(digests.items())) if whole else ""
     return {
-        name: cache_mod.digest(project, closure[name], everything if modules[name].select_for_update or page_cached else "")
+        name: cache_mod.digest(project, closure[name], everything if name in whole else "")
         for name in modules
     }
 
@@ -796,7 +730,7 @@ def _run(
         gc.freeze()  # the index and the sources stay to the end: keep them out of collections
         from .querysets import ChainTyper
 
-        chains = ChainTyper(index, keep_names=options.keep_names)
+        chains = ChainTyper(index, options)
         if cache and keys is None:
             module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
             keys = _dependency_keys(index, chains, options, module_digests)
@@ -818,7 +752,7 @@ def _run(
         if work and workers is None and jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
             workers = stack.enter_context(_workers(jobs))
         if work and workers is not None:
-            chains.factories  # QS004's plan reads the sources here: workers are sent no sources
+            chains.project.make_plans()  # plans read the sources here: workers are sent none
             workers.broadcast(_worker_setup, (summaries, index.targets, index.failed_sources, options))
             for _, batch, out in workers.schedule(
                 _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),
@@ -949,7 +883,7 @@ def _analyse_again(run_result: RunResult, options: Options, path: str) -> FileRe
     if run_result.index is None and run_result.complete is not None:
         run_result.complete(run_result)  # answered from the cache: the index is built now
     assert run_result.index is not None
-    chains = ChainTyper(run_result.index, keep_names=options.keep_names)
+    chains = ChainTyper(run_result.index, options)
     source, summary = run_result.sources[path]
     return analyse_source(source, summary, run_result.index, options, chains)
 
@@ -987,8 +921,9 @@ def write_changes(results: Iterable[FileResult], run_files: Iterable[FileResult]
 
 
 def _applied_units(result: FileResult) -> set[str]:
-    """The QS004 changes (units) whose fixes this file's new text holds."""
-    return {f.key for f in result.findings if f.code == "QS004" and f.unit and f.fix and f.fix.applied}
+    """The changes that span files (units, `Finding.unit`: QS004's) whose fixes this file's
+    new text holds."""
+    return {f.key for f in result.findings if f.unit and f.fix and f.fix.applied}
 
 
 def _write_groups(changed: list[FileResult]) -> list[list[FileResult]]:
@@ -1020,15 +955,15 @@ def _unit_blocker(group: list[FileResult], others: list[FileResult]) -> Optional
     of one of its units is not being written, or failed (and may name the constant)."""
     units = set().union(*(_applied_units(r) for r in group))
     for unit in sorted(units):
-        qualname = unit[len("QS004:"):]
+        code, _, qualname = unit.partition(":")  # a unit is "CODE:what it changes"
         defining, _, name = qualname.rpartition(".")
         for other in others:
             if any(f.key == unit and f.fix for f in other.findings):
                 why = "failed" if other.error else "is not being written"
-                return f"{other.path}, part of the same QS004 change ({qualname}), {why}"
+                return f"{other.path}, part of the same {code} change ({qualname}), {why}"
             if other.error is None or not other.original:
                 continue
             module = module_name_for(other.abspath)[0]
             if module in (qualname, defining) or name.encode() in other.original:
-                return f"{other.path} failed and may be part of the same QS004 change ({qualname})"
+                return f"{other.path} failed and may be part of the same {code} change ({qualname})"
     return None

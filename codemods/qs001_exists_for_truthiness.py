@@ -198,5 +198,6 @@ INFO = PassInfo(
         ),
     ),
     visitor=ExistsForTruthiness,
+    runs_after=("QS003",),  # it rewrites inside what QS003 and QS004 moved
 )
 ExistsForTruthiness.info = INFO

@@ -248,5 +248,6 @@ INFO = PassInfo(
         ),
     ),
     visitor=CountForLen,
+    runs_after=("QS003",),  # it rewrites inside what QS003 and QS004 moved
 )
 CountForLen.info = INFO

@@ -17,7 +17,7 @@ import ast
 from typing import Optional
 
 
-from .base import Example, Pass, PassInfo
+from .base import Example, Pass, PassInfo, PassOption
 from .rewrite import cst, transformer
 from .kinds import MANAGER, MODEL, PROVEN, QUERYSET, VOLATILE_CALLS
 
@@ -91,7 +91,7 @@ class ClassQuerysetToGetQueryset(Pass):
         stale = self.staleness(node, qualname, value)
         if stale is None:
             unless.append((
-                "all_views",
+                "all-views",
                 "not stale: the view clones a class-level queryset per request "
                 "(get_queryset() calls .all()); --all-views moves it anyway",
             ))
@@ -486,6 +486,27 @@ def _fill():
     return Fill
 
 
+def _more_words(typer, summary, text: str) -> tuple[str, ...]:
+    return ("queryset",) if "queryset" in text and summary.classes else ()  # a view's attribute
+
+
+def _dependency_facts(index, typer) -> tuple:
+    """Which views have a class-level queryset, and who reads it, across the project."""
+    classes = sorted(
+        (c.qualname, tuple(c.bases), "queryset" in c.attrs, "ordering" in c.attrs,
+         sorted(m for m in c.methods if m in ("get_queryset", "get_ordering")),
+         c.queryset_reads, c.queryset_assigned, c.get_queryset_returns_attr)
+        for c in index.classes.values()
+        if "queryset" in c.attrs or "ordering" in c.attrs or c.queryset_reads
+        or c.queryset_assigned or "get_queryset" in c.methods or "get_ordering" in c.methods
+    )
+    modules = sorted(
+        (m.module, sorted(m.as_view_querysets), sorted(m.class_queryset_reads))
+        for m in index.modules.values() if m.as_view_querysets or m.class_queryset_reads
+    )
+    return classes, modules
+
+
 INFO = PassInfo(
     code="QS003",
     name="class-queryset-to-get-queryset",
@@ -598,5 +619,11 @@ INFO = PassInfo(
         ),
     ),
     visitor=ClassQuerysetToGetQueryset,
+    options=(
+        PassOption("all-views", help="move every view's class-level queryset, not only the stale ones"),
+    ),
+    runs_after=("QS004",),  # it moves the factory calls QS004 made
+    more_words=_more_words,
+    dependency_facts=_dependency_facts,
 )
 ClassQuerysetToGetQueryset.info = INFO

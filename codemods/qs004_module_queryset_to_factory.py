@@ -15,7 +15,7 @@ import ast
 from typing import TYPE_CHECKING, NamedTuple, Optional
 
 
-from .base import Example, Pass, PassInfo
+from .base import Example, Pass, PassInfo, PassOption
 from .rewrite import cst
 from .kinds import PROVEN
 
@@ -31,7 +31,7 @@ def _call(func: cst.BaseExpression, like: cst.BaseExpression) -> cst.Call:
 class ModuleQuerysetToFactory(Pass):
     def __init__(self, analysis, options):
         super().__init__(analysis, options)
-        self.plan = analysis.typer.chains.factories
+        self.plan = analysis.project.factories
         # module-level constants of this module that the plan covers
         self.own: dict[str, Factory] = {
             f.name: f for f in self.plan.values() if f.module == analysis.summary.module
@@ -334,6 +334,27 @@ def _factory(new_name: str, updated: cst.SimpleStatementLine, at_top: bool = Fal
     )
 
 
+def _more_words(typer, summary, text: str) -> set[str]:
+    """Names a half-done change left dangling here (reported), and the factories' names
+    (a function naming one is not quiet)."""
+    from .factories import dangling_imports
+
+    words = set(dangling_imports(typer.index, summary))
+    words.update(f.name for f in typer.project.factories.values() if f.name in text)
+    return words
+
+
+def _dependency_facts(index, typer) -> list:
+    """The plan: a constant's new name, skip and users change every file that names it."""
+    return sorted((q, f.new_name, f.skip, sorted(f.users)) for q, f in typer.project.factories.items())
+
+
+def _plan(project) -> dict:
+    from .factories import plan_factories
+
+    return plan_factories(project.index, project.typer, project.options.flag("keep-names"))
+
+
 INFO = PassInfo(
     code="QS004",
     name="module-queryset-to-factory",
@@ -431,5 +452,18 @@ INFO = PassInfo(
         ),
     ),
     visitor=ModuleQuerysetToFactory,
+    options=(
+        PassOption(
+            "keep-names",
+            help="keep the old names importable through a module `__getattr__` (for libraries)",
+            in_cache_key=True,  # the plan's units and skips change with it
+        ),
+    ),
+    words=(),
+    more_words=_more_words,
+    dependency_facts=_dependency_facts,
+    suppressed_at_definition=True,
+    plan=_plan,
+    provides="factories",
 )
 ModuleQuerysetToFactory.info = INFO

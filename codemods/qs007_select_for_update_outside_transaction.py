@@ -397,5 +397,7 @@ INFO = PassInfo(
         ),
     ),
     visitor=SelectForUpdateOutsideTransaction,
+    # the callers of a function may be anywhere: a module naming select_for_update reads every module
+    reads_whole_project=lambda index: {m.module for m in index.modules.values() if m.select_for_update},
 )
 SelectForUpdateOutsideTransaction.info = INFO

@@ -593,5 +593,9 @@ INFO = PassInfo(
         ),
     ),
     visitor=CachePageWithoutInvalidation,
+    # once a page is cached anywhere, writes, receivers and URLconfs anywhere decide its findings
+    reads_whole_project=lambda index: (
+        set(index.modules) if any(m.page_cache for m in index.modules.values()) else set()
+    ),
 )
 CachePageWithoutInvalidation.info = INFO

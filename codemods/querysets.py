@@ -20,6 +20,8 @@ import re
 
 from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, chain_steps, dotted
 from .index import defines_name, exports_name
+from .options import Options
+from .project import Project
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 from .wording import a_kind
 
@@ -146,20 +148,12 @@ def count_caveat(t: QsType, chains: Optional["ChainTyper"] = None) -> Optional[s
 class ChainTyper:
     """Types chains against the project index (shared by every file and every pass)."""
 
-    def __init__(self, index: ProjectIndex, keep_names: bool = False):
+    def __init__(self, index: ProjectIndex, options: Optional[Options] = None, project: Optional[Project] = None):
+        """`project`: the run's (made here from `options` when not given)."""
         self.index = index
-        self.keep_names = keep_names
+        self.project = project or Project(index, (options or Options()).for_analysis())
+        self.project.typer = self
         self._function_cache: dict[str, QsType] = {}
-        self._factories = None
-
-    @property
-    def factories(self):
-        """QS004's plan: module-level QuerySets that become factory functions."""
-        if self._factories is None:
-            from .factories import plan_factories
-
-            self._factories = plan_factories(self.index, self, self.keep_names)
-        return self._factories
 
     # -- roots ------------------------------------------------------------------------
     def type_global(self, qualname: str, _depth: int = 0) -> QsType:
@@ -299,14 +293,12 @@ class ChainTyper:
     def relevant_names(self, summary: ModuleSummary, text: str) -> set[str]:
         """Words whose absence from a piece of this module proves it has no finding: its
         module-level names bound to relevant globals, and the words other rules start from
-        (`get_queryset` in a view or manager, `QuerySet` in an annotation)."""
+        (`get_queryset` in a view or manager, `QuerySet` in an annotation). The passes add their
+        own words (`PassInfo.words`, `more_words`; see engine.analyse_file)."""
         names: set[str] = set()
         for local, target in summary.imports.items():
             if self.global_is_relevant(target):
                 names.add(local)
-        from .factories import dangling_imports  # QS004 reports imports a half-done change broke
-
-        names.update(dangling_imports(self.index, summary))
         for star in summary.star_imports:
             if self.global_is_relevant(star):
                 return {""}  # names we cannot list: every piece may be relevant
@@ -329,8 +321,6 @@ class ChainTyper:
             names.add("QuerySet")
         if "get_queryset" in text:
             names.add("get_queryset")
-        if "queryset" in text and summary.classes:
-            names.add("queryset")  # QS003: a view's class attribute
         return names
 
     def module_is_relevant(self, summary: ModuleSummary, text: str = "QuerySet get_queryset") -> bool:

@@ -14,5 +14,17 @@ def explain_markdown(info) -> str:
         f"## What it does\n{info.what}\n\n## Why is this bad?\n{info.why}\n\n"
         f"## Example\n```python\n{example.before_code}```\n\n"
         f"{instead}"
-        f"## Fix safety\n{info.fix_safety}\n\n## References\n{refs}\n"
+        f"## Fix safety\n{info.fix_safety}\n\n{_options_section(info)}## References\n{refs}\n"
     )
+
+
+def _options_section(info) -> str:
+    """Its own options (`PassInfo.options`), each as a flag and a `[tool.qsfix]` key."""
+    if not info.options:
+        return ""
+    rows = "\n".join(
+        f"- `--{o.name}` (`{o.name} = {str(not o.default).lower()}` in `[tool.qsfix]`): {o.help}"
+        f" (default: {'on' if o.default else 'off'})"
+        for o in info.options
+    )
+    return f"## Options\n{rows}\n\n"
