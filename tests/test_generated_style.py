@@ -130,6 +130,7 @@ def test_rewritten_shapes_are_clean(name):
     assert generated_style.ruff_findings(outcome.output) == Counter()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [(), ("--all-views",)], ids=["default", "all-views"])
 def test_samples_after_apply_have_no_new_findings(options):
     found = generated_style.compare(REPO / "samples", options)

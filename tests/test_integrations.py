@@ -567,6 +567,7 @@ def test_the_readme_has_tested_blocks():
     assert all(README_BLOCKS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("commands", README_BLOCKS, ids=[block[0][0].split("#")[0].strip() for block in README_BLOCKS])
 def test_readme_commands(commands, tmp_path):
     """Each block runs in a fresh copy of samples/, a git repository whose `origin/main` is the

@@ -141,6 +141,7 @@ def assert_one_error(text: str, where: str, cause: str) -> str:
     return line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BAD_INPUTS))
 def test_bad_input_is_one_error_line_and_the_other_files_are_still_rewritten(tmp_path, name):
     data, where, cause = BAD_INPUTS[name]
@@ -278,6 +279,7 @@ DEEP_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("shape", "depth"), DEEP_CASES, ids=[f"{s}-{d}" for s, d in DEEP_CASES])
 def test_deeply_nested_code_is_processed_or_one_error_line_never_a_crash(tmp_path, shape, depth):
     # valid syntax, however deep (the deepest ones exceed what CPython's compiler takes)
@@ -897,6 +899,7 @@ def test_only_the_given_paths_are_written(two_apps, cwd, paths):
 ODD_NAMES = ["shop/nightly report.py", "shop/café.py", "shop/[draft] v2.py", "shop/[/red] x.py", "shop/ok:thumbs_up:.py"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ODD_NAMES)
 def test_odd_file_names_in_text_json_and_diff(tmp_path, name):
     project = make_project(tmp_path / "src", {name: SERVICES})

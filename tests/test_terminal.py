@@ -182,6 +182,7 @@ def test_check_on_a_terminal_cold_then_warm(work, env, expected):
     assert "indexing" in sessions["cold"].text and "analysing" in sessions["cold"].text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", ["cold", "warm"])
 def test_diff_to_a_file_with_stderr_on_a_terminal_is_the_whole_patch(work, env, expected, tmp_path, run):
     """`qsfix diff . > fix.patch` on a terminal: the patch is what a pipe gets, never empty."""
@@ -199,6 +200,7 @@ def patch_headers(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines() if line.startswith("+++ b/")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", ["cold", "warm"])
 def test_diff_on_a_terminal_shows_every_change(work, env, expected, run):
     if run == "warm":
@@ -211,6 +213,7 @@ def test_diff_on_a_terminal_shows_every_change(work, env, expected, run):
     assert patch_headers(session.text) == headers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("variable", "command"), [("FORCE_COLOR", "diff"), ("TTY_COMPATIBLE", "check")])
 def test_ci_colour_variables_on_a_pipe(work, env, expected, variable, command):
     """CI sets FORCE_COLOR=1 or TTY_COMPATIBLE=1 on a pipe: no crash, no progress display,
@@ -232,6 +235,7 @@ def has_colour(screen: str) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_no_color_on_a_terminal(work, env):
     session = on_terminal(work, "diff", env={**env, "NO_COLOR": "1"})
     assert_no_crash(session)
@@ -243,6 +247,7 @@ def test_no_color_on_a_terminal(work, env):
 
 
 # -- apply -------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_apply_answering_yes_writes_what_apply_yes_writes(work, env, expected):
     session = on_terminal(work, "apply", env=env, answers=("y",), prompt="Write ")
     assert_no_crash(session)
@@ -257,6 +262,7 @@ def test_apply_answering_yes_writes_what_apply_yes_writes(work, env, expected):
     assert text.rstrip("\n").endswith("files written")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answer", ["N", ""])
 def test_apply_answering_no_writes_nothing(work, pristine, env, answer):
     on_pipe(work, "diff", env=env)  # warm: the cache is filled
@@ -267,6 +273,7 @@ def test_apply_answering_no_writes_nothing(work, pristine, env, answer):
     assert session.text.rstrip("\n").endswith("nothing written")
 
 
+@pytest.mark.slow
 def test_apply_interactive_no_to_all_writes_nothing(work, pristine, env):
     session = on_terminal(work, "apply", "--interactive", env=env, answers=("n",))
     assert_no_crash(session)
@@ -278,6 +285,7 @@ def test_apply_interactive_no_to_all_writes_nothing(work, pristine, env):
     assert re.search(r"\(0 fixed in the diff\), .*, 0 files written$", session.text.rstrip("\n").splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", ["cold", "warm"])
 def test_apply_interactive_all_writes_what_apply_yes_writes(work, env, expected, run):
     if run == "warm":
@@ -289,6 +297,7 @@ def test_apply_interactive_all_writes_what_apply_yes_writes(work, env, expected,
     assert python_files(work) == expected.applied
 
 
+@pytest.mark.slow
 def test_apply_interactive_quit_stops_asking(work, pristine, env):
     session = on_terminal(work, "apply", "-i", env=env, answers=("y", "q"))
     assert_no_crash(session)
@@ -315,6 +324,7 @@ def pager_env(env, tmp_path) -> dict:
     return {**env, "PAGER": f"{sys.executable} {script}", "PAGED_TO": str(tmp_path / "paged")}
 
 
+@pytest.mark.slow
 def test_apply_pages_a_diff_longer_than_the_screen(work, pristine, expected, pager_env, tmp_path):
     headers = patch_headers(expected.diff.stdout.decode())
     session = on_terminal(work, "apply", env=pager_env, answers=("n",), prompt="Write ")
@@ -327,6 +337,7 @@ def test_apply_pages_a_diff_longer_than_the_screen(work, pristine, expected, pag
     assert python_files(work) == python_files(pristine)
 
 
+@pytest.mark.slow
 def test_apply_does_not_page_a_diff_that_fits_the_screen(work, pager_env, tmp_path):
     session = on_terminal(work, "apply", "shop/api.py", env=pager_env, answers=("n",), prompt="Write ")
     assert session.status == 0
@@ -334,6 +345,7 @@ def test_apply_does_not_page_a_diff_that_fits_the_screen(work, pager_env, tmp_pa
     assert "+++ b/shop/api.py" in session.text.split("Write ")[0]
 
 
+@pytest.mark.slow
 def test_apply_does_not_page_when_stdout_is_not_a_terminal(work, expected, pager_env, tmp_path):
     out = tmp_path / "stdout"
     session = on_terminal(work, "apply", env=pager_env, answers=("n",), prompt="Write ", stdout=out)
