@@ -38,7 +38,6 @@ from .files import (
     FileError,
     absolute_path,
     SourceFile,
-    write_all,
     decode,
     discover,
     display_path,
@@ -46,10 +45,12 @@ from .files import (
     read_source,
     split_lines,
 )
+from .errors import _first_line, describe_error
 from .findings import SAFE, Finding
 from .files import _symlinked_folder
 from .modules import _package_of, module_name_for
 from .rewrite import apply_edits
+from .writing import write_changes  # noqa: F401 - engine.write_changes, as cli and api use it
 
 if TYPE_CHECKING:
     from .index import ModuleSummary, ProjectIndex
@@ -139,44 +140,6 @@ class RunResult:
     @property
     def would_change(self) -> list[FileResult]:
         return [r for r in self.files if r.would_change]
-
-
-def describe_error(path: str, exc: BaseException) -> str:
-    """One line: where, and why."""
-    if isinstance(exc, SyntaxError) and not isinstance(exc, UnicodeError):
-        if "null bytes" in str(exc.msg):
-            return f"{path}: contains NUL bytes; not Python source"
-        if "encoding" in str(exc.msg) and not exc.lineno:
-            return f"{path}: cannot decode: {exc.msg}"
-        if not exc.lineno or exc.lineno < 1:
-            return f"{path}: syntax error: {exc.msg}"
-        col = exc.offset if exc.offset and exc.offset > 0 else 1
-        newer = syntax_versions.describe(exc)  # valid for a newer Python than this one
-        if newer is not None:
-            return f"{path}:{exc.lineno}:{col}: {newer}"
-        return f"{path}:{exc.lineno}:{col}: syntax error: {exc.msg}"
-    if type(exc).__name__ == "ParserSyntaxError":  # libcst's, without importing it
-        message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
-        return f"{path}:{exc.raw_line}:{exc.raw_column + 1}: syntax error: {message}"
-    if isinstance(exc, UnicodeError):
-        return f"{path}: cannot decode: {exc}"
-    if isinstance(exc, RecursionError):
-        return f"{path}: too deeply nested to analyse (recursion limit)"
-    if isinstance(exc, FileError):
-        return f"{path}: {exc}"
-    if isinstance(exc, ValueError) and "null bytes" in _first_line(exc):
-        return f"{path}: contains NUL bytes; not Python source"
-    return f"{path}: {type(exc).__name__}: {_first_line(exc)}".rstrip(": ")
-
-
-def _first_line(exc: BaseException) -> str:
-    """An exception's first line, never raising itself (a libcst KeyError can hold a node
-    so deep that str() overflows the recursion limit)."""
-    try:
-        text = str(exc)
-    except RecursionError:
-        return "(too deeply nested to describe)"
-    return text.splitlines()[0][:200] if text else ""
 
 
 # -- phase 1: read and index -----------------------------------------------------------------
@@ -944,83 +907,3 @@ def _analyse_again(run_result: RunResult, options: Options, path: str) -> FileRe
     chains = ChainTyper(run_result.index, keep_names=options.keep_names)
     source, summary = run_result.sources[path]
     return analyse_source(source, summary, run_result.index, options, chains)
-
-
-def write_changes(results: Iterable[FileResult], run_files: Iterable[FileResult] = ()) -> list[FileResult]:
-    """Write every changed file of `results`; returns the written. A QS004 change (a constant,
-    its module and every file naming it) is written whole or not at all: the changed files
-    it joins are written together (write_all), and none of them when another file of it
-    (`run_files`: every file of the run) failed or is not among `results`. A file not
-    written gets its error set: the one that failed says why, the others name it."""
-    changed = [r for r in results if r.changed]
-    being_written = {id(r) for r in changed}
-    others = [r for r in run_files if id(r) not in being_written]
-    written = []
-    groups = _write_groups(changed)
-    # decided before anything is written: a write failing here is no reason to hold back others
-    blockers = [_unit_blocker(group, others) for group in groups]
-    for group, blocker in zip(groups, blockers):
-        if blocker is not None:
-            for result in group:
-                result.error = f"{result.path}: not written: {blocker}"
-            continue
-        try:
-            write_all([(r.abspath, r.new, r.original) for r in group])
-        except FileError as exc:
-            culprit = next((r for r in group if r.abspath == exc.abspath), group[0])
-            for result in group:
-                result.error = describe_error(result.path, exc) if result is culprit else (
-                    f"{result.path}: not written: it is part of one QS004 change with "
-                    f"{culprit.path}, which could not be written"
-                )
-            continue
-        written.extend(group)
-    return written
-
-
-def _applied_units(result: FileResult) -> set[str]:
-    """The QS004 changes (units) whose fixes this file's new text holds."""
-    return {f.key for f in result.findings if f.code == "QS004" and f.unit and f.fix and f.fix.applied}
-
-
-def _write_groups(changed: list[FileResult]) -> list[list[FileResult]]:
-    """The changed files in groups that must be written together: files joined by a QS004
-    unit, transitively (a file holding two units joins both); any other file alone."""
-    parent = list(range(len(changed)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with_unit: dict[str, int] = {}
-    for i, result in enumerate(changed):
-        for unit in _applied_units(result):
-            if unit in first_with_unit:
-                parent[root(i)] = root(first_with_unit[unit])
-            else:
-                first_with_unit[unit] = i
-    groups: dict[int, list[FileResult]] = {}
-    for i, result in enumerate(changed):
-        groups.setdefault(root(i), []).append(result)
-    return list(groups.values())
-
-
-def _unit_blocker(group: list[FileResult], others: list[FileResult]) -> Optional[str]:
-    """Why a group cannot be written without leaving a QS004 change half-done: another file
-    of one of its units is not being written, or failed (and may name the constant)."""
-    units = set().union(*(_applied_units(r) for r in group))
-    for unit in sorted(units):
-        qualname = unit[len("QS004:"):]
-        defining, _, name = qualname.rpartition(".")
-        for other in others:
-            if any(f.key == unit and f.fix for f in other.findings):
-                why = "failed" if other.error else "is not being written"
-                return f"{other.path}, part of the same QS004 change ({qualname}), {why}"
-            if other.error is None or not other.original:
-                continue
-            module = module_name_for(other.abspath)[0]
-            if module in (qualname, defining) or name.encode() in other.original:
-                return f"{other.path} failed and may be part of the same QS004 change ({qualname})"
-    return None
