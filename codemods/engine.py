@@ -29,7 +29,7 @@ import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
 from . import registry, syntax_versions
 from . import cache as cache_mod
@@ -629,6 +629,37 @@ def run(*args, **kwargs) -> RunResult:
         return _run(*args, **kwargs)
 
 
+@dataclass
+class _RunState:
+    """What one run knows, phase by phase (see `_run`)."""
+
+    options: Options
+    report: Progress
+    stdin: Optional[tuple[str, bytes]]
+    cwd: str
+    targets: list[str]  # what is analysed and reported
+    files: list[str]  # the targets, then the rest of their projects (read for the index)
+    cache: Optional[Cache] = None
+    indexed: list[Indexed] = field(default_factory=list)  # per file, in `files` order
+    digests: dict[str, str] = field(default_factory=dict)  # with the cache: abspath -> digest
+    modules: list[str] = field(default_factory=list)  # with the cache: each file's module name
+    misses: list[tuple[int, SourceFile]] = field(default_factory=list)  # to parse
+    known: list[int] = field(default_factory=list)  # summaries the cache holds (read when needed)
+    failed_sources: dict[str, bytes] = field(default_factory=dict)
+    whole: str = ""  # with the cache: a digest of everything a run's keys depend on
+    keys: Optional[dict[str, str]] = None  # module -> the key of its cached analysis
+    summaries: list = field(default_factory=list)
+    index: Optional[ProjectIndex] = None
+    chains: Optional[ChainTyper] = None
+    results: dict[str, FileResult] = field(default_factory=dict)
+    analyses: dict[str, tuple[SourceFile, Analysed]] = field(default_factory=dict)
+    work: list[tuple[int, SourceFile]] = field(default_factory=list)  # targets to analyse
+
+    @property
+    def target_items(self) -> list[Indexed]:
+        return self.indexed[: len(self.targets)]  # context files only feed the index
+
+
 def _run(
     paths: Iterable[str],
     options: Options,
@@ -640,7 +671,34 @@ def _run(
 
     `stdin=(filename, data)`: the only target is `data`, as if it were the file `filename`
     (which need not exist); the rest of the project is read from disk for the index."""
-    paths = list(paths)
+    state = _collect(list(paths), options, excludes, progress, stdin)
+    _read(state)
+    # With -j, the workers that parse for the index keep the trees and analyse those files
+    # too (codemods.workers); a serial run keeps them in this process.
+    with contextlib.ExitStack() as stack:
+        executors = _Executors(max(1, options.jobs), stack)
+        _index(state, executors.for_phase(len(state.misses)))
+        answered = _answer_from_cache(state)
+        if answered is not None:
+            return answered
+        _plan(state)
+        _fix_from_cache(state)
+        if state.work:
+            _analyse(state, executors.for_phase(len(state.work)))
+        del executors  # the trees kept for the analysis
+    _save_results(state)
+    return RunResult(
+        files=[state.results[i.path] for i in state.target_items],
+        index=state.index,
+        sources=_sources(state.target_items),
+        analysed=[source.path for _, source in state.work],
+        analyses=state.analyses,
+    )
+
+
+def _collect(paths: list[str], options: Options, excludes: Sequence[str], progress: Optional[Progress],
+             stdin: Optional[tuple[str, bytes]]) -> _RunState:
+    """The targets, and the other files of their projects; the cache, if one is used."""
     if stdin is not None:
         paths = [stdin[0]]
         targets = [stdin[0]]
@@ -654,162 +712,226 @@ def _run(
     walked = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
     outside = [r for r in roots if r not in walked]  # roots the targets' walk did not cover
     context = [f for f in discover(outside, excludes) if absolute_path(f, cwd) not in target_set]
-    files = targets + context
-    jobs = max(1, options.jobs)
-    report = progress or (lambda phase, done, total: None)
-    use_cache = options.use_cache and stdin is None  # stdin text is not the file on disk
-    cache = None
-    if use_cache:
+    state = _RunState(
+        options=options, report=progress or (lambda phase, done, total: None), stdin=stdin,
+        cwd=cwd, targets=targets, files=targets + context,
+    )
+    if options.use_cache and stdin is None:  # stdin text is not the file on disk
         with frozen_afterwards():  # what the cache holds lives to the end of the run
-            cache = Cache(roots[0] if roots else os.getcwd())
+            state.cache = Cache(roots[0] if roots else os.getcwd())
+    return state
 
-    # read everything; parse only what the cache does not already know
-    indexed: list[Indexed] = []
-    digests: dict[str, str] = {}
-    modules: list[str] = []  # with the cache: each file's module name
-    misses: list[tuple[int, SourceFile]] = []
-    known: list[int] = []  # files whose summary the cache holds (read from it when needed)
-    for path in files:
+
+def _read(state: _RunState) -> None:
+    """Read every file; list those to parse: the ones the cache does not already know."""
+    stdin, cache = state.stdin, state.cache
+    for path in state.files:
         try:
             if stdin is not None and path == stdin[0]:
                 source = SourceFile(path=display_path(path), abspath=os.path.abspath(path), data=stdin[1])
             else:
-                source = read_source(path, cwd)
+                source = read_source(path, state.cwd)
         except FileError as exc:
-            indexed.append(Indexed(None, None, describe_error(path, exc), path))
-            modules.append("")
+            state.indexed.append(Indexed(None, None, describe_error(path, exc), path))
+            state.modules.append("")
             continue
-        indexed.append(Indexed(source, None, None, source.path))
-        position = len(indexed) - 1
+        state.indexed.append(Indexed(source, None, None, source.path))
+        position = len(state.indexed) - 1
         if cache is None:
-            modules.append("")
-            misses.append((position, source))
+            state.modules.append("")
+            state.misses.append((position, source))
             continue
-        digest = digests[source.abspath] = content_hash(source.data)
+        digest = state.digests[source.abspath] = content_hash(source.data)
         module = module_name_for(source.abspath)[0]
-        modules.append(module)
+        state.modules.append(module)
         if cache.has_summary(source.abspath, digest, module):
-            known.append(position)
+            state.known.append(position)
         else:
-            misses.append((position, source))
+            state.misses.append((position, source))
 
-    # With -j, the workers that parse for the index keep the trees and analyse those files
-    # too (codemods.workers); a serial run keeps them in this process.
-    with contextlib.ExitStack() as stack:
-        workers = None
-        owners: dict[str, int] = {}  # abspath -> the worker that holds its tree
-        trees = Trees()
-        done = 0
-        if jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
-            workers = stack.enter_context(_workers(jobs))
-            with frozen_afterwards():  # the summaries received live to the end
-                for worker, batch, out in workers.schedule(_worker_index, misses, _size):
-                    for (position, source), (summary, error) in zip(batch, out):
-                        indexed[position] = Indexed(source, summary, error, source.path)
-                        owners[source.abspath] = worker
-                    done += len(batch)
-                    report("index", done, len(misses))
-        else:
-            with frozen_afterwards():
-                for position, source in misses:
-                    indexed[position] = index_source(source, trees)
-                    done += 1
-                    report("index", done, len(misses))
-        if cache:
-            for position, source in misses:
-                item = indexed[position]
-                if item.summary is not None:
-                    cache.put_summary(source.abspath, digests[source.abspath], item.summary.module, item.summary)
 
-        failed_sources = {i.path: i.source.data for i in indexed if i.error and i.source is not None}
-        keys: Optional[dict[str, str]] = None
-        whole = ""
-        if cache:
-            # Nothing changed since the last run (same files, same contents, same options and
-            # targets): the dependency keys are the ones computed then, and when every target's
-            # result is in the cache under its key, neither the summaries nor the index are needed.
-            whole = cache_mod.digest(
-                sorted(digests.items()),
-                sorted({modules[p] for p, i in enumerate(indexed[: len(targets)]) if i.source and not i.error}),
-                sorted(failed_sources),
-                _options_key(options),
-            )
-            keys = cache.keys(whole)
-            answered = _answered(indexed[: len(targets)], modules, keys, cache, options) if keys is not None else None
-            if answered is not None:
-                def complete(run_result: RunResult) -> None:
-                    _read_summaries(indexed, known, digests, modules, cache)
-                    run_result.index = _project_index(indexed, len(targets), failed_sources)
-                    run_result.sources = _sources(indexed[: len(targets)])
-
-                _save(cache, indexed)
-                return RunResult(files=answered[0], analyses=answered[1], complete=complete)
-            _read_summaries(indexed, known, digests, modules, cache)
-
-        summaries = [i.summary for i in indexed]
-        index = _project_index(indexed, len(targets), failed_sources)
-        gc.freeze()  # the index and the sources stay to the end: keep them out of collections
-        from .querysets import ChainTyper
-
-        chains = ChainTyper(index, keep_names=options.keep_names)
-        if cache and keys is None:
-            module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
-            keys = _dependency_keys(index, chains, options, module_digests)
-            cache.put_keys(whole, keys)
-        results: dict[str, FileResult] = {}
-        analyses: dict[str, tuple[SourceFile, Analysed]] = {}
-        work: list[tuple[int, SourceFile]] = []
-        for position, item in enumerate(indexed[: len(targets)]):  # context files only feed the index
-            if item.error or item.source is None or item.summary is None:
-                results[item.path] = _failed(item)
-                continue
-            cached = _from_cache(item, keys.get(item.summary.module), cache, options) if cache else None
-            if cached is not None:
-                results[item.path], analyses[item.path] = cached
-            else:
-                work.append((position, item.source))
-
-        done = 0
-        if work and workers is None and jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-            workers = stack.enter_context(_workers(jobs))
-        if work and workers is not None:
-            chains.factories  # QS004's plan reads the sources here: workers are sent no sources
-            workers.broadcast(_worker_setup, (summaries, index.targets, index.failed_sources, options))
-            for _, batch, out in workers.schedule(
-                _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),
-            ):
-                for (_, source), (result, analysed) in zip(batch, out):
-                    result.original = source.data
-                    results[result.path] = result
-                    if analysed is not None:
-                        analyses[result.path] = (source, analysed)
-                done += len(batch)
-                report("analyse", done, len(work))
-        else:
-            for position, source in work:
-                result, analysed = _analyse_target(
-                    source, summaries[position], index, options, chains, trees.take(source.abspath),
-                )
-                results[result.path] = result
-                if analysed is not None:
-                    analyses[result.path] = (source, analysed)
-                done += 1
-                report("analyse", done, len(work))
-        del trees
-    analysed: list[str] = []
-    for position, source in work:
-        analysed.append(source.path)
-        if cache and source.path in analyses:
-            cache.put_result(source.abspath, keys[summaries[position].module], analyses[source.path][1])
+def _index(state: _RunState, executor: Executor) -> None:
+    """Parse and summarise the files the cache does not know (and cache their summaries)."""
+    done = 0
+    for batch, items in executor.index(state.misses):
+        for (position, _), item in zip(batch, items):
+            state.indexed[position] = item
+        done += len(batch)
+        state.report("index", done, len(state.misses))
+    cache = state.cache
     if cache:
-        _save(cache, indexed)
-    return RunResult(
-        files=[results[i.path] for i in indexed[: len(targets)]],
-        index=index,
-        sources=_sources(indexed[: len(targets)]),
-        analysed=analysed,
-        analyses=analyses,
+        for position, source in state.misses:
+            item = state.indexed[position]
+            if item.summary is not None:
+                cache.put_summary(source.abspath, state.digests[source.abspath], item.summary.module, item.summary)
+    state.failed_sources = {i.path: i.source.data for i in state.indexed if i.error and i.source is not None}
+
+
+def _answer_from_cache(state: _RunState) -> Optional[RunResult]:
+    """The whole run from the cache, when nothing changed since the last one (same files,
+    same contents, same options and targets): the dependency keys are the ones computed
+    then, and when every target's result is in the cache under its key, neither the
+    summaries nor the index are needed (`RunResult.complete` builds them when asked)."""
+    cache = state.cache
+    if not cache:
+        return None
+    targets = state.target_items
+    state.whole = cache_mod.digest(
+        sorted(state.digests.items()),
+        sorted({state.modules[p] for p, i in enumerate(targets) if i.source and not i.error}),
+        sorted(state.failed_sources),
+        _options_key(state.options),
     )
+    state.keys = cache.keys(state.whole)
+    answered = _answered(targets, state.modules, state.keys, cache, state.options) if state.keys is not None else None
+    if answered is None:
+        _read_summaries(state.indexed, state.known, state.digests, state.modules, cache)
+        return None
+
+    def complete(run_result: RunResult) -> None:
+        _read_summaries(state.indexed, state.known, state.digests, state.modules, cache)
+        run_result.index = _project_index(state.indexed, len(state.targets), state.failed_sources)
+        run_result.sources = _sources(state.indexed[: len(state.targets)])
+
+    _save(cache, state.indexed)
+    return RunResult(files=answered[0], analyses=answered[1], complete=complete)
+
+
+def _plan(state: _RunState) -> None:
+    """The project index and the typer over it; with the cache, each module's key."""
+    state.summaries = [i.summary for i in state.indexed]
+    state.index = _project_index(state.indexed, len(state.targets), state.failed_sources)
+    gc.freeze()  # the index and the sources stay to the end: keep them out of collections
+    from .querysets import ChainTyper
+
+    state.chains = ChainTyper(state.index, keep_names=state.options.keep_names)
+    if state.cache and state.keys is None:
+        module_digests = {i.summary.module: state.digests[i.source.abspath] for i in state.indexed if i.summary}
+        state.keys = _dependency_keys(state.index, state.chains, state.options, module_digests)
+        state.cache.put_keys(state.whole, state.keys)
+
+
+def _fix_from_cache(state: _RunState) -> None:
+    """Each target's result: failed, or presented from its cached analysis; the others are
+    the work of the analysis (which presents them where it analyses them)."""
+    cache = state.cache
+    for position, item in enumerate(state.target_items):
+        if item.error or item.source is None or item.summary is None:
+            state.results[item.path] = _failed(item)
+            continue
+        cached = _from_cache(item, state.keys.get(item.summary.module), cache, state.options) if cache else None
+        if cached is not None:
+            state.results[item.path], state.analyses[item.path] = cached
+        else:
+            state.work.append((position, item.source))
+
+
+def _analyse(state: _RunState, executor: Executor) -> None:
+    """Analyse the work (every option set) and present it under the run's options."""
+    done = 0
+    for batch, out in executor.analyse(state, state.work):
+        for (_, source), (result, analysed) in zip(batch, out):
+            state.results[result.path] = result
+            if analysed is not None:
+                state.analyses[result.path] = (source, analysed)
+        done += len(batch)
+        state.report("analyse", done, len(state.work))
+
+
+def _save_results(state: _RunState) -> None:
+    cache = state.cache
+    if not cache:
+        return
+    for position, source in state.work:
+        if source.path in state.analyses:
+            cache.put_result(source.abspath, state.keys[state.summaries[position].module],
+                             state.analyses[source.path][1])
+    _save(cache, state.indexed)
+
+
+# -- executors: how a phase's items are run, in this process or in the workers ----------------
+Batches = Iterator[tuple[list[tuple[int, SourceFile]], list]]  # (items, their outcomes)
+
+
+class Executor:
+    """Runs the index and the analysis over items `(position, source)`; yields each batch
+    done with its outcomes, in the order they finish."""
+
+    def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        raise NotImplementedError  # outcomes: `Indexed`
+
+    def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        raise NotImplementedError  # outcomes: `(FileResult, Optional[Analysed])`
+
+
+class SerialExecutor(Executor):
+    """In this process, one file at a time; the index's trees are kept for the analysis."""
+
+    def __init__(self) -> None:
+        self.trees = Trees()
+
+    def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        with frozen_afterwards():
+            for item in items:
+                yield [item], [index_source(item[1], self.trees)]
+
+    def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        for item in items:
+            position, source = item
+            yield [item], [_analyse_target(
+                source, state.summaries[position], state.index, state.options, state.chains,
+                self.trees.take(source.abspath),
+            )]
+
+
+class PoolExecutor(Executor):
+    """In the worker processes (codemods.workers), in batches; a file's analysis goes to
+    the worker that parsed it for the index, which kept its tree."""
+
+    def __init__(self, workers) -> None:
+        self.workers = workers
+        self.owners: dict[str, int] = {}  # abspath -> the worker that holds its tree
+
+    def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        with frozen_afterwards():  # the summaries received live to the end
+            for worker, batch, out in self.workers.schedule(_worker_index, items, _size):
+                indexed = []
+                for (_, source), (summary, error) in zip(batch, out):
+                    indexed.append(Indexed(source, summary, error, source.path))
+                    self.owners[source.abspath] = worker
+                yield batch, indexed
+
+    def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        _plan_before_broadcast(state.chains)
+        index = state.index
+        self.workers.broadcast(_worker_setup, (state.summaries, index.targets, index.failed_sources, state.options))
+        for _, batch, out in self.workers.schedule(
+            _worker_analyse, items, _size, owner=lambda item: self.owners.get(item[1].abspath),
+        ):
+            for (_, source), (result, _analysed) in zip(batch, out):
+                result.original = source.data  # the workers do not send the bytes back
+            yield batch, out
+
+
+def _plan_before_broadcast(chains: ChainTyper) -> None:
+    """Project plans that read the sources are made here: workers are sent no sources."""
+    chains.factories  # QS004's
+
+
+class _Executors:
+    """The executor of each phase: the worker pool, from the first phase big enough to be
+    worth one (a pool made for the index serves the analysis too), else this process."""
+
+    def __init__(self, jobs: int, stack: contextlib.ExitStack) -> None:
+        self.jobs = jobs
+        self.stack = stack
+        self.serial = SerialExecutor()
+        self.pool: Optional[PoolExecutor] = None
+
+    def for_phase(self, count: int) -> Executor:
+        if self.pool is None and self.jobs > 1 and count >= PARALLEL_THRESHOLD:
+            self.pool = PoolExecutor(self.stack.enter_context(_workers(self.jobs)))
+        return self.pool or self.serial
 
 
 def _answered(targets: Sequence[Indexed], modules: list[str], keys: dict[str, str], cache: Cache,
