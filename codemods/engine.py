@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
-from . import registry, syntax_versions
+from . import registry
 from . import cache as cache_mod
 from .cache import Cache, content_hash
 from .files import (
