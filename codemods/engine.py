@@ -753,11 +753,13 @@ def _read(state: _RunState) -> None:
 def _index(state: _RunState, executor: Executor) -> None:
     """Parse and summarise the files the cache does not know (and cache their summaries)."""
     done = 0
-    for batch, items in executor.index(state.misses):
-        for (position, _), item in zip(batch, items):
-            state.indexed[position] = item
-        done += len(batch)
-        state.report("index", done, len(state.misses))
+    # indexing makes no cyclic garbage, and the summaries live to the end (see frozen_afterwards)
+    with frozen_afterwards():
+        for batch, items in executor.index(state.misses):
+            for (position, _), item in zip(batch, items):
+                state.indexed[position] = item
+            done += len(batch)
+            state.report("index", done, len(state.misses))
     cache = state.cache
     if cache:
         for position, source in state.misses:
@@ -855,7 +857,8 @@ Batches = Iterator[tuple[list[tuple[int, SourceFile]], list]]  # (items, their o
 
 class Executor:
     """Runs the index and the analysis over items `(position, source)`; yields each batch
-    done with its outcomes, in the order they finish."""
+    done with its outcomes, in the order they finish. The caller tunes the collector (an
+    executor holds no `with` across a `yield`, so an error in the caller leaves none open)."""
 
     def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
         raise NotImplementedError  # outcomes: `Indexed`
@@ -871,9 +874,8 @@ class SerialExecutor(Executor):
         self.trees = Trees()
 
     def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
-        with frozen_afterwards():
-            for item in items:
-                yield [item], [index_source(item[1], self.trees)]
+        for item in items:
+            yield [item], [index_source(item[1], self.trees)]
 
     def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
         for item in items:
@@ -893,13 +895,12 @@ class PoolExecutor(Executor):
         self.owners: dict[str, int] = {}  # abspath -> the worker that holds its tree
 
     def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
-        with frozen_afterwards():  # the summaries received live to the end
-            for worker, batch, out in self.workers.schedule(_worker_index, items, _size):
-                indexed = []
-                for (_, source), (summary, error) in zip(batch, out):
-                    indexed.append(Indexed(source, summary, error, source.path))
-                    self.owners[source.abspath] = worker
-                yield batch, indexed
+        for worker, batch, out in self.workers.schedule(_worker_index, items, _size):
+            indexed = []
+            for (_, source), (summary, error) in zip(batch, out):
+                indexed.append(Indexed(source, summary, error, source.path))
+                self.owners[source.abspath] = worker
+            yield batch, indexed
 
     def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
         _plan_before_broadcast(state.chains)
