@@ -29,16 +29,15 @@ import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
-from . import registry, syntax_versions
+from . import registry
 from . import cache as cache_mod
 from .cache import Cache, content_hash
 from .files import (
     FileError,
     absolute_path,
     SourceFile,
-    write_all,
     decode,
     discover,
     display_path,
@@ -46,12 +45,14 @@ from .files import (
     read_source,
     split_lines,
 )
+from .errors import _first_line, describe_error
 from .findings import SAFE, Finding
 from .options import Options  # noqa: F401 - re-exported: `engine.Options` is public
 from .results import FileResult, RunResult  # noqa: F401 - re-exported as well
 from .files import _symlinked_folder
 from .modules import _package_of, module_name_for
 from .rewrite import apply_edits
+from .writing import write_changes  # noqa: F401 - engine.write_changes, as cli and api use it  # noqa: F401 - re-exported: `engine.write_changes` is public
 
 if TYPE_CHECKING:
     from .index import ModuleSummary, ProjectIndex
@@ -72,44 +73,6 @@ PARALLEL_THRESHOLD = 40
 # What the passes are given: one analysis serves every option set (see `Analysed`): a pass
 # option that is not part of the cache key is read through a finding's `unless`
 ANALYSIS_OPTIONS = Options(unsafe=True)
-
-
-def describe_error(path: str, exc: BaseException) -> str:
-    """One line: where, and why."""
-    if isinstance(exc, SyntaxError) and not isinstance(exc, UnicodeError):
-        if "null bytes" in str(exc.msg):
-            return f"{path}: contains NUL bytes; not Python source"
-        if "encoding" in str(exc.msg) and not exc.lineno:
-            return f"{path}: cannot decode: {exc.msg}"
-        if not exc.lineno or exc.lineno < 1:
-            return f"{path}: syntax error: {exc.msg}"
-        col = exc.offset if exc.offset and exc.offset > 0 else 1
-        newer = syntax_versions.describe(exc)  # valid for a newer Python than this one
-        if newer is not None:
-            return f"{path}:{exc.lineno}:{col}: {newer}"
-        return f"{path}:{exc.lineno}:{col}: syntax error: {exc.msg}"
-    if type(exc).__name__ == "ParserSyntaxError":  # libcst's, without importing it
-        message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
-        return f"{path}:{exc.raw_line}:{exc.raw_column + 1}: syntax error: {message}"
-    if isinstance(exc, UnicodeError):
-        return f"{path}: cannot decode: {exc}"
-    if isinstance(exc, RecursionError):
-        return f"{path}: too deeply nested to analyse (recursion limit)"
-    if isinstance(exc, FileError):
-        return f"{path}: {exc}"
-    if isinstance(exc, ValueError) and "null bytes" in _first_line(exc):
-        return f"{path}: contains NUL bytes; not Python source"
-    return f"{path}: {type(exc).__name__}: {_first_line(exc)}".rstrip(": ")
-
-
-def _first_line(exc: BaseException) -> str:
-    """An exception's first line, never raising itself (a libcst KeyError can hold a node
-    so deep that str() overflows the recursion limit)."""
-    try:
-        text = str(exc)
-    except RecursionError:
-        return "(too deeply nested to describe)"
-    return text.splitlines()[0][:200] if text else ""
 
 
 # -- phase 1: read and index -----------------------------------------------------------------
@@ -608,6 +571,37 @@ def run(*args, **kwargs) -> RunResult:
         return _run(*args, **kwargs)
 
 
+@dataclass
+class _RunState:
+    """What one run knows, phase by phase (see `_run`)."""
+
+    options: Options
+    report: Progress
+    stdin: Optional[tuple[str, bytes]]
+    cwd: str
+    targets: list[str]  # what is analysed and reported
+    files: list[str]  # the targets, then the rest of their projects (read for the index)
+    cache: Optional[Cache] = None
+    indexed: list[Indexed] = field(default_factory=list)  # per file, in `files` order
+    digests: dict[str, str] = field(default_factory=dict)  # with the cache: abspath -> digest
+    modules: list[str] = field(default_factory=list)  # with the cache: each file's module name
+    misses: list[tuple[int, SourceFile]] = field(default_factory=list)  # to parse
+    known: list[int] = field(default_factory=list)  # summaries the cache holds (read when needed)
+    failed_sources: dict[str, bytes] = field(default_factory=dict)
+    whole: str = ""  # with the cache: a digest of everything a run's keys depend on
+    keys: Optional[dict[str, str]] = None  # module -> the key of its cached analysis
+    summaries: list = field(default_factory=list)
+    index: Optional[ProjectIndex] = None
+    chains: Optional[ChainTyper] = None
+    results: dict[str, FileResult] = field(default_factory=dict)
+    analyses: dict[str, tuple[SourceFile, Analysed]] = field(default_factory=dict)
+    work: list[tuple[int, SourceFile]] = field(default_factory=list)  # targets to analyse
+
+    @property
+    def target_items(self) -> list[Indexed]:
+        return self.indexed[: len(self.targets)]  # context files only feed the index
+
+
 def _run(
     paths: Iterable[str],
     options: Options,
@@ -619,7 +613,34 @@ def _run(
 
     `stdin=(filename, data)`: the only target is `data`, as if it were the file `filename`
     (which need not exist); the rest of the project is read from disk for the index."""
-    paths = list(paths)
+    state = _collect(list(paths), options, excludes, progress, stdin)
+    _read(state)
+    # With -j, the workers that parse for the index keep the trees and analyse those files
+    # too (codemods.workers); a serial run keeps them in this process.
+    with contextlib.ExitStack() as stack:
+        executors = _Executors(max(1, options.jobs), stack)
+        _index(state, executors.for_phase(len(state.misses)))
+        answered = _answer_from_cache(state)
+        if answered is not None:
+            return answered
+        _plan(state)
+        _fix_from_cache(state)
+        if state.work:
+            _analyse(state, executors.for_phase(len(state.work)))
+        del executors  # the trees kept for the analysis
+    _save_results(state)
+    return RunResult(
+        files=[state.results[i.path] for i in state.target_items],
+        index=state.index,
+        sources=_sources(state.target_items),
+        analysed=[source.path for _, source in state.work],
+        analyses=state.analyses,
+    )
+
+
+def _collect(paths: list[str], options: Options, excludes: Sequence[str], progress: Optional[Progress],
+             stdin: Optional[tuple[str, bytes]]) -> _RunState:
+    """The targets, and the other files of their projects; the cache, if one is used."""
     if stdin is not None:
         paths = [stdin[0]]
         targets = [stdin[0]]
@@ -633,162 +654,227 @@ def _run(
     walked = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
     outside = [r for r in roots if r not in walked]  # roots the targets' walk did not cover
     context = [f for f in discover(outside, excludes) if absolute_path(f, cwd) not in target_set]
-    files = targets + context
-    jobs = max(1, options.jobs)
-    report = progress or (lambda phase, done, total: None)
-    use_cache = options.use_cache and stdin is None  # stdin text is not the file on disk
-    cache = None
-    if use_cache:
+    state = _RunState(
+        options=options, report=progress or (lambda phase, done, total: None), stdin=stdin,
+        cwd=cwd, targets=targets, files=targets + context,
+    )
+    if options.use_cache and stdin is None:  # stdin text is not the file on disk
         with frozen_afterwards():  # what the cache holds lives to the end of the run
-            cache = Cache(roots[0] if roots else os.getcwd())
+            state.cache = Cache(roots[0] if roots else os.getcwd())
+    return state
 
-    # read everything; parse only what the cache does not already know
-    indexed: list[Indexed] = []
-    digests: dict[str, str] = {}
-    modules: list[str] = []  # with the cache: each file's module name
-    misses: list[tuple[int, SourceFile]] = []
-    known: list[int] = []  # files whose summary the cache holds (read from it when needed)
-    for path in files:
+
+def _read(state: _RunState) -> None:
+    """Read every file; list those to parse: the ones the cache does not already know."""
+    stdin, cache = state.stdin, state.cache
+    for path in state.files:
         try:
             if stdin is not None and path == stdin[0]:
                 source = SourceFile(path=display_path(path), abspath=os.path.abspath(path), data=stdin[1])
             else:
-                source = read_source(path, cwd)
+                source = read_source(path, state.cwd)
         except FileError as exc:
-            indexed.append(Indexed(None, None, describe_error(path, exc), path))
-            modules.append("")
+            state.indexed.append(Indexed(None, None, describe_error(path, exc), path))
+            state.modules.append("")
             continue
-        indexed.append(Indexed(source, None, None, source.path))
-        position = len(indexed) - 1
+        state.indexed.append(Indexed(source, None, None, source.path))
+        position = len(state.indexed) - 1
         if cache is None:
-            modules.append("")
-            misses.append((position, source))
+            state.modules.append("")
+            state.misses.append((position, source))
             continue
-        digest = digests[source.abspath] = content_hash(source.data)
+        digest = state.digests[source.abspath] = content_hash(source.data)
         module = module_name_for(source.abspath)[0]
-        modules.append(module)
+        state.modules.append(module)
         if cache.has_summary(source.abspath, digest, module):
-            known.append(position)
+            state.known.append(position)
         else:
-            misses.append((position, source))
+            state.misses.append((position, source))
 
-    # With -j, the workers that parse for the index keep the trees and analyse those files
-    # too (codemods.workers); a serial run keeps them in this process.
-    with contextlib.ExitStack() as stack:
-        workers = None
-        owners: dict[str, int] = {}  # abspath -> the worker that holds its tree
-        trees = Trees()
-        done = 0
-        if jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
-            workers = stack.enter_context(_workers(jobs))
-            with frozen_afterwards():  # the summaries received live to the end
-                for worker, batch, out in workers.schedule(_worker_index, misses, _size):
-                    for (position, source), (summary, error) in zip(batch, out):
-                        indexed[position] = Indexed(source, summary, error, source.path)
-                        owners[source.abspath] = worker
-                    done += len(batch)
-                    report("index", done, len(misses))
-        else:
-            with frozen_afterwards():
-                for position, source in misses:
-                    indexed[position] = index_source(source, trees)
-                    done += 1
-                    report("index", done, len(misses))
-        if cache:
-            for position, source in misses:
-                item = indexed[position]
-                if item.summary is not None:
-                    cache.put_summary(source.abspath, digests[source.abspath], item.summary.module, item.summary)
 
-        failed_sources = {i.path: i.source.data for i in indexed if i.error and i.source is not None}
-        keys: Optional[dict[str, str]] = None
-        whole = ""
-        if cache:
-            # Nothing changed since the last run (same files, same contents, same options and
-            # targets): the dependency keys are the ones computed then, and when every target's
-            # result is in the cache under its key, neither the summaries nor the index are needed.
-            whole = cache_mod.digest(
-                sorted(digests.items()),
-                sorted({modules[p] for p, i in enumerate(indexed[: len(targets)]) if i.source and not i.error}),
-                sorted(failed_sources),
-                _options_key(options),
-            )
-            keys = cache.keys(whole)
-            answered = _answered(indexed[: len(targets)], modules, keys, cache, options) if keys is not None else None
-            if answered is not None:
-                def complete(run_result: RunResult) -> None:
-                    _read_summaries(indexed, known, digests, modules, cache)
-                    run_result.index = _project_index(indexed, len(targets), failed_sources)
-                    run_result.sources = _sources(indexed[: len(targets)])
-
-                _save(cache, indexed)
-                return RunResult(files=answered[0], analyses=answered[1], complete=complete)
-            _read_summaries(indexed, known, digests, modules, cache)
-
-        summaries = [i.summary for i in indexed]
-        index = _project_index(indexed, len(targets), failed_sources)
-        gc.freeze()  # the index and the sources stay to the end: keep them out of collections
-        from .querysets import ChainTyper
-
-        chains = ChainTyper(index, options)
-        if cache and keys is None:
-            module_digests = {i.summary.module: digests[i.source.abspath] for i in indexed if i.summary}
-            keys = _dependency_keys(index, chains, options, module_digests)
-            cache.put_keys(whole, keys)
-        results: dict[str, FileResult] = {}
-        analyses: dict[str, tuple[SourceFile, Analysed]] = {}
-        work: list[tuple[int, SourceFile]] = []
-        for position, item in enumerate(indexed[: len(targets)]):  # context files only feed the index
-            if item.error or item.source is None or item.summary is None:
-                results[item.path] = _failed(item)
-                continue
-            cached = _from_cache(item, keys.get(item.summary.module), cache, options) if cache else None
-            if cached is not None:
-                results[item.path], analyses[item.path] = cached
-            else:
-                work.append((position, item.source))
-
-        done = 0
-        if work and workers is None and jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-            workers = stack.enter_context(_workers(jobs))
-        if work and workers is not None:
-            chains.project.make_plans()  # plans read the sources here: workers are sent none
-            workers.broadcast(_worker_setup, (summaries, index.targets, index.failed_sources, options))
-            for _, batch, out in workers.schedule(
-                _worker_analyse, work, _size, owner=lambda item: owners.get(item[1].abspath),
-            ):
-                for (_, source), (result, analysed) in zip(batch, out):
-                    result.original = source.data
-                    results[result.path] = result
-                    if analysed is not None:
-                        analyses[result.path] = (source, analysed)
-                done += len(batch)
-                report("analyse", done, len(work))
-        else:
-            for position, source in work:
-                result, analysed = _analyse_target(
-                    source, summaries[position], index, options, chains, trees.take(source.abspath),
-                )
-                results[result.path] = result
-                if analysed is not None:
-                    analyses[result.path] = (source, analysed)
-                done += 1
-                report("analyse", done, len(work))
-        del trees
-    analysed: list[str] = []
-    for position, source in work:
-        analysed.append(source.path)
-        if cache and source.path in analyses:
-            cache.put_result(source.abspath, keys[summaries[position].module], analyses[source.path][1])
+def _index(state: _RunState, executor: Executor) -> None:
+    """Parse and summarise the files the cache does not know (and cache their summaries)."""
+    done = 0
+    # indexing makes no cyclic garbage, and the summaries live to the end (see frozen_afterwards)
+    with frozen_afterwards():
+        for batch, items in executor.index(state.misses):
+            for (position, _), item in zip(batch, items):
+                state.indexed[position] = item
+            done += len(batch)
+            state.report("index", done, len(state.misses))
+    cache = state.cache
     if cache:
-        _save(cache, indexed)
-    return RunResult(
-        files=[results[i.path] for i in indexed[: len(targets)]],
-        index=index,
-        sources=_sources(indexed[: len(targets)]),
-        analysed=analysed,
-        analyses=analyses,
+        for position, source in state.misses:
+            item = state.indexed[position]
+            if item.summary is not None:
+                cache.put_summary(source.abspath, state.digests[source.abspath], item.summary.module, item.summary)
+    state.failed_sources = {i.path: i.source.data for i in state.indexed if i.error and i.source is not None}
+
+
+def _answer_from_cache(state: _RunState) -> Optional[RunResult]:
+    """The whole run from the cache, when nothing changed since the last one (same files,
+    same contents, same options and targets): the dependency keys are the ones computed
+    then, and when every target's result is in the cache under its key, neither the
+    summaries nor the index are needed (`RunResult.complete` builds them when asked)."""
+    cache = state.cache
+    if not cache:
+        return None
+    targets = state.target_items
+    state.whole = cache_mod.digest(
+        sorted(state.digests.items()),
+        sorted({state.modules[p] for p, i in enumerate(targets) if i.source and not i.error}),
+        sorted(state.failed_sources),
+        _options_key(state.options),
     )
+    state.keys = cache.keys(state.whole)
+    answered = _answered(targets, state.modules, state.keys, cache, state.options) if state.keys is not None else None
+    if answered is None:
+        _read_summaries(state.indexed, state.known, state.digests, state.modules, cache)
+        return None
+
+    def complete(run_result: RunResult) -> None:
+        _read_summaries(state.indexed, state.known, state.digests, state.modules, cache)
+        run_result.index = _project_index(state.indexed, len(state.targets), state.failed_sources)
+        run_result.sources = _sources(state.indexed[: len(state.targets)])
+
+    _save(cache, state.indexed)
+    return RunResult(files=answered[0], analyses=answered[1], complete=complete)
+
+
+def _plan(state: _RunState) -> None:
+    """The project index and the typer over it; with the cache, each module's key."""
+    state.summaries = [i.summary for i in state.indexed]
+    state.index = _project_index(state.indexed, len(state.targets), state.failed_sources)
+    gc.freeze()  # the index and the sources stay to the end: keep them out of collections
+    from .querysets import ChainTyper
+
+    state.chains = ChainTyper(state.index, state.options)
+    if state.cache and state.keys is None:
+        module_digests = {i.summary.module: state.digests[i.source.abspath] for i in state.indexed if i.summary}
+        state.keys = _dependency_keys(state.index, state.chains, state.options, module_digests)
+        state.cache.put_keys(state.whole, state.keys)
+
+
+def _fix_from_cache(state: _RunState) -> None:
+    """Each target's result: failed, or presented from its cached analysis; the others are
+    the work of the analysis (which presents them where it analyses them)."""
+    cache = state.cache
+    for position, item in enumerate(state.target_items):
+        if item.error or item.source is None or item.summary is None:
+            state.results[item.path] = _failed(item)
+            continue
+        cached = _from_cache(item, state.keys.get(item.summary.module), cache, state.options) if cache else None
+        if cached is not None:
+            state.results[item.path], state.analyses[item.path] = cached
+        else:
+            state.work.append((position, item.source))
+
+
+def _analyse(state: _RunState, executor: Executor) -> None:
+    """Analyse the work (every option set) and present it under the run's options."""
+    done = 0
+    for batch, out in executor.analyse(state, state.work):
+        for (_, source), (result, analysed) in zip(batch, out):
+            state.results[result.path] = result
+            if analysed is not None:
+                state.analyses[result.path] = (source, analysed)
+        done += len(batch)
+        state.report("analyse", done, len(state.work))
+
+
+def _save_results(state: _RunState) -> None:
+    cache = state.cache
+    if not cache:
+        return
+    for position, source in state.work:
+        if source.path in state.analyses:
+            cache.put_result(source.abspath, state.keys[state.summaries[position].module],
+                             state.analyses[source.path][1])
+    _save(cache, state.indexed)
+
+
+# -- executors: how a phase's items are run, in this process or in the workers ----------------
+Batches = Iterator[tuple[list[tuple[int, SourceFile]], list]]  # (items, their outcomes)
+
+
+class Executor:
+    """Runs the index and the analysis over items `(position, source)`; yields each batch
+    done with its outcomes, in the order they finish. The caller tunes the collector (an
+    executor holds no `with` across a `yield`, so an error in the caller leaves none open)."""
+
+    def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        raise NotImplementedError  # outcomes: `Indexed`
+
+    def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        raise NotImplementedError  # outcomes: `(FileResult, Optional[Analysed])`
+
+
+class SerialExecutor(Executor):
+    """In this process, one file at a time; the index's trees are kept for the analysis."""
+
+    def __init__(self) -> None:
+        self.trees = Trees()
+
+    def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        for item in items:
+            yield [item], [index_source(item[1], self.trees)]
+
+    def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        for item in items:
+            position, source = item
+            yield [item], [_analyse_target(
+                source, state.summaries[position], state.index, state.options, state.chains,
+                self.trees.take(source.abspath),
+            )]
+
+
+class PoolExecutor(Executor):
+    """In the worker processes (codemods.workers), in batches; a file's analysis goes to
+    the worker that parsed it for the index, which kept its tree."""
+
+    def __init__(self, workers) -> None:
+        self.workers = workers
+        self.owners: dict[str, int] = {}  # abspath -> the worker that holds its tree
+
+    def index(self, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        for worker, batch, out in self.workers.schedule(_worker_index, items, _size):
+            indexed = []
+            for (_, source), (summary, error) in zip(batch, out):
+                indexed.append(Indexed(source, summary, error, source.path))
+                self.owners[source.abspath] = worker
+            yield batch, indexed
+
+    def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
+        _plan_before_broadcast(state.chains)
+        index = state.index
+        self.workers.broadcast(_worker_setup, (state.summaries, index.targets, index.failed_sources, state.options))
+        for _, batch, out in self.workers.schedule(
+            _worker_analyse, items, _size, owner=lambda item: self.owners.get(item[1].abspath),
+        ):
+            for (_, source), (result, _analysed) in zip(batch, out):
+                result.original = source.data  # the workers do not send the bytes back
+            yield batch, out
+
+
+def _plan_before_broadcast(chains: ChainTyper) -> None:
+    """Project plans that read the sources are made here: workers are sent no sources."""
+    chains.project.make_plans()
+
+
+class _Executors:
+    """The executor of each phase: the worker pool, from the first phase big enough to be
+    worth one (a pool made for the index serves the analysis too), else this process."""
+
+    def __init__(self, jobs: int, stack: contextlib.ExitStack) -> None:
+        self.jobs = jobs
+        self.stack = stack
+        self.serial = SerialExecutor()
+        self.pool: Optional[PoolExecutor] = None
+
+    def for_phase(self, count: int) -> Executor:
+        if self.pool is None and self.jobs > 1 and count >= PARALLEL_THRESHOLD:
+            self.pool = PoolExecutor(self.stack.enter_context(_workers(self.jobs)))
+        return self.pool or self.serial
 
 
 def _answered(targets: Sequence[Indexed], modules: list[str], keys: dict[str, str], cache: Cache,
@@ -886,84 +972,3 @@ def _analyse_again(run_result: RunResult, options: Options, path: str) -> FileRe
     chains = ChainTyper(run_result.index, options)
     source, summary = run_result.sources[path]
     return analyse_source(source, summary, run_result.index, options, chains)
-
-
-def write_changes(results: Iterable[FileResult], run_files: Iterable[FileResult] = ()) -> list[FileResult]:
-    """Write every changed file of `results`; returns the written. A QS004 change (a constant,
-    its module and every file naming it) is written whole or not at all: the changed files
-    it joins are written together (write_all), and none of them when another file of it
-    (`run_files`: every file of the run) failed or is not among `results`. A file not
-    written gets its error set: the one that failed says why, the others name it."""
-    changed = [r for r in results if r.changed]
-    being_written = {id(r) for r in changed}
-    others = [r for r in run_files if id(r) not in being_written]
-    written = []
-    groups = _write_groups(changed)
-    # decided before anything is written: a write failing here is no reason to hold back others
-    blockers = [_unit_blocker(group, others) for group in groups]
-    for group, blocker in zip(groups, blockers):
-        if blocker is not None:
-            for result in group:
-                result.error = f"{result.path}: not written: {blocker}"
-            continue
-        try:
-            write_all([(r.abspath, r.new, r.original) for r in group])
-        except FileError as exc:
-            culprit = next((r for r in group if r.abspath == exc.abspath), group[0])
-            for result in group:
-                result.error = describe_error(result.path, exc) if result is culprit else (
-                    f"{result.path}: not written: it is part of one QS004 change with "
-                    f"{culprit.path}, which could not be written"
-                )
-            continue
-        written.extend(group)
-    return written
-
-
-def _applied_units(result: FileResult) -> set[str]:
-    """The changes that span files (units, `Finding.unit`: QS004's) whose fixes this file's
-    new text holds."""
-    return {f.key for f in result.findings if f.unit and f.fix and f.fix.applied}
-
-
-def _write_groups(changed: list[FileResult]) -> list[list[FileResult]]:
-    """The changed files in groups that must be written together: files joined by a QS004
-    unit, transitively (a file holding two units joins both); any other file alone."""
-    parent = list(range(len(changed)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with_unit: dict[str, int] = {}
-    for i, result in enumerate(changed):
-        for unit in _applied_units(result):
-            if unit in first_with_unit:
-                parent[root(i)] = root(first_with_unit[unit])
-            else:
-                first_with_unit[unit] = i
-    groups: dict[int, list[FileResult]] = {}
-    for i, result in enumerate(changed):
-        groups.setdefault(root(i), []).append(result)
-    return list(groups.values())
-
-
-def _unit_blocker(group: list[FileResult], others: list[FileResult]) -> Optional[str]:
-    """Why a group cannot be written without leaving a QS004 change half-done: another file
-    of one of its units is not being written, or failed (and may name the constant)."""
-    units = set().union(*(_applied_units(r) for r in group))
-    for unit in sorted(units):
-        code, _, qualname = unit.partition(":")  # a unit is "CODE:what it changes"
-        defining, _, name = qualname.rpartition(".")
-        for other in others:
-            if any(f.key == unit and f.fix for f in other.findings):
-                why = "failed" if other.error else "is not being written"
-                return f"{other.path}, part of the same {code} change ({qualname}), {why}"
-            if other.error is None or not other.original:
-                continue
-            module = module_name_for(other.abspath)[0]
-            if module in (qualname, defining) or name.encode() in other.original:
-                return f"{other.path} failed and may be part of the same {code} change ({qualname})"
-    return None

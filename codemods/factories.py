@@ -57,6 +57,22 @@ def _binds(summary: ModuleSummary, name: str) -> bool:
 
 
 def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = False) -> dict[str, Factory]:
+    plan = _module_querysets(index, chains, keep_names)
+    if not plan:
+        return plan
+    # who names each constant, and how
+    defining = {f.module for f in plan.values()}
+    for summary in index.modules.values():
+        _note_users(plan, index, summary, defining)
+    for factory in plan.values():
+        _skip_if_unreachable(factory, index)
+    _name_factories(plan, index)
+    return plan
+
+
+def _module_querysets(index: ProjectIndex, chains: ChainTyper, keep_names: bool) -> dict[str, Factory]:
+    """A factory for every module-level constant typed as a QuerySet; skipped (saying why)
+    where its own module makes a function of it unsafe."""
     plan: dict[str, Factory] = {}
     for summary in index.modules.values():
         for name in summary.constants:
@@ -79,70 +95,71 @@ def plan_factories(index: ProjectIndex, chains: ChainTyper, keep_names: bool = F
                 factory.skip = "a dunder name"
             elif keep_names and "__getattr__" in summary.functions | summary.assigned:
                 factory.skip = "the module defines __getattr__ already, so --keep-names cannot add one"
-    if not plan:
-        return plan
-
-    # who names each constant, and how
-    defining = {f.module for f in plan.values()}
-    for summary in index.modules.values():
-        module_aliases = {
-            local: target for local, target in summary.imports.items()
-            if index.is_module(target)
-            and any(m == target or m.startswith(target + ".") for m in defining)
-        }
-        imports_factory = any(index.resolve(t) in plan for t in summary.imports.values())
-        if not (module_aliases or imports_factory or summary.star_imports or summary.module in defining):
-            continue
-        summary = index.name_usage(summary.module)
-        for star in summary.star_imports:
-            for factory in plan.values():
-                if factory.module == star or index.resolve(f"{star}.{factory.name}") == factory.qualname:
-                    factory.skip = factory.skip or f"imported with `*` in {summary.module}"
-        for local, target in summary.imports.items():
-            factory = plan.get(index.resolve(target))
-            if factory is None:
-                continue
-            factory.users.add(summary.module)
-            if local in summary.global_decls or local in summary.mutated or local in summary.assigned:
-                factory.skip = factory.skip or f"imported as `{local}` and reassigned or mutated in {summary.module}"
-            if local in summary.default_refs:
-                factory.skip = factory.skip or f"a default argument value in {summary.module}: a call there would still run once, at import"
-        for ref in summary.default_refs | summary.mutated:
-            head, _, rest = ref.partition(".")
-            if head in module_aliases and rest:
-                factory = plan.get(index.resolve(f"{module_aliases[head]}.{rest}"))
-                if factory is not None:
-                    what = "a default argument value" if ref in summary.default_refs else "mutated"
-                    factory.skip = factory.skip or f"`{ref}` is {what} in {summary.module}"
-        for local, target in module_aliases.items():
-            for factory in plan.values():
-                if factory.module == target or factory.module.startswith(target + "."):
-                    factory.users.add(summary.module)  # may use `module.NAME`
-                    if "*" in summary.global_decls:
-                        factory.skip = factory.skip or f"{summary.module} could not be read again"
-        own = index.modules.get(summary.module)
-        for name in summary.default_refs:
-            factory = plan.get(f"{summary.module}.{name}")
-            if factory is not None and own is summary:
-                factory.skip = factory.skip or "a default argument value: a call there would still run once, at import"
-
-    for factory in plan.values():
-        for user in factory.users | {factory.module}:
-            if factory.keep_name and user != factory.module:
-                continue  # the old name still works there, through the module __getattr__
-            if user not in index.targets:
-                factory.skip = factory.skip or f"{user} uses it but is not among the paths being rewritten"
-                break
-        for path, data in index.failed_sources.items():
-            if factory.name.encode() in data:
-                factory.skip = factory.skip or f"{path} mentions it but could not be parsed"
-        suppressed = index.modules[factory.module].suppressed_lines.get(
-            index.modules[factory.module].constant_lines.get(factory.name, 0)
-        )
-        if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
-            factory.skip = factory.skip or SUPPRESSED
-    _name_factories(plan, index)
     return plan
+
+
+def _note_users(plan: dict[str, Factory], index: ProjectIndex, summary: ModuleSummary, defining: set[str]) -> None:
+    """The factories `summary`'s module names (its users), and the ways of naming one there
+    that a call cannot replace (skipped, saying why)."""
+    module_aliases = {
+        local: target for local, target in summary.imports.items()
+        if index.is_module(target)
+        and any(m == target or m.startswith(target + ".") for m in defining)
+    }
+    imports_factory = any(index.resolve(t) in plan for t in summary.imports.values())
+    if not (module_aliases or imports_factory or summary.star_imports or summary.module in defining):
+        return
+    summary = index.name_usage(summary.module)
+    for star in summary.star_imports:
+        for factory in plan.values():
+            if factory.module == star or index.resolve(f"{star}.{factory.name}") == factory.qualname:
+                factory.skip = factory.skip or f"imported with `*` in {summary.module}"
+    for local, target in summary.imports.items():
+        factory = plan.get(index.resolve(target))
+        if factory is None:
+            continue
+        factory.users.add(summary.module)
+        if local in summary.global_decls or local in summary.mutated or local in summary.assigned:
+            factory.skip = factory.skip or f"imported as `{local}` and reassigned or mutated in {summary.module}"
+        if local in summary.default_refs:
+            factory.skip = factory.skip or f"a default argument value in {summary.module}: a call there would still run once, at import"
+    for ref in summary.default_refs | summary.mutated:
+        head, _, rest = ref.partition(".")
+        if head in module_aliases and rest:
+            factory = plan.get(index.resolve(f"{module_aliases[head]}.{rest}"))
+            if factory is not None:
+                what = "a default argument value" if ref in summary.default_refs else "mutated"
+                factory.skip = factory.skip or f"`{ref}` is {what} in {summary.module}"
+    for local, target in module_aliases.items():
+        for factory in plan.values():
+            if factory.module == target or factory.module.startswith(target + "."):
+                factory.users.add(summary.module)  # may use `module.NAME`
+                if "*" in summary.global_decls:
+                    factory.skip = factory.skip or f"{summary.module} could not be read again"
+    own = index.modules.get(summary.module)
+    for name in summary.default_refs:
+        factory = plan.get(f"{summary.module}.{name}")
+        if factory is not None and own is summary:
+            factory.skip = factory.skip or "a default argument value: a call there would still run once, at import"
+
+
+def _skip_if_unreachable(factory: Factory, index: ProjectIndex) -> None:
+    """Skip a factory a run cannot change everywhere: a user outside the paths being
+    rewritten, a file naming it that could not be parsed, a suppression at its definition."""
+    for user in factory.users | {factory.module}:
+        if factory.keep_name and user != factory.module:
+            continue  # the old name still works there, through the module __getattr__
+        if user not in index.targets:
+            factory.skip = factory.skip or f"{user} uses it but is not among the paths being rewritten"
+            break
+    for path, data in index.failed_sources.items():
+        if factory.name.encode() in data:
+            factory.skip = factory.skip or f"{path} mentions it but could not be parsed"
+    suppressed = index.modules[factory.module].suppressed_lines.get(
+        index.modules[factory.module].constant_lines.get(factory.name, 0)
+    )
+    if suppressed is not None and ("*" in suppressed or "QS004" in suppressed):
+        factory.skip = factory.skip or SUPPRESSED
 
 
 def _name_factories(plan: dict[str, Factory], index: ProjectIndex) -> None:

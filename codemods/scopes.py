@@ -100,104 +100,8 @@ class ScopeMap:
                 if type(node.ctx) is Load:
                     scope.loads.setdefault(node.id, []).append(node)
                 continue
-            if node_type in _SPECIAL:  # nodes that open a scope or bind a name
-                inner = scope
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    scope.bind(Binding(node.name, "def", node))
-                    if id(node) in self.skip_bodies:
-                        continue
-                    kind = "class" if isinstance(node, ast.ClassDef) else "function"
-                    inner = Scope(node, scope, kind)
-                    # decorators, bases, defaults and annotations are evaluated in the outer scope
-                    outer_parts: list[ast.AST] = list(node.decorator_list)
-                    if isinstance(node, ast.ClassDef):
-                        outer_parts += node.bases + [k.value for k in node.keywords]
-                    else:
-                        outer_parts += [d for d in node.args.defaults + node.args.kw_defaults if d]
-                        outer_parts += [a.annotation for a in _all_args(node.args) if a.annotation]
-                        if node.returns:
-                            outer_parts.append(node.returns)
-                        for arg in _all_args(node.args):
-                            inner.bind(Binding(arg.arg, "param", arg, arg))
-                            parents[arg] = node
-                            scope_of[arg] = inner
-                    for part in outer_parts:
-                        stack.append((part, node, scope))
-                    for child in reversed(node.body):
-                        stack.append((child, node, inner))
-                    continue
-                if isinstance(node, ast.Lambda):
-                    inner = Scope(node, scope, "function")
-                    for d in node.args.defaults + [d for d in node.args.kw_defaults if d]:
-                        stack.append((d, node, scope))
-                    for arg in _all_args(node.args):
-                        inner.bind(Binding(arg.arg, "param", arg, arg))
-                        parents[arg] = node
-                        scope_of[arg] = inner
-                    stack.append((node.body, node, inner))
-                    continue
-                if isinstance(node, COMPREHENSIONS):
-                    inner = Scope(node, scope, "comprehension")
-                    generators = node.generators
-                    # the first iterable is evaluated in the enclosing scope
-                    stack.append((generators[0].iter, generators[0], scope))
-                    parents[generators[0]] = node
-                    scope_of[generators[0]] = inner
-                    for i, gen in enumerate(generators):
-                        if i:
-                            parents[gen] = node
-                            scope_of[gen] = inner
-                            stack.append((gen.iter, gen, inner))
-                        self._bind_target(gen.target, inner, "loop", gen.iter)
-                        stack.append((gen.target, gen, inner))
-                        for cond in gen.ifs:
-                            stack.append((cond, gen, inner))
-                    elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-                    for elt in elts:
-                        stack.append((elt, node, inner))
-                    continue
-                if isinstance(node, ast.Global):
-                    scope.globals.update(node.names)
-                elif isinstance(node, ast.Nonlocal):
-                    scope.nonlocals.update(node.names)
-                elif isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        self._bind_target(target, scope, "assign", node.value)
-                elif isinstance(node, ast.AnnAssign):
-                    if node.value is not None:
-                        self._bind_target(node.target, scope, "assign", node.value)
-                    elif isinstance(node.target, ast.Name):
-                        scope.bind(Binding(node.target.id, "other", node.target))
-                elif isinstance(node, ast.AugAssign):
-                    self._bind_target(node.target, scope, "other", None)
-                elif isinstance(node, (ast.For, ast.AsyncFor)):
-                    self._bind_target(node.target, scope, "loop", node.iter)
-                elif isinstance(node, ast.NamedExpr):
-                    # the walrus binds in the nearest enclosing non-comprehension scope
-                    target_scope = scope
-                    while target_scope.kind == "comprehension" and target_scope.parent:
-                        target_scope = target_scope.parent
-                    target_scope.bind(Binding(node.target.id, "assign", node.target, node.value))
-                elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                    for alias in node.names:
-                        if alias.name != "*":
-                            name = alias.asname or alias.name.split(".")[0]
-                            scope.bind(Binding(name, "import", alias))
-                elif isinstance(node, (ast.With, ast.AsyncWith)):
-                    for item in node.items:
-                        if item.optional_vars is not None:
-                            self._bind_target(item.optional_vars, scope, "other", None)
-                elif isinstance(node, ast.ExceptHandler) and node.name:
-                    scope.bind(Binding(node.name, "other", node))
-                elif isinstance(node, ast.Delete):
-                    for target in node.targets:
-                        self._bind_target(target, scope, "other", None)
-                elif hasattr(ast, "MatchAs") and isinstance(node, (ast.MatchAs, ast.MatchStar)):
-                    if node.name:
-                        scope.bind(Binding(node.name, "other", node))
-                elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
-                    if node.rest:
-                        scope.bind(Binding(node.rest, "other", node))
+            if node_type in _SPECIAL and self._special(node, scope, stack):
+                continue  # it opened a scope: its children are on the stack, each with its scope
             fields = field_cache.get(node_type)
             if fields is None:
                 fields = _child_fields(node_type)
@@ -209,6 +113,122 @@ class ScopeMap:
                             stack.append((child, node, scope))
                 elif isinstance(value, ast.AST):
                     stack.append((value, node, scope))
+
+    def _special(self, node: ast.AST, scope: Scope, stack: list) -> bool:
+        """A node that opens a scope or binds a name. True when it opened a scope (its
+        children are pushed, each with the scope it is evaluated in); False when it only
+        bound names (its children are walked as any node's)."""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self._open_definition(node, scope, stack)
+            return True
+        if isinstance(node, ast.Lambda):
+            self._open_lambda(node, scope, stack)
+            return True
+        if isinstance(node, COMPREHENSIONS):
+            self._open_comprehension(node, scope, stack)
+            return True
+        self._bind_statement(node, scope)
+        return False
+
+    def _open_definition(self, node: ast.AST, scope: Scope, stack: list) -> None:
+        scope.bind(Binding(node.name, "def", node))
+        if id(node) in self.skip_bodies:
+            return
+        kind = "class" if isinstance(node, ast.ClassDef) else "function"
+        inner = Scope(node, scope, kind)
+        # decorators, bases, defaults and annotations are evaluated in the outer scope
+        outer_parts: list[ast.AST] = list(node.decorator_list)
+        if isinstance(node, ast.ClassDef):
+            outer_parts += node.bases + [k.value for k in node.keywords]
+        else:
+            outer_parts += [d for d in node.args.defaults + node.args.kw_defaults if d]
+            outer_parts += [a.annotation for a in _all_args(node.args) if a.annotation]
+            if node.returns:
+                outer_parts.append(node.returns)
+            self._bind_params(node, inner)
+        for part in outer_parts:
+            stack.append((part, node, scope))
+        for child in reversed(node.body):
+            stack.append((child, node, inner))
+
+    def _open_lambda(self, node: ast.Lambda, scope: Scope, stack: list) -> None:
+        inner = Scope(node, scope, "function")
+        for d in node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            stack.append((d, node, scope))
+        self._bind_params(node, inner)
+        stack.append((node.body, node, inner))
+
+    def _bind_params(self, node: ast.AST, inner: Scope) -> None:
+        for arg in _all_args(node.args):
+            inner.bind(Binding(arg.arg, "param", arg, arg))
+            self.parents[arg] = node
+            self.scope_of[arg] = inner
+
+    def _open_comprehension(self, node: ast.AST, scope: Scope, stack: list) -> None:
+        parents, scope_of = self.parents, self.scope_of
+        inner = Scope(node, scope, "comprehension")
+        generators = node.generators
+        # the first iterable is evaluated in the enclosing scope
+        stack.append((generators[0].iter, generators[0], scope))
+        parents[generators[0]] = node
+        scope_of[generators[0]] = inner
+        for i, gen in enumerate(generators):
+            if i:
+                parents[gen] = node
+                scope_of[gen] = inner
+                stack.append((gen.iter, gen, inner))
+            self._bind_target(gen.target, inner, "loop", gen.iter)
+            stack.append((gen.target, gen, inner))
+            for cond in gen.ifs:
+                stack.append((cond, gen, inner))
+        elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for elt in elts:
+            stack.append((elt, node, inner))
+
+    def _bind_statement(self, node: ast.AST, scope: Scope) -> None:
+        """The names a node binds in `scope` without opening a scope of its own."""
+        if isinstance(node, ast.Global):
+            scope.globals.update(node.names)
+        elif isinstance(node, ast.Nonlocal):
+            scope.nonlocals.update(node.names)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._bind_target(target, scope, "assign", node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self._bind_target(node.target, scope, "assign", node.value)
+            elif isinstance(node.target, ast.Name):
+                scope.bind(Binding(node.target.id, "other", node.target))
+        elif isinstance(node, ast.AugAssign):
+            self._bind_target(node.target, scope, "other", None)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self._bind_target(node.target, scope, "loop", node.iter)
+        elif isinstance(node, ast.NamedExpr):
+            # the walrus binds in the nearest enclosing non-comprehension scope
+            target_scope = scope
+            while target_scope.kind == "comprehension" and target_scope.parent:
+                target_scope = target_scope.parent
+            target_scope.bind(Binding(node.target.id, "assign", node.target, node.value))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    name = alias.asname or alias.name.split(".")[0]
+                    scope.bind(Binding(name, "import", alias))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    self._bind_target(item.optional_vars, scope, "other", None)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            scope.bind(Binding(node.name, "other", node))
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                self._bind_target(target, scope, "other", None)
+        elif hasattr(ast, "MatchAs") and isinstance(node, (ast.MatchAs, ast.MatchStar)):
+            if node.name:
+                scope.bind(Binding(node.name, "other", node))
+        elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
+            if node.rest:
+                scope.bind(Binding(node.rest, "other", node))
 
     def _bind_target(self, target: ast.AST, scope: Scope, kind: str, value: Optional[ast.AST]) -> None:
         if isinstance(target, ast.Name):
