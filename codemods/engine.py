@@ -52,7 +52,7 @@ from .results import FileResult, RunResult  # noqa: F401 - re-exported as well
 from .files import _symlinked_folder
 from .modules import _package_of, module_name_for
 from .rewrite import apply_edits
-from .writing import write_changes  # noqa: F401 - engine.write_changes, as cli and api use it  # noqa: F401 - re-exported: `engine.write_changes` is public
+from .writing import write_changes  # noqa: F401 - engine.write_changes, as cli and api use it
 
 if TYPE_CHECKING:
     from .index import ModuleSummary, ProjectIndex
