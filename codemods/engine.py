@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
-from . import registry
+from . import GC_THRESHOLDS, registry
 from . import cache as cache_mod
 from .cache import Cache, content_hash
 from .files import (
@@ -82,14 +82,6 @@ class Indexed:
     summary: Optional[ModuleSummary]
     error: Optional[str]
     path: str
-
-
-def index_one(path: str) -> Indexed:
-    try:
-        source = read_source(path)
-    except FileError as exc:
-        return Indexed(None, None, describe_error(path, exc), path)
-    return index_source(source)
 
 
 class Trees:
@@ -554,7 +546,7 @@ def _collector_tuned():
     short-lived objects (a higher threshold: the default collected often enough to take a
     third of the time on large projects). Everything is unfrozen afterwards."""
     thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:

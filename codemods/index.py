@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .kinds import VOLATILE_CALLS
+from .kinds import QUERYSET_BUILDERS, VOLATILE_CALLS
 from .modules import module_name_for
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
@@ -34,11 +34,6 @@ VIEW_MODULES = (
     "rest_framework.generics.",
     "rest_framework.viewsets.",
     "rest_framework.mixins.",
-)
-# QuerySet methods that return a clone: reading `self.queryset` through them shares nothing.
-CLONING_METHODS = frozenset(
-    """all filter exclude order_by reverse distinct values values_list none union intersection
-    difference select_related prefetch_related extra defer only using annotate alias""".split()
 )
 # QuerySet methods that run a query without filling the QuerySet's result cache.
 NON_CACHING_METHODS = frozenset("count exists aggregate get update delete in_bulk iterator explain".split())
@@ -596,7 +591,7 @@ class _Summariser:
                 isinstance(parent, ast.Attribute)
                 and isinstance(grand, ast.Call)
                 and grand.func is parent
-                and parent.attr in CLONING_METHODS | NON_CACHING_METHODS
+                and parent.attr in QUERYSET_BUILDERS | NON_CACHING_METHODS
             ):
                 continue  # `self.queryset.filter(...)`, `.count()`: nothing cached on the attribute
             cls.queryset_reads.append((method.name, node.lineno))

@@ -5,7 +5,6 @@ loading the typing machinery (a run answered from the cache never needs it).
 """
 
 UNKNOWN, LIKELY, PROVEN = 0, 1, 2
-CONFIDENCE_NAMES = {UNKNOWN: "unknown", LIKELY: "likely", PROVEN: "proven"}
 
 # Kinds
 QUERYSET = "QuerySet"
@@ -19,6 +18,14 @@ OTHER = "other"
 MODULE = "module"
 NOTHING = "unknown"
 PENDING = "pending"  # a binding still being typed (a loop like `qs = qs.filter()`)
+
+# QuerySet (and Manager-proxied) methods that return a new QuerySet without evaluating it:
+# the typing's chains and the index's "reading `self.queryset` through a clone shares nothing"
+QUERYSET_BUILDERS = frozenset(
+    """all filter exclude order_by reverse distinct values values_list dates datetimes none
+    union intersection difference select_related prefetch_related extra defer only using
+    select_for_update annotate alias complex_filter""".split()
+)
 
 # Calls whose value depends on when they run: evaluated at import, they freeze.
 VOLATILE_CALLS = frozenset(

@@ -40,14 +40,9 @@ from .kinds import (  # noqa: F401 - re-exported: the passes import them from he
     MODULE,
     NOTHING,
     PENDING,
+    QUERYSET_BUILDERS,
 )
 
-# QuerySet (and Manager-proxied) methods that return a new QuerySet without evaluating it.
-QUERYSET_BUILDERS = frozenset(
-    """all filter exclude order_by reverse distinct values values_list dates datetimes none
-    union intersection difference select_related prefetch_related extra defer only using
-    select_for_update annotate alias complex_filter""".split()
-)
 # QuerySet methods no other common library's objects have (unlike `filter`, `all`, `order_by`).
 DJANGO_ONLY_METHODS = frozenset({"values_list", "select_related", "prefetch_related", "only", "annotate"})
 ROW_CHANGING = frozenset({"values", "values_list", "dates", "datetimes"})
@@ -86,10 +81,6 @@ class QsType:
     # the model whose table the rows come from, kept through values() (its Meta.ordering
     # still orders the rows)
     ordering_model: Optional[str] = None
-
-    @property
-    def is_queryset(self) -> bool:
-        return self.kind == QUERYSET and self.confidence > UNKNOWN
 
     def weaker(self, confidence: int, why: str = "") -> "QsType":
         if confidence >= self.confidence:
@@ -322,9 +313,6 @@ class ChainTyper:
         if "get_queryset" in text:
             names.add("get_queryset")
         return names
-
-    def module_is_relevant(self, summary: ModuleSummary, text: str = "QuerySet get_queryset") -> bool:
-        return bool(self.relevant_names(summary, text))
 
     # -- steps -----------------------------------------------------------------------
     def type_chain(self, current: QsType, steps: Sequence[str]) -> QsType:

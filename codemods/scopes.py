@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Iterator, Optional
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-ScopeNode = Union[ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                  ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp]
 
 
 @dataclass(eq=False)
@@ -223,10 +221,10 @@ class ScopeMap:
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 self._bind_target(target, scope, "other", None)
-        elif hasattr(ast, "MatchAs") and isinstance(node, (ast.MatchAs, ast.MatchStar)):
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
             if node.name:
                 scope.bind(Binding(node.name, "other", node))
-        elif hasattr(ast, "MatchMapping") and isinstance(node, ast.MatchMapping):
+        elif isinstance(node, ast.MatchMapping):
             if node.rest:
                 scope.bind(Binding(node.rest, "other", node))
 
@@ -299,7 +297,6 @@ _SPECIAL = frozenset(
         "For", "AsyncFor", "NamedExpr", "Import", "ImportFrom", "With", "AsyncWith",
         "ExceptHandler", "Delete", "MatchAs", "MatchStar", "MatchMapping",
     )
-    if hasattr(ast, name)
 )
 
 

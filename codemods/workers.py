@@ -23,6 +23,8 @@ from multiprocessing.connection import wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable, Iterator, Optional, Sequence
 
+from . import GC_THRESHOLDS
+
 # batches per worker and phase: enough to even out the load, few enough that sending and
 # pickling stay cheap
 BATCHES_PER_WORKER = 6
@@ -44,7 +46,7 @@ def _main(conn) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*GC_THRESHOLDS)
     while True:
         # What arrives (the index, sources) lives on or is freed by reference counting: it
         # is received with collections off and frozen, so they never scan it; first the

@@ -367,9 +367,12 @@ def test_dangling_symlink_named_explicitly(tmp_path, monkeypatch):
 def test_a_directory_where_a_file_was_expected(tmp_path, monkeypatch):
     (tmp_path / "x.py").mkdir()
     monkeypatch.chdir(tmp_path)
-    indexed = engine.index_one("x.py")
-    assert indexed.error == "x.py: is a directory"
-    assert indexed.source is None
+    # a path that was a file when listed and is a folder when read
+    from codemods.files import FileError, read_source
+
+    with pytest.raises(FileError) as raised:
+        read_source("x.py")
+    assert engine.describe_error("x.py", raised.value) == "x.py: is a directory"
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
