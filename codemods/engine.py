@@ -694,6 +694,8 @@ def _run(
     # The index sees the whole project of each path, so a model defined in a file that is
     # not being rewritten is still known; only the targets are analysed and reported.
     roots = sorted({r for r in (project_root(p) for p in paths) if r is not None})
+    if stdin is not None and not roots:  # no project marker: the file's folder, as a run on it
+        roots = [os.path.dirname(os.path.abspath(stdin[0]))]
     cwd = os.getcwd()
     target_set = {absolute_path(p, cwd) for p in targets}
     walked = {os.path.abspath(p) for p in paths if os.path.isdir(p)}

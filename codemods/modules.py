@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Optional
+
+from .files import project_root
 
 
 def module_name_for(path: str) -> tuple[str, bool]:
@@ -22,12 +25,37 @@ def module_name_for(path: str) -> tuple[str, bool]:
 
 @functools.lru_cache(maxsize=4096)
 def _package_of(folder: str) -> str:
-    """`a.b` for a folder `.../a/b` where both hold `__init__.py` (memoised per folder: a
-    project has far fewer folders than files)."""
-    if not os.path.isfile(os.path.join(folder, "__init__.py")):
-        return ""
+    """`a.b` for a folder `.../a/b`: through package folders (`__init__.py`), and through
+    namespace folders (PEP 420, no `__init__.py`) up to the source root (memoised per folder:
+    a project has far fewer folders than files)."""
     parent, name = os.path.split(folder)
     if not name:
         return ""
+    if not os.path.isfile(os.path.join(folder, "__init__.py")) and not _inside_source_root(folder):
+        return ""
     outer = _package_of(parent)
     return f"{outer}.{name}" if outer else name
+
+
+def _inside_source_root(folder: str) -> bool:
+    """Whether a namespace folder is named as a package: it lies strictly below the source root
+    (the nearest folder up holding `manage.py`, else the project's root) and is no `src` folder
+    (a src layout's packages are named without it)."""
+    if os.path.basename(folder) == "src":
+        return False
+    root = _source_root(folder)
+    return root is not None and root != folder
+
+
+def _source_root(folder: str) -> Optional[str]:
+    """The folder imports start from: the nearest one up (from `folder` itself) holding
+    `manage.py`, else the project's root (asked once per namespace folder: `_package_of`
+    memoises the answer)."""
+    current = folder
+    while True:
+        if os.path.isfile(os.path.join(current, "manage.py")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return project_root(folder)
+        current = parent

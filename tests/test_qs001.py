@@ -1114,3 +1114,78 @@ def test_rebound_each_round_in_a_loop_despite_a_binding_in_another_branch():
         """,
         **QS001,
     )
+
+
+# -- namespace packages (PEP 420): app folders without __init__.py ----------------------------------
+NAMESPACE_VIEW = """\
+from shop.models import Order
+
+
+def f():
+    if Order.objects.filter(status="x"):
+        return 1
+"""
+NAMESPACE_VIEW_FIXED = NAMESPACE_VIEW.replace('status="x"):', 'status="x").exists():')
+
+
+def _namespace_project(files: dict[str, str]) -> dict[str, str]:
+    """Run over a project whose app folders hold no `__init__.py`; every file's text after."""
+    import textwrap
+
+    from tests.helpers import new_project_folder, run_in
+
+    root = new_project_folder()
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    result = run_in(root, **QS001)
+    return {r.path: r.new.decode() for r in result.files if r.changed}
+
+
+def test_namespace_app_below_manage_py_is_indexed():
+    from codemods.base import EXAMPLE_MODELS
+
+    changed = _namespace_project(
+        {"manage.py": "", "shop/models.py": EXAMPLE_MODELS, "shop/views.py": NAMESPACE_VIEW}
+    )
+    assert changed == {"shop/views.py": NAMESPACE_VIEW_FIXED}
+
+
+def test_namespace_app_in_a_src_layout_is_named_without_src():
+    from codemods.base import EXAMPLE_MODELS
+
+    changed = _namespace_project(
+        {"pyproject.toml": "", "src/shop/models.py": EXAMPLE_MODELS, "src/shop/views.py": NAMESPACE_VIEW}
+    )
+    assert changed == {"src/shop/views.py": NAMESPACE_VIEW_FIXED}
+
+
+def test_namespace_folder_holding_manage_py_is_the_source_root():
+    from codemods.base import EXAMPLE_MODELS
+
+    # `backend/` holds manage.py: imports start there, so `backend.shop` would name nothing
+    changed = _namespace_project(
+        {".git/HEAD": "", "backend/manage.py": "", "backend/shop/models.py": EXAMPLE_MODELS,
+         "backend/shop/views.py": NAMESPACE_VIEW}
+    )
+    assert changed == {"backend/shop/views.py": NAMESPACE_VIEW_FIXED}
+
+
+def test_namespace_app_outside_any_project_stays_unknown():
+    from codemods.base import EXAMPLE_MODELS
+
+    # no project marker: no source root to name the folder from, so no guess
+    assert _namespace_project({"shop/models.py": EXAMPLE_MODELS, "shop/views.py": NAMESPACE_VIEW}) == {}
+
+
+def test_module_names_follow_namespace_folders_up_to_the_source_root(tmp_path):
+    from codemods.modules import _package_of, module_name_for
+
+    for rel in ("manage.py", "shop/models/__init__.py", "shop/models/order.py", "scripts/tool.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    _package_of.cache_clear()
+    assert module_name_for(str(tmp_path / "shop/models/__init__.py")) == ("shop.models", True)
+    assert module_name_for(str(tmp_path / "shop/models/order.py")) == ("shop.models.order", False)
+    assert module_name_for(str(tmp_path / "scripts/tool.py")) == ("scripts.tool", False)
+    assert module_name_for(str(tmp_path / "manage.py")) == ("manage", False)
