@@ -48,7 +48,7 @@ from .files import (
 )
 from .findings import SAFE, Finding
 from .files import _symlinked_folder
-from .modules import _package_of, module_name_for
+from .modules import _namespace_of, _package_of, module_name_for
 from .rewrite import apply_edits
 
 if TYPE_CHECKING:
@@ -669,6 +669,7 @@ def run(*args, **kwargs) -> RunResult:
     """Analyse `paths` (see `_run`)."""
     # per-folder memos (packages, symlinks) describe the file system as it is now
     _package_of.cache_clear()
+    _namespace_of.cache_clear()
     _symlinked_folder.cache_clear()
     with _collector_tuned():
         return _run(*args, **kwargs)

@@ -16,7 +16,7 @@ def module_name_for(path: str) -> tuple[str, bool]:
     folder, filename = os.path.split(path)
     stem = filename[:-3] if filename.endswith(".py") else filename
     is_package = stem == "__init__"
-    package = _package_of(folder)
+    package = _package_of(folder) or _namespace_of(folder)
     parts = [package] if package else []
     if not is_package:
         parts.append(stem)
@@ -25,15 +25,31 @@ def module_name_for(path: str) -> tuple[str, bool]:
 
 @functools.lru_cache(maxsize=4096)
 def _package_of(folder: str) -> str:
-    """`a.b` for a folder `.../a/b`: through package folders (`__init__.py`), and through
-    namespace folders (PEP 420, no `__init__.py`) up to the source root (memoised per folder:
-    a project has far fewer folders than files)."""
+    """`a.b` for a folder `.../a/b` where both hold `__init__.py` (memoised per folder: a
+    project has far fewer folders than files)."""
+    if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ""
     parent, name = os.path.split(folder)
     if not name:
         return ""
-    if not os.path.isfile(os.path.join(folder, "__init__.py")) and not _inside_source_root(folder):
-        return ""
     outer = _package_of(parent)
+    return f"{outer}.{name}" if outer else name
+
+
+@functools.lru_cache(maxsize=4096)
+def _namespace_of(folder: str) -> str:
+    """`a.b` for namespace folders (PEP 420, no `__init__.py`) `.../a/b` below the source
+    root. A regular package keeps the name its `__init__.py` folders give it, even inside a
+    namespace folder: Django's own `tests/` holds packages imported as top-level ones."""
+    parent, name = os.path.split(folder)
+    if not name or os.path.isfile(os.path.join(folder, "__init__.py")):
+        return ""
+    outer = _package_of(parent)  # a namespace folder inside a regular package is its subpackage
+    if outer:
+        return f"{outer}.{name}"
+    if not _inside_source_root(folder):
+        return ""
+    outer = _namespace_of(parent)
     return f"{outer}.{name}" if outer else name
 
 
@@ -49,7 +65,7 @@ def _inside_source_root(folder: str) -> bool:
 
 def _source_root(folder: str) -> Optional[str]:
     """The folder imports start from: the nearest one up (from `folder` itself) holding
-    `manage.py`, else the project's root (asked once per namespace folder: `_package_of`
+    `manage.py`, else the project's root (asked once per namespace folder: `_namespace_of`
     memoises the answer)."""
     current = folder
     while True:

@@ -1179,13 +1179,53 @@ def test_namespace_app_outside_any_project_stays_unknown():
 
 
 def test_module_names_follow_namespace_folders_up_to_the_source_root(tmp_path):
-    from codemods.modules import _package_of, module_name_for
+    from codemods.modules import _namespace_of, _package_of, module_name_for
 
-    for rel in ("manage.py", "shop/models/__init__.py", "shop/models/order.py", "scripts/tool.py"):
+    files = ("manage.py", "shop/views.py", "shop/models/__init__.py", "core/__init__.py", "core/extra/tool.py")
+    for rel in files:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     _package_of.cache_clear()
-    assert module_name_for(str(tmp_path / "shop/models/__init__.py")) == ("shop.models", True)
-    assert module_name_for(str(tmp_path / "shop/models/order.py")) == ("shop.models.order", False)
-    assert module_name_for(str(tmp_path / "scripts/tool.py")) == ("scripts.tool", False)
+    _namespace_of.cache_clear()
+    assert module_name_for(str(tmp_path / "shop/views.py")) == ("shop.views", False)
+    # a regular package keeps the name its __init__.py folders give it (Django's tests/ holds
+    # packages imported as top-level ones), even inside a namespace folder
+    assert module_name_for(str(tmp_path / "shop/models/__init__.py")) == ("models", True)
+    # a namespace folder inside a regular package is its subpackage
+    assert module_name_for(str(tmp_path / "core/extra/tool.py")) == ("core.extra.tool", False)
     assert module_name_for(str(tmp_path / "manage.py")) == ("manage", False)
+
+
+# -- `cls` in a model's classmethod ----------------------------------------------------------------
+CLASSMETHOD_MODELS = """\
+from django.db import models
+
+
+class Ticket(models.Model):
+    status = models.CharField(max_length=20)
+
+    @classmethod
+    def any_open(cls):
+        if cls.objects.filter(status="open"):
+            return True
+        return False
+"""
+
+
+def test_cls_in_a_model_classmethod_is_the_model():
+    check_project(
+        {"desk/models.py": CLASSMETHOD_MODELS},
+        {"desk/models.py": CLASSMETHOD_MODELS.replace('status="open"):', 'status="open").exists():')},
+        **QS001,
+    )
+
+
+def test_cls_in_a_classmethod_of_a_plain_class_is_not_typed():
+    import textwrap
+
+    from tests.helpers import rewrite_project
+
+    source = CLASSMETHOD_MODELS.replace("(models.Model)", "").replace("models.CharField(max_length=20)", '"x"')
+    output, result = rewrite_project({"desk/models.py": source}, **QS001)
+    assert output == {"desk/models.py": textwrap.dedent(source)}
+    assert [f for r in result.files for f in r.findings if f.is_active] == []
