@@ -313,11 +313,11 @@ class ChainTyper:
         for name in (*summary.classes, *summary.functions, *summary.constants):
             if self.global_is_relevant(f"{summary.module}.{name}"):
                 names.add(name)
-        if "self" in text and any(
+        if ("self" in text or "cls" in text) and any(
             self.index.class_kind(cls.qualname) in ("model", "queryset", "manager")
             for cls in summary.classes.values()
         ):
-            names.add("self")  # methods of a model, QuerySet or manager type `self`
+            names.update(("self", "cls"))  # methods of a model, QuerySet or manager type `self`/`cls`
         if any(cls.meta_model for cls in summary.classes.values()):
             names.add("instance")  # a ModelForm's `self.instance`
         names.update(lookalike_words(text))
@@ -911,13 +911,15 @@ class ExprTyper:
         if not isinstance(cls_node, ast.ClassDef) or self.scopes.parents.get(cls_node) is not self.scopes.tree:
             return None
         decorators = {dotted(d) for d in function.decorator_list}
-        if decorators & {"staticmethod", "classmethod"}:
+        if "staticmethod" in decorators:
             return None
         qualname = f"{self.summary.module}.{cls_node.name}"
         cls = self.summary.classes.get(cls_node.name)
         if cls is None or cls.lineno != cls_node.lineno:
             return None  # the name is bound to another class too
         kind = self.chains.index.class_kind(qualname)
+        if "classmethod" in decorators:
+            return self.type_model_classmethod_receiver(qualname) if kind == "model" else None
         if kind == "model":
             return QsType(INSTANCE, PROVEN, model=qualname)
         if kind not in ("queryset", "manager"):
@@ -931,6 +933,13 @@ class ExprTyper:
         else:
             confidence, model, why = LIKELY, None, f"`self` of a {kind} whose model is not known here"
         return QsType(QUERYSET if kind == "queryset" else MANAGER, confidence, model, (qualname,), why=why)
+
+    def type_model_classmethod_receiver(self, qualname: str) -> QsType:
+        """`cls` of a model's classmethod: the model (`cls.objects` its manager), or one of
+        its subclasses when it has some (another `Meta.ordering` or manager: likely at most)."""
+        if self.chains.index.subclasses(qualname):
+            return QsType(MODEL, LIKELY, model=qualname, why="`cls` may be a subclass of the model")
+        return QsType(MODEL, PROVEN, model=qualname)
 
 
 LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")

@@ -1119,3 +1119,43 @@ def test_function_in_another_module_ordering_through_a_relation_stays_unsafe():
     )
     assert [f.fix.applicability for f in outcome.findings] == ["unsafe", "safe"]
     assert "to-many relation" in outcome.findings[0].message
+
+
+# -- `cls` in a model's classmethod ----------------------------------------------------------------
+CLASSMETHOD_COUNT = """\
+from django.db import models
+
+
+class Ticket(models.Model):
+    status = models.CharField(max_length=20)
+
+    @classmethod
+    def open_count(cls):
+        return len(cls.objects.filter(status="open"))
+"""
+
+
+def test_cls_objects_counted_in_a_model_classmethod():
+    check_project(
+        {"desk/models.py": CLASSMETHOD_COUNT},
+        {"desk/models.py": CLASSMETHOD_COUNT.replace('len(cls.objects.filter(status="open"))',
+                                                     'cls.objects.filter(status="open").count()')},
+        **QS002,
+    )
+
+
+def test_cls_of_a_model_with_subclasses_is_at_best_unsafe():
+    from tests.helpers import rewrite_project
+
+    subclassed = CLASSMETHOD_COUNT + """
+
+class UrgentTicket(Ticket):
+    class Meta:
+        ordering = ["status"]
+"""
+    output, result = rewrite_project({"desk/models.py": subclassed}, **QS002)
+    assert output["desk/models.py"] == subclassed  # `cls` may be UrgentTicket
+    findings = [f for r in result.files for f in r.findings]
+    assert [(f.line, f.fix.applicability, f.skip_reason) for f in findings] == [
+        (9, "unsafe", "unsafe fix: applied only with --unsafe")
+    ]
