@@ -1229,3 +1229,50 @@ def test_cls_in_a_classmethod_of_a_plain_class_is_not_typed():
     output, result = rewrite_project({"desk/models.py": source}, **QS001)
     assert output == {"desk/models.py": textwrap.dedent(source)}
     assert [f for r in result.files for f in r.findings if f.is_active] == []
+
+
+# -- AppConfig.label: apps.get_model() through a custom app label ------------------------------------
+SHOP_APP_CONFIG = """\
+from django.apps import AppConfig
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+    label = "store"
+"""
+LOOKED_UP_BY_LABEL = """\
+from django.apps import apps
+
+
+def f():
+    Order = apps.get_model("store", "Order")
+    if Order.objects.all():
+        return apps.get_model("store.OrderItem").objects.exists()
+"""
+
+
+def test_models_looked_up_by_appconfig_label():
+    check_project(
+        {"shop/apps.py": SHOP_APP_CONFIG, "billing/views.py": LOOKED_UP_BY_LABEL},
+        {"billing/views.py": LOOKED_UP_BY_LABEL.replace("Order.objects.all():", "Order.objects.all().exists():")},
+        **QS001,
+    )
+
+
+def test_package_name_is_no_label_once_an_appconfig_relabels_it():
+    source = LOOKED_UP_BY_LABEL.replace('"store"', '"shop"').replace('"store.', '"shop.')
+    from tests.helpers import rewrite_project
+
+    # Django knows the app as `store` only: `get_model("shop", ...)` raises LookupError
+    output, result = rewrite_project({"shop/apps.py": SHOP_APP_CONFIG, "billing/views.py": source}, **QS001)
+    assert output["billing/views.py"] == source
+    assert [f for r in result.files for f in r.findings] == []
+
+
+def test_appconfig_label_found_without_a_name_attribute():
+    config = SHOP_APP_CONFIG.replace('    name = "shop"\n', "")
+    check_project(
+        {"shop/apps.py": config, "billing/views.py": LOOKED_UP_BY_LABEL},
+        {"billing/views.py": LOOKED_UP_BY_LABEL.replace("Order.objects.all():", "Order.objects.all().exists():")},
+        **QS001,
+    )
