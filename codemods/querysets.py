@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import ast
 import re
 
-from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, chain_steps, dotted
+from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, ast_chain, chain_steps, dotted
 from .index import defines_name, exports_name
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 from .wording import a_kind
@@ -380,6 +380,50 @@ class ChainTyper:
                 return QsType(INSTANCE, t.confidence, model=t.model)
             return NOT_KNOWN
         return NOT_KNOWN
+
+    def fresh_querysets_from_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        """What every caller of the module-level `function` passes as its parameter (at
+        `position`, or as `keyword`) when each passes a QuerySet chain built in the call
+        itself (`f(Order.objects.filter(...))`): nobody else holds it, so nobody reads its
+        rows afterwards. None when a caller passes anything else (a name: it may use it
+        again), when there is no caller, or when the function is handed over (callers unseen)."""
+        memo = self.__dict__.setdefault("_fresh_from_callers", {})
+        key = (function, position, keyword)
+        if key not in memo:
+            memo[key] = self._fresh_querysets_from_callers(function, position, keyword)
+        return memo[key]
+
+    def _fresh_querysets_from_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        from .index import _Summariser
+
+        index = self.index
+        sites = index.call_sites(function)
+        if not sites or index.handed_over_sites(function):
+            return None
+        passed: list[QsType] = []
+        for module in sorted({site[0] for site in sites}):
+            summary = index.modules[module]
+            try:
+                tree = ast.parse(index.source_bytes(summary.path))
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+            resolve = _Summariser(summary, b"").resolve
+            lines = {line for site_module, _, line, _ in sites if site_module == module}
+            calls = [
+                node for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and node.lineno in lines
+                and index.resolve(resolve(dotted(node.func)) or "") == function
+            ]
+            if len(calls) != sum(1 for site in sites if site[0] == module):
+                return None  # a call this reading does not pair with the index's sites
+            for call in calls:
+                argument = _argument_for(call, position, keyword)
+                chain = ast_chain(argument, resolve) if isinstance(argument, ast.Call) else None
+                if chain is None:
+                    return None
+                passed.append(self.type_chain(self.type_root(chain[0]), chain[1]))
+        result = meet(passed)
+        return result if result.kind == QUERYSET and result.confidence == PROVEN else None
 
     def models_using(self, qualname: str) -> list[str]:
         """Concrete models one of whose managers is built on the Manager/QuerySet class."""
@@ -893,9 +937,28 @@ class ExprTyper:
             function = self.scopes.parents.get(arg)
             if function is not None and _has_default(function, arg):
                 return QsType(NOTHING, UNKNOWN, near=True, why="a parameter with a default value")
+            fresh = self.fresh_from_callers(arg)
+            if fresh is not None:
+                return fresh
             return QsType(QUERYSET, LIKELY, why="a parameter annotated as a QuerySet; callers may pass something else")
         return unknown
 
+
+    def fresh_from_callers(self, arg: ast.arg) -> Optional[QsType]:
+        """The QuerySet every caller passes for `arg` of a module-level function, when each
+        passes one built in the call (see `ChainTyper.fresh_querysets_from_callers`)."""
+        function = self.scopes.parents.get(arg)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        if self.scopes.parents.get(function) is not self.scopes.tree or function.name not in self.summary.functions:
+            return None
+        if arg not in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
+            return None
+        positional = [*function.args.posonlyargs, *function.args.args]
+        position = positional.index(arg) if arg in positional else len(positional) + 1_000
+        keyword = "" if arg in function.args.posonlyargs else arg.arg
+        qualname = f"{self.summary.module}.{function.name}"
+        return self.chains.fresh_querysets_from_callers(qualname, position, keyword)
 
     def type_receiver(self, arg: ast.arg) -> Optional[QsType]:
         """`self` of a method of a module-level model, QuerySet or Manager class: an instance
@@ -967,6 +1030,15 @@ LITERAL_NAMES = {
     ast.SetComp: "a set comprehension", ast.Dict: "a dict", ast.DictComp: "a dict comprehension",
     ast.GeneratorExp: "a generator expression", ast.Constant: "a constant", ast.JoinedStr: "an f-string",
 }
+
+
+def _argument_for(call: ast.Call, position: int, keyword: str) -> Optional[ast.AST]:
+    """The expression `call` passes for a parameter (None when `*args`/`**kwargs` hide it)."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    if position < len(call.args):
+        return call.args[position]
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
 
 
 def _has_default(function: ast.AST, arg: ast.arg) -> bool:
