@@ -44,7 +44,7 @@ from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
 FORMAT = 6  # 5: summaries carry QS007's call graph, QS008's page_cache, issue 14's typing facts
-# 6: class summaries carry AppConfig's label and name
+# 6: class summaries carry AppConfig's label and name; module summaries queryset_parameters
 
 
 def content_hash(data: bytes) -> str:

@@ -645,7 +645,11 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
     # QS008 reads writes, receivers and URLconfs anywhere once a page is cached anywhere
     page_cached = any(getattr(m, "page_cache", False) for m in modules.values())
     return {
-        name: cache_mod.digest(project, closure[name], everything if modules[name].select_for_update or page_cached else "")
+        name: cache_mod.digest(
+            project, closure[name],
+            # a QuerySet parameter is typed by what its callers anywhere pass
+            everything if modules[name].select_for_update or modules[name].queryset_parameters or page_cached else "",
+        )
         for name in modules
     }
 

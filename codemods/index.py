@@ -184,6 +184,18 @@ class ModuleSummary:
     # NAME -> (resolved f, its arguments); `apps.get_model()` and wrappers of it name a model
     model_lookups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     page_cache: bool = False  # mentions cache_page or the cache middleware (its QS008 result reads writes anywhere)
+    # a module-level function has a parameter annotated with a QuerySet: its typing reads callers anywhere
+    queryset_parameters: bool = False
+
+
+def annotated_with_queryset(arg: ast.arg) -> bool:
+    """A parameter whose annotation names a QuerySet (`QuerySet[Order]`, `"OrderQuerySet"`)."""
+    return arg.annotation is not None and "QuerySet" in ast.unparse(arg.annotation)
+
+
+def _parameters(function: ast.AST) -> list[ast.arg]:
+    args = function.args
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs]
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -358,6 +370,8 @@ class _Summariser:
                 self.read_class(node, self.s.classes[node.name])
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.s.function_returns[node.name] = [chain(r) for r in _returns(node, self.lines)]
+                if b"QuerySet" in self.source and any(map(annotated_with_queryset, _parameters(node))):
+                    self.s.queryset_parameters = True
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):

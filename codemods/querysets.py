@@ -19,7 +19,7 @@ import ast
 import re
 
 from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, ast_chain, chain_steps, dotted
-from .index import defines_name, exports_name
+from .index import annotated_with_queryset, defines_name, exports_name
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 from .wording import a_kind
 
@@ -948,8 +948,8 @@ class ExprTyper:
         """The QuerySet every caller passes for `arg` of a module-level function, when each
         passes one built in the call (see `ChainTyper.fresh_querysets_from_callers`)."""
         function = self.scopes.parents.get(arg)
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return None
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or not annotated_with_queryset(arg):
+            return None  # (the cache keys a module by its callers only when it has such parameters)
         if self.scopes.parents.get(function) is not self.scopes.tree or function.name not in self.summary.functions:
             return None
         if arg not in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
