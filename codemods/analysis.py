@@ -289,7 +289,9 @@ class FileAnalysis:
             loop = self.repeated_in_loop(expr)
             if loop:
                 unsafe = f"{loop}: `bool()`/`len()` fetch the rows once and later rounds read the cache; `.{method}()` would query every round"
-            if unsafe is None and any(b.kind == "param" for b in self.local_bindings(expr)):
+            if unsafe is None and any(
+                b.kind == "param" and self.typer.fresh_from_callers(b.node) is None for b in self.local_bindings(expr)
+            ):
                 unsafe = f"a QuerySet the caller passed in (`{expr.id}`): the caller may read its rows afterwards, and `.{method}()` would add a query"
             uses = self.other_uses(expr)
             if uses:

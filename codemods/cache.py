@@ -43,7 +43,8 @@ from typing import Iterable, Optional
 from . import __version__
 
 CACHE_DIR = ".qsfix_cache"
-FORMAT = 5  # 5: summaries carry QS007's call graph, QS008's page_cache, issue 14's typing facts
+FORMAT = 6  # 5: summaries carry QS007's call graph, QS008's page_cache, issue 14's typing facts
+# 6: class summaries carry AppConfig's label and name; module summaries queryset_parameters
 
 
 def content_hash(data: bytes) -> str:

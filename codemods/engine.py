@@ -50,7 +50,7 @@ from .findings import SAFE, Finding
 from .options import Options  # noqa: F401 - re-exported: `engine.Options` is public
 from .results import FileResult, RunResult  # noqa: F401 - re-exported as well
 from .files import _symlinked_folder
-from .modules import _package_of, module_name_for
+from .modules import _namespace_of, _package_of, module_name_for
 from .rewrite import apply_edits
 from .writing import write_changes  # noqa: F401 - engine.write_changes, as cli and api use it
 
@@ -532,6 +532,8 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
     whole: set[str] = set().union(*(
         info.reads_whole_project(index) for info in registry.PASSES if info.reads_whole_project is not None
     ))
+    # the shared typing reads the callers of a function with a QuerySet parameter, anywhere
+    whole |= {name for name, summary in modules.items() if summary.queryset_parameters}
     everything = cache_mod.digest(sorted(digests.items())) if whole else ""
     return {
         name: cache_mod.digest(project, closure[name], everything if name in whole else "")
@@ -558,6 +560,7 @@ def run(*args, **kwargs) -> RunResult:
     """Analyse `paths` (see `_run`)."""
     # per-folder memos (packages, symlinks) describe the file system as it is now
     _package_of.cache_clear()
+    _namespace_of.cache_clear()
     _symlinked_folder.cache_clear()
     with _collector_tuned():
         return _run(*args, **kwargs)
@@ -641,6 +644,8 @@ def _collect(paths: list[str], options: Options, excludes: Sequence[str], progre
     # The index sees the whole project of each path, so a model defined in a file that is
     # not being rewritten is still known; only the targets are analysed and reported.
     roots = sorted({r for r in (project_root(p) for p in paths) if r is not None})
+    if stdin is not None and not roots:  # no project marker: the file's folder, as a run on it
+        roots = [os.path.dirname(os.path.abspath(stdin[0]))]
     cwd = os.getcwd()
     target_set = {absolute_path(p, cwd) for p in targets}
     walked = {os.path.abspath(p) for p in paths if os.path.isdir(p)}

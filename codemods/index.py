@@ -19,6 +19,7 @@ from .kinds import QUERYSET_BUILDERS, VOLATILE_CALLS
 from .modules import module_name_for
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 MANAGER_BASES = frozenset(
     {
         "django.db.models.Manager",
@@ -127,6 +128,9 @@ class ClassSummary:
     model_like: bool = False
     ordering: list[str] = field(default_factory=list)  # Meta.ordering's strings ("?" if not literal)
     meta_model: Optional[str] = None  # `class Meta: model = X` (a ModelForm's model), resolved
+    # an AppConfig's `label = "x"` and `name = "a.b"` (string constants in any class body)
+    app_label: Optional[str] = None
+    app_name: Optional[str] = None
 
 
 @dataclass
@@ -175,6 +179,18 @@ class ModuleSummary:
     # NAME -> (resolved f, its arguments); `apps.get_model()` and wrappers of it name a model
     model_lookups: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     page_cache: bool = False  # mentions cache_page or the cache middleware (its QS008 result reads writes anywhere)
+    # a module-level function has a parameter annotated with a QuerySet: its typing reads callers anywhere
+    queryset_parameters: bool = False
+
+
+def annotated_with_queryset(arg: ast.arg) -> bool:
+    """A parameter whose annotation names a QuerySet (`QuerySet[Order]`, `"OrderQuerySet"`)."""
+    return arg.annotation is not None and "QuerySet" in ast.unparse(arg.annotation)
+
+
+def _parameters(function: ast.AST) -> list[ast.arg]:
+    args = function.args
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs]
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
@@ -349,6 +365,8 @@ class _Summariser:
                 self.read_class(node, self.s.classes[node.name])
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.s.function_returns[node.name] = [chain(r) for r in _returns(node, self.lines)]
+                if b"QuerySet" in self.source and any(map(annotated_with_queryset, _parameters(node))):
+                    self.s.queryset_parameters = True
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -523,6 +541,9 @@ class _Summariser:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 cls.attrs.update(names)
+                if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+                    cls.app_label = stmt.value.value if "label" in names else cls.app_label
+                    cls.app_name = stmt.value.value if "name" in names else cls.app_name
                 if isinstance(stmt.value, ast.Call):
                     called = self.describe_call(stmt.value)
                     for name in names:
@@ -924,12 +945,38 @@ class ProjectIndex:
             label, name = arguments
         if not label or not name:
             return None
+        labelled, relabelled = self.app_labels()
+        if label in labelled:
+            package = labelled[label]
+            in_app = lambda module: module == package or module.startswith(package + ".")  # noqa: E731
+        else:  # the package name is the label, unless an AppConfig gave the package another
+            in_app = lambda module: label in module.split(".") and not any(  # noqa: E731
+                module == p or module.startswith(p + ".") for p in relabelled
+            )
         found = [
             q for q, cls in self.classes.items()
-            if cls.name.lower() == name.lower() and label in cls.module.split(".")
+            if cls.name.lower() == name.lower() and in_app(cls.module)
             and self.is_model(q) and not self.is_abstract_model(q)
         ]
         return found[0] if len(found) == 1 else None
+
+    def app_labels(self) -> tuple[dict[str, str], set[str]]:
+        """`AppConfig.label`s: label -> the app's package (its `name`, else the package the
+        config is in), and the packages whose label is not their last name part. A label two
+        configs claim names no package (Django refuses to start)."""
+        if getattr(self, "_app_labels", None) is None:
+            packages: dict[str, set[str]] = {}
+            relabelled: set[str] = set()
+            for q, cls in self.classes.items():
+                if cls.app_label is None or not APP_CONFIGS & set(self.class_and_bases(q)):
+                    continue
+                package = cls.app_name or cls.module.rpartition(".")[0]
+                packages.setdefault(cls.app_label, set()).add(package)
+                if package.rpartition(".")[2] != cls.app_label:
+                    relabelled.add(package)
+            labelled = {label: next(iter(found)) for label, found in packages.items() if len(found) == 1}
+            self._app_labels = (labelled, relabelled)
+        return self._app_labels
 
     def is_model(self, qualname: str) -> bool:
         return self.class_kind(qualname) == "model"

@@ -18,8 +18,8 @@ from typing import Optional, Sequence
 import ast
 import re
 
-from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, chain_steps, dotted
-from .index import defines_name, exports_name
+from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, ast_chain, chain_steps, dotted
+from .index import annotated_with_queryset, defines_name, exports_name
 from .options import Options
 from .project import Project
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
@@ -296,11 +296,11 @@ class ChainTyper:
         for name in (*summary.classes, *summary.functions, *summary.constants):
             if self.global_is_relevant(f"{summary.module}.{name}"):
                 names.add(name)
-        if "self" in text and any(
+        if ("self" in text or "cls" in text) and any(
             self.index.class_kind(cls.qualname) in ("model", "queryset", "manager")
             for cls in summary.classes.values()
         ):
-            names.add("self")  # methods of a model, QuerySet or manager type `self`
+            names.update(("self", "cls"))  # methods of a model, QuerySet or manager type `self`/`cls`
         if any(cls.meta_model for cls in summary.classes.values()):
             names.add("instance")  # a ModelForm's `self.instance`
         names.update(lookalike_words(text))
@@ -358,6 +358,50 @@ class ChainTyper:
                 return QsType(INSTANCE, t.confidence, model=t.model)
             return NOT_KNOWN
         return NOT_KNOWN
+
+    def fresh_querysets_from_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        """What every caller of the module-level `function` passes as its parameter (at
+        `position`, or as `keyword`) when each passes a QuerySet chain built in the call
+        itself (`f(Order.objects.filter(...))`): nobody else holds it, so nobody reads its
+        rows afterwards. None when a caller passes anything else (a name: it may use it
+        again), when there is no caller, or when the function is handed over (callers unseen)."""
+        memo = self.__dict__.setdefault("_fresh_from_callers", {})
+        key = (function, position, keyword)
+        if key not in memo:
+            memo[key] = self._fresh_querysets_from_callers(function, position, keyword)
+        return memo[key]
+
+    def _fresh_querysets_from_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        from .index import _Summariser
+
+        index = self.index
+        sites = index.call_sites(function)
+        if not sites or index.handed_over_sites(function):
+            return None
+        passed: list[QsType] = []
+        for module in sorted({site[0] for site in sites}):
+            summary = index.modules[module]
+            try:
+                tree = ast.parse(index.source_bytes(summary.path))
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+            resolve = _Summariser(summary, b"").resolve
+            lines = {line for site_module, _, line, _ in sites if site_module == module}
+            calls = [
+                node for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and node.lineno in lines
+                and index.resolve(resolve(dotted(node.func)) or "") == function
+            ]
+            if len(calls) != sum(1 for site in sites if site[0] == module):
+                return None  # a call this reading does not pair with the index's sites
+            for call in calls:
+                argument = _argument_for(call, position, keyword)
+                chain = ast_chain(argument, resolve) if isinstance(argument, ast.Call) else None
+                if chain is None:
+                    return None
+                passed.append(self.type_chain(self.type_root(chain[0]), chain[1]))
+        result = meet(passed)
+        return result if result.kind == QUERYSET and result.confidence == PROVEN else None
 
     def models_using(self, qualname: str) -> list[str]:
         """Concrete models one of whose managers is built on the Manager/QuerySet class."""
@@ -871,9 +915,28 @@ class ExprTyper:
             function = self.scopes.parents.get(arg)
             if function is not None and _has_default(function, arg):
                 return QsType(NOTHING, UNKNOWN, near=True, why="a parameter with a default value")
+            fresh = self.fresh_from_callers(arg)
+            if fresh is not None:
+                return fresh
             return QsType(QUERYSET, LIKELY, why="a parameter annotated as a QuerySet; callers may pass something else")
         return unknown
 
+
+    def fresh_from_callers(self, arg: ast.arg) -> Optional[QsType]:
+        """The QuerySet every caller passes for `arg` of a module-level function, when each
+        passes one built in the call (see `ChainTyper.fresh_querysets_from_callers`)."""
+        function = self.scopes.parents.get(arg)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or not annotated_with_queryset(arg):
+            return None  # (the cache keys a module by its callers only when it has such parameters)
+        if self.scopes.parents.get(function) is not self.scopes.tree or function.name not in self.summary.functions:
+            return None
+        if arg not in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
+            return None
+        positional = [*function.args.posonlyargs, *function.args.args]
+        position = positional.index(arg) if arg in positional else len(positional) + 1_000
+        keyword = "" if arg in function.args.posonlyargs else arg.arg
+        qualname = f"{self.summary.module}.{function.name}"
+        return self.chains.fresh_querysets_from_callers(qualname, position, keyword)
 
     def type_receiver(self, arg: ast.arg) -> Optional[QsType]:
         """`self` of a method of a module-level model, QuerySet or Manager class: an instance
@@ -889,13 +952,15 @@ class ExprTyper:
         if not isinstance(cls_node, ast.ClassDef) or self.scopes.parents.get(cls_node) is not self.scopes.tree:
             return None
         decorators = {dotted(d) for d in function.decorator_list}
-        if decorators & {"staticmethod", "classmethod"}:
+        if "staticmethod" in decorators:
             return None
         qualname = f"{self.summary.module}.{cls_node.name}"
         cls = self.summary.classes.get(cls_node.name)
         if cls is None or cls.lineno != cls_node.lineno:
             return None  # the name is bound to another class too
         kind = self.chains.index.class_kind(qualname)
+        if "classmethod" in decorators:
+            return self.type_model_classmethod_receiver(qualname) if kind == "model" else None
         if kind == "model":
             return QsType(INSTANCE, PROVEN, model=qualname)
         if kind not in ("queryset", "manager"):
@@ -909,6 +974,13 @@ class ExprTyper:
         else:
             confidence, model, why = LIKELY, None, f"`self` of a {kind} whose model is not known here"
         return QsType(QUERYSET if kind == "queryset" else MANAGER, confidence, model, (qualname,), why=why)
+
+    def type_model_classmethod_receiver(self, qualname: str) -> QsType:
+        """`cls` of a model's classmethod: the model (`cls.objects` its manager), or one of
+        its subclasses when it has some (another `Meta.ordering` or manager: likely at most)."""
+        if self.chains.index.subclasses(qualname):
+            return QsType(MODEL, LIKELY, model=qualname, why="`cls` may be a subclass of the model")
+        return QsType(MODEL, PROVEN, model=qualname)
 
 
 LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")
@@ -936,6 +1008,15 @@ LITERAL_NAMES = {
     ast.SetComp: "a set comprehension", ast.Dict: "a dict", ast.DictComp: "a dict comprehension",
     ast.GeneratorExp: "a generator expression", ast.Constant: "a constant", ast.JoinedStr: "an f-string",
 }
+
+
+def _argument_for(call: ast.Call, position: int, keyword: str) -> Optional[ast.AST]:
+    """The expression `call` passes for a parameter (None when `*args`/`**kwargs` hide it)."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    if position < len(call.args):
+        return call.args[position]
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
 
 
 def _has_default(function: ast.AST, arg: ast.arg) -> bool:

@@ -401,3 +401,24 @@ def test_a_cache_made_by_other_code_is_not_read(tmp_path, monkeypatch):
     assert run_in(tmp_path, use_cache=True).analysed == []
     monkeypatch.setattr(cache_mod, "_TOOL_VERSION", [cache_mod.tool_version() + "-edited"])
     assert sorted(run_in(tmp_path, use_cache=True).analysed) == sorted(first.analysed)
+
+
+# -- a QuerySet parameter is typed by its callers: a caller's change reaches a cached result --------
+def test_a_cached_run_sees_a_caller_that_starts_reusing_the_queryset(tmp_path):
+    reports = (
+        "from django.db.models import QuerySet\n\n\ndef how_many(orders: QuerySet) -> int:\n"
+        "    return len(orders)\n"
+    )
+    caller = "from shop.models import Order\nfrom shop.reports import how_many\n\n\ndef f():\n{body}"
+    fresh = "    return how_many(Order.objects.all())\n"
+    reused = "    orders = Order.objects.all()\n    return how_many(orders), list(orders)\n"
+    write_project(tmp_path, {**FILES, "shop/reports.py": reports, "shop/caller.py": caller.format(body=fresh)})
+    (tmp_path / "pyproject.toml").write_text("")
+
+    def applicability():
+        result = run(tmp_path)
+        return [f.fix.applicability for f in result.findings if f.path == "shop/reports.py"]
+
+    assert applicability() == ["safe"]
+    (tmp_path / "shop" / "caller.py").write_text(caller.format(body=reused))
+    assert applicability() == ["unsafe"]

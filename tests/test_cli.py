@@ -1405,3 +1405,21 @@ def test_a_reader_that_leaves_early_is_no_crash(project, command):
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141
     assert b"internal error" not in stderr and b"Traceback" not in stderr and b"Exception ignored" not in stderr
+
+
+# -- --stdin-filename in a folder tree with no project marker -----------------------------------------
+def test_stdin_without_a_project_marker_indexes_the_files_folder(project):
+    root = project({})
+    assert not any((root / marker).exists() for marker in (".git", "pyproject.toml", "setup.py", "manage.py"))
+    # as `qsfix check shop` would: the models next to the file are known
+    result = qsfix("check", "-", "--stdin-filename", "shop/services.py", input=SERVICES)
+    assert result.exit_code == 1
+    assert result.stdout == f"shop/services.py:5:12: QS002 {QS002_MESSAGE}\n"
+
+
+def test_namespace_app_found_from_the_command_line(tmp_path):
+    write_project(tmp_path, {"manage.py": "", "shop/models.py": EXAMPLE_MODELS, "shop/services.py": SERVICES})
+    (tmp_path / "shop" / "__init__.py").unlink()  # a PEP 420 app folder
+    proc = subprocess.run(QSFIX + ["check", "--no-cache"], cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True)
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == f"shop/services.py:5:12: QS002 {QS002_MESSAGE}\n"

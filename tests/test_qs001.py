@@ -1114,3 +1114,165 @@ def test_rebound_each_round_in_a_loop_despite_a_binding_in_another_branch():
         """,
         **QS001,
     )
+
+
+# -- namespace packages (PEP 420): app folders without __init__.py ----------------------------------
+NAMESPACE_VIEW = """\
+from shop.models import Order
+
+
+def f():
+    if Order.objects.filter(status="x"):
+        return 1
+"""
+NAMESPACE_VIEW_FIXED = NAMESPACE_VIEW.replace('status="x"):', 'status="x").exists():')
+
+
+def _namespace_project(files: dict[str, str]) -> dict[str, str]:
+    """Run over a project whose app folders hold no `__init__.py`; every file's text after."""
+    import textwrap
+
+    from tests.helpers import new_project_folder, run_in
+
+    root = new_project_folder()
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    result = run_in(root, **QS001)
+    return {r.path: r.new.decode() for r in result.files if r.changed}
+
+
+def test_namespace_app_below_manage_py_is_indexed():
+    from codemods.base import EXAMPLE_MODELS
+
+    changed = _namespace_project(
+        {"manage.py": "", "shop/models.py": EXAMPLE_MODELS, "shop/views.py": NAMESPACE_VIEW}
+    )
+    assert changed == {"shop/views.py": NAMESPACE_VIEW_FIXED}
+
+
+def test_namespace_app_in_a_src_layout_is_named_without_src():
+    from codemods.base import EXAMPLE_MODELS
+
+    changed = _namespace_project(
+        {"pyproject.toml": "", "src/shop/models.py": EXAMPLE_MODELS, "src/shop/views.py": NAMESPACE_VIEW}
+    )
+    assert changed == {"src/shop/views.py": NAMESPACE_VIEW_FIXED}
+
+
+def test_namespace_folder_holding_manage_py_is_the_source_root():
+    from codemods.base import EXAMPLE_MODELS
+
+    # `backend/` holds manage.py: imports start there, so `backend.shop` would name nothing
+    changed = _namespace_project(
+        {".git/HEAD": "", "backend/manage.py": "", "backend/shop/models.py": EXAMPLE_MODELS,
+         "backend/shop/views.py": NAMESPACE_VIEW}
+    )
+    assert changed == {"backend/shop/views.py": NAMESPACE_VIEW_FIXED}
+
+
+def test_namespace_app_outside_any_project_stays_unknown():
+    from codemods.base import EXAMPLE_MODELS
+
+    # no project marker: no source root to name the folder from, so no guess
+    assert _namespace_project({"shop/models.py": EXAMPLE_MODELS, "shop/views.py": NAMESPACE_VIEW}) == {}
+
+
+def test_module_names_follow_namespace_folders_up_to_the_source_root(tmp_path):
+    from codemods.modules import _namespace_of, _package_of, module_name_for
+
+    files = ("manage.py", "shop/views.py", "shop/models/__init__.py", "core/__init__.py", "core/extra/tool.py")
+    for rel in files:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    _package_of.cache_clear()
+    _namespace_of.cache_clear()
+    assert module_name_for(str(tmp_path / "shop/views.py")) == ("shop.views", False)
+    # a regular package keeps the name its __init__.py folders give it (Django's tests/ holds
+    # packages imported as top-level ones), even inside a namespace folder
+    assert module_name_for(str(tmp_path / "shop/models/__init__.py")) == ("models", True)
+    # a namespace folder inside a regular package is its subpackage
+    assert module_name_for(str(tmp_path / "core/extra/tool.py")) == ("core.extra.tool", False)
+    assert module_name_for(str(tmp_path / "manage.py")) == ("manage", False)
+
+
+# -- `cls` in a model's classmethod ----------------------------------------------------------------
+CLASSMETHOD_MODELS = """\
+from django.db import models
+
+
+class Ticket(models.Model):
+    status = models.CharField(max_length=20)
+
+    @classmethod
+    def any_open(cls):
+        if cls.objects.filter(status="open"):
+            return True
+        return False
+"""
+
+
+def test_cls_in_a_model_classmethod_is_the_model():
+    check_project(
+        {"desk/models.py": CLASSMETHOD_MODELS},
+        {"desk/models.py": CLASSMETHOD_MODELS.replace('status="open"):', 'status="open").exists():')},
+        **QS001,
+    )
+
+
+def test_cls_in_a_classmethod_of_a_plain_class_is_not_typed():
+    import textwrap
+
+    from tests.helpers import rewrite_project
+
+    source = CLASSMETHOD_MODELS.replace("(models.Model)", "").replace("models.CharField(max_length=20)", '"x"')
+    output, result = rewrite_project({"desk/models.py": source}, **QS001)
+    assert output == {"desk/models.py": textwrap.dedent(source)}
+    assert [f for r in result.files for f in r.findings if f.is_active] == []
+
+
+# -- AppConfig.label: apps.get_model() through a custom app label ------------------------------------
+SHOP_APP_CONFIG = """\
+from django.apps import AppConfig
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+    label = "store"
+"""
+LOOKED_UP_BY_LABEL = """\
+from django.apps import apps
+
+
+def f():
+    Order = apps.get_model("store", "Order")
+    if Order.objects.all():
+        return apps.get_model("store.OrderItem").objects.exists()
+"""
+
+
+def test_models_looked_up_by_appconfig_label():
+    check_project(
+        {"shop/apps.py": SHOP_APP_CONFIG, "billing/views.py": LOOKED_UP_BY_LABEL},
+        {"billing/views.py": LOOKED_UP_BY_LABEL.replace("Order.objects.all():", "Order.objects.all().exists():")},
+        **QS001,
+    )
+
+
+def test_package_name_is_no_label_once_an_appconfig_relabels_it():
+    source = LOOKED_UP_BY_LABEL.replace('"store"', '"shop"').replace('"store.', '"shop.')
+    from tests.helpers import rewrite_project
+
+    # Django knows the app as `store` only: `get_model("shop", ...)` raises LookupError
+    output, result = rewrite_project({"shop/apps.py": SHOP_APP_CONFIG, "billing/views.py": source}, **QS001)
+    assert output["billing/views.py"] == source
+    assert [f for r in result.files for f in r.findings] == []
+
+
+def test_appconfig_label_found_without_a_name_attribute():
+    config = SHOP_APP_CONFIG.replace('    name = "shop"\n', "")
+    check_project(
+        {"shop/apps.py": config, "billing/views.py": LOOKED_UP_BY_LABEL},
+        {"billing/views.py": LOOKED_UP_BY_LABEL.replace("Order.objects.all():", "Order.objects.all().exists():")},
+        **QS001,
+    )

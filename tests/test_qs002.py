@@ -1119,3 +1119,110 @@ def test_function_in_another_module_ordering_through_a_relation_stays_unsafe():
     )
     assert [f.fix.applicability for f in outcome.findings] == ["unsafe", "safe"]
     assert "to-many relation" in outcome.findings[0].message
+
+
+# -- `cls` in a model's classmethod ----------------------------------------------------------------
+CLASSMETHOD_COUNT = """\
+from django.db import models
+
+
+class Ticket(models.Model):
+    status = models.CharField(max_length=20)
+
+    @classmethod
+    def open_count(cls):
+        return len(cls.objects.filter(status="open"))
+"""
+
+
+def test_cls_objects_counted_in_a_model_classmethod():
+    check_project(
+        {"desk/models.py": CLASSMETHOD_COUNT},
+        {"desk/models.py": CLASSMETHOD_COUNT.replace('len(cls.objects.filter(status="open"))',
+                                                     'cls.objects.filter(status="open").count()')},
+        **QS002,
+    )
+
+
+def test_cls_of_a_model_with_subclasses_is_at_best_unsafe():
+    from tests.helpers import rewrite_project
+
+    subclassed = CLASSMETHOD_COUNT + """
+
+class UrgentTicket(Ticket):
+    class Meta:
+        ordering = ["status"]
+"""
+    output, result = rewrite_project({"desk/models.py": subclassed}, **QS002)
+    assert output["desk/models.py"] == subclassed  # `cls` may be UrgentTicket
+    findings = [f for r in result.files for f in r.findings]
+    assert [(f.line, f.fix.applicability, f.skip_reason) for f in findings] == [
+        (9, "unsafe", "unsafe fix: applied only with --unsafe")
+    ]
+
+
+# -- QuerySet-annotated parameters: safe when every caller passes a fresh QuerySet ------------------
+ANNOTATED_PARAMETER = """\
+from django.db.models import QuerySet
+
+from shop.models import Order
+
+
+def how_many(orders: QuerySet) -> int:
+    return len(orders)
+
+
+def paid():
+    return how_many(Order.objects.filter(status="paid"))
+"""
+ANNOTATED_PARAMETER_FIXED = ANNOTATED_PARAMETER.replace("return len(orders)", "return orders.count()")
+OTHER_CALLER = """\
+from shop.models import Order
+from shop.reports import how_many
+
+
+def all_orders():
+    return how_many(orders=Order.objects.all())
+"""
+
+
+def test_queryset_parameter_every_caller_passes_fresh_is_safe():
+    check_project(
+        {"shop/reports.py": ANNOTATED_PARAMETER, "shop/views.py": OTHER_CALLER},
+        {"shop/reports.py": ANNOTATED_PARAMETER_FIXED},
+        **QS002,
+    )
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        # the caller reads the rows after the call
+        "def reused():\n    orders = Order.objects.all()\n    n = how_many(orders)\n    return n, list(orders)\n",
+        # a name: the caller may hold it
+        "ORDERS = Order.objects.all()\n\n\ndef shared():\n    return how_many(ORDERS)\n",
+        # handed over: its callers are not seen
+        "def handed():\n    return list(map(how_many, [Order.objects.all()]))\n",
+        # a list, not a QuerySet
+        "def listed():\n    return how_many(list(Order.objects.all()))\n",
+        # the rows are counted through a distinct(): count() may differ
+        "def distinct():\n    return how_many(Order.objects.values('status').distinct().order_by('-created'))\n",
+    ],
+)
+def test_queryset_parameter_stays_unsafe_unless_every_caller_passes_fresh(caller):
+    from tests.helpers import rewrite_project
+
+    views = OTHER_CALLER + "\n\n" + caller
+    output, result = rewrite_project({"shop/reports.py": ANNOTATED_PARAMETER, "shop/views.py": views}, **QS002)
+    assert output["shop/reports.py"] == ANNOTATED_PARAMETER
+    findings = [f for r in result.files if r.path == "shop/reports.py" for f in r.findings]
+    assert [(f.line, f.fix.applicability) for f in findings] == [(7, "unsafe")]
+
+
+def test_queryset_parameter_of_a_function_nobody_calls_stays_unsafe():
+    from tests.helpers import rewrite_project
+
+    lone = ANNOTATED_PARAMETER[: ANNOTATED_PARAMETER.index("\n\ndef paid")] + "\n"
+    output, result = rewrite_project({"shop/reports.py": lone}, **QS002)
+    assert output["shop/reports.py"] == lone
+    assert [(f.line, f.fix.applicability) for r in result.files for f in r.findings] == [(7, "unsafe")]
