@@ -153,10 +153,13 @@ class PassOptionsCommand(click.Command):
         since the last command in this process, as in tests)."""
         self.params = [param for param in self.params if not getattr(param, "pass_option", False)]
         at = next(n for n, param in enumerate(self.params) if param.name == "exclude")
+        codes: dict = {}  # option -> the passes that declare it (some share one)
         for info, option in registry.pass_options():
+            codes.setdefault(option, []).append(info.code)
+        for option, declared_by in codes.items():
             flag = click.Option(
                 [f"--{option.name}/--no-{option.name}", option.attribute], default=None,
-                help=f"{info.code}: {option.help}.",
+                help=f"{', '.join(declared_by)}: {option.help}.",
             )
             flag.pass_option = True
             self.params.insert(at, flag)

@@ -42,7 +42,8 @@ CORE_KEYS = ("select", "ignore", "unsafe", "exclude")
 def known_keys() -> tuple[str, ...]:
     from . import registry  # imported for a key that is not one of ours: rare
 
-    return (*CORE_KEYS, *(option.name for _, option in registry.pass_options()))
+    names = dict.fromkeys(option.name for _, option in registry.pass_options())  # once each
+    return (*CORE_KEYS, *names)
 
 
 def find_pyproject(start: str) -> Optional[str]:

@@ -17,15 +17,20 @@ from typing import TYPE_CHECKING, Optional
 
 from .kinds import INSTANCE, UNKNOWN
 from .rewrite import cst
+from .options import PassOption
 from .scopes import FUNCTION_NODES
 
 if TYPE_CHECKING:
     from .analysis import FileAnalysis
 
 # Test code reads and writes rows on purpose (fixtures, assertions on stale instances): the
-# stale-data passes leave it alone. Set to True to check tests too (an option once the
-# option machinery of issue 13 exists).
+# stale-data passes leave it alone, unless --check-tests (or this, for a whole session) is on.
 CHECK_TESTS = False
+# the stale-data passes' shared option: it changes which files they read, so it is keyed
+CHECK_TESTS_OPTION = PassOption(
+    "check-tests", help="also check test code (`tests/` folders, `test_*.py`, `tests.py`)",
+    in_cache_key=True,
+)
 
 BLOCK_FIELDS = ("body", "orelse", "finalbody")
 PATH_ENDERS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
@@ -43,8 +48,9 @@ def is_test_path(path: str) -> bool:
     )
 
 
-def skips_file(path: str) -> bool:
-    return not CHECK_TESTS and is_test_path(path)
+def skips_file(analysis: "FileAnalysis") -> bool:
+    checks_tests = CHECK_TESTS or analysis.project.options.flag(CHECK_TESTS_OPTION.name)
+    return not checks_tests and is_test_path(analysis.path)
 
 
 def enclosing_function(analysis: "FileAnalysis", node: ast.AST) -> Optional[ast.AST]:

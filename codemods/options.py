@@ -69,10 +69,11 @@ class Options:
             return ()
         from . import registry
 
-        return tuple(
-            (option.name, given[option.name]) for _, option in registry.pass_options()
+        keyed = {  # an option two passes share is one entry
+            option.name: given[option.name] for _, option in registry.pass_options()
             if option.in_cache_key and given.get(option.name, option.default) != option.default
-        )
+        }
+        return tuple(sorted(keyed.items()))
 
     def for_analysis(self) -> "Options":
         """What an analysis may read (`Project.options`): the keyed options only, so that an

@@ -59,7 +59,7 @@ def own_value(kw: ast.keyword, obj: ast.Name) -> bool:
 class RefreshAfterUpdate(Pass):
     def __init__(self, analysis, options):
         super().__init__(analysis, options)
-        self.skipped_file = flow.skips_file(analysis.path)
+        self.skipped_file = flow.skips_file(analysis)
 
     @property
     def idle(self) -> bool:
@@ -303,5 +303,6 @@ INFO = PassInfo(
         ),
     ),
     visitor=RefreshAfterUpdate,
+    options=(flow.CHECK_TESTS_OPTION,),
 )
 RefreshAfterUpdate.info = INFO

@@ -75,7 +75,7 @@ def read_modify_write(statement: ast.stmt) -> Optional[tuple[ast.Name, Modificat
 class LostUpdate(Pass):
     def __init__(self, analysis, options):
         super().__init__(analysis, options)
-        self.skipped_file = flow.skips_file(analysis.path)
+        self.skipped_file = flow.skips_file(analysis)
         self.groups: dict[tuple[int, str], Group] = {}
 
     @property
@@ -515,5 +515,6 @@ INFO = PassInfo(
         ),
     ),
     visitor=LostUpdate,
+    options=(flow.CHECK_TESTS_OPTION,),
 )
 LostUpdate.info = INFO

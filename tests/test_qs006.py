@@ -436,3 +436,18 @@ def test_tests_are_checked_when_the_switch_is_on(monkeypatch):
         post.save()
     """
     assert [f.code for f in findings(source, path="blog/tests/test_views.py")] == ["QS006"]
+
+
+def test_tests_are_checked_with_the_check_tests_option():
+    source = """\
+    from blog.models import Post
+
+
+    def test_view():
+        post = Post.objects.get(pk=1)
+        post.views += 1
+        post.save()
+    """
+    assert findings(source, path="blog/tests/test_views.py") == []
+    found = findings(source, path="blog/tests/test_views.py", check_tests=True)
+    assert [(f.code, f.line) for f in found] == [("QS006", 6)]  # the `+=`
