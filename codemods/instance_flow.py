@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import TYPE_CHECKING, Optional
 
 from .kinds import INSTANCE, UNKNOWN
@@ -36,16 +37,20 @@ BLOCK_FIELDS = ("body", "orelse", "finalbody")
 PATH_ENDERS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 
 
+TEST_FILE = re.compile(r"(^test_.*|.*_tests|^tests)\.py$")
+
+
 def is_test_path(path: str) -> bool:
-    """Files under a `tests/` folder, `test_*.py`, `*_tests.py` and `tests.py`."""
-    normal = "/" + path.replace(os.sep, "/")
-    name = normal.rsplit("/", 1)[-1]
-    return (
-        "/tests/" in normal
-        or name.startswith("test_")
-        or name.endswith("_tests.py")
-        or name == "tests.py"
-    )
+    """Under a `tests/` folder, or named `test_*.py`, `*_tests.py` or `tests.py` (folders
+    counted from where qsfix runs: a checkout below some `tests/` folder is not all tests).
+    The one rule of the stale-data passes (QS005-QS009)."""
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path)
+        except ValueError:  # another drive (Windows): keep it whole
+            pass
+    parts = path.replace(os.sep, "/").split("/")
+    return "tests" in parts[:-1] or bool(TEST_FILE.match(parts[-1]))
 
 
 def skips_file(analysis: "FileAnalysis") -> bool:

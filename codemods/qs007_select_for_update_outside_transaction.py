@@ -16,17 +16,15 @@ query.py (`get_aggregation` clears `select_for_update`), django/db/models/query.
 from __future__ import annotations
 
 import ast
-import os
-import re
 from typing import Optional
 
+from . import instance_flow as flow
 from .base import Example, Pass, PassInfo
+from .instance_flow import is_test_path
 from .querysets import MANAGER, QUERYSET, QUERYSET_BUILDERS, UNKNOWN
 
-# Test files are left alone by default (`TestCase` wraps every test in a transaction, so a lock
-# there is always held). Set to True to check them too (an option once options are per pass).
-INCLUDE_TESTS = False
-TEST_FILE = re.compile(r"(^test_.*|.*_tests|^tests)\.py$")
+# Test files are left alone unless --check-tests (`TestCase` wraps every test in a
+# transaction, so a lock there is always held); callers in tests never count.
 
 ATOMIC = "django.db.transaction.atomic"
 NON_ATOMIC_REQUESTS = "django.db.transaction.non_atomic_requests"
@@ -53,22 +51,10 @@ EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "len", "bool", "sorted"
 MAX_CALLER_DEPTH = 8
 
 
-def is_test_path(path: str) -> bool:
-    """Under a `tests/` folder, or named `test_*.py`, `*_tests.py` or `tests.py` (folders
-    counted from where qsfix runs: a checkout below some `tests/` folder is not all tests)."""
-    if os.path.isabs(path):
-        try:
-            path = os.path.relpath(path)
-        except ValueError:  # another drive (Windows): keep it whole
-            pass
-    parts = path.replace(os.sep, "/").split("/")
-    return "tests" in parts[:-1] or bool(TEST_FILE.match(parts[-1]))
-
-
 class SelectForUpdateOutsideTransaction(Pass):
     @property
     def idle(self) -> bool:
-        if not INCLUDE_TESTS and is_test_path(self.analysis.path):
+        if flow.skips_file(self.analysis):
             return True
         return "select_for_update" not in self.analysis.text
 
@@ -280,7 +266,7 @@ def _handed_only_to_django(index, qualname: str) -> bool:
 
 
 def _in_tests(index, module: str) -> bool:
-    return not INCLUDE_TESTS and is_test_path(index.modules[module].path)
+    return is_test_path(index.modules[module].path)
 
 
 def _is_view(index, module: str, key: str, first_param: str, class_name: str, method: str) -> bool:
@@ -397,6 +383,7 @@ INFO = PassInfo(
         ),
     ),
     visitor=SelectForUpdateOutsideTransaction,
+    options=(flow.CHECK_TESTS_OPTION,),
     # the callers of a function may be anywhere: a module naming select_for_update reads every module
     reads_whole_project=lambda index: {m.module for m in index.modules.values() if m.select_for_update},
 )

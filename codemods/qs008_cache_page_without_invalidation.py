@@ -19,10 +19,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from . import instance_flow as flow
 from .base import Example, Pass, PassInfo
+from .instance_flow import is_test_path
 from .index import dotted
 from .querysets import INSTANCE, MANAGER, MODEL, QUERYSET, UNKNOWN
-from .qs007_select_for_update_outside_transaction import INCLUDE_TESTS, is_test_path
 
 CACHE_PAGE = "django.views.decorators.cache.cache_page"
 NEVER_CACHE = "django.views.decorators.cache.never_cache"
@@ -90,7 +91,7 @@ class ProjectFacts:
 
     def project_modules(self):
         for summary in self.index.modules.values():
-            if INCLUDE_TESTS or not is_test_path(summary.path):
+            if not is_test_path(summary.path):  # writes in tests change no served page
                 yield summary
 
     def analysis_of(self, summary):
@@ -312,7 +313,7 @@ class CachePageWithoutInvalidation(Pass):
     @property
     def idle(self) -> bool:
         analysis = self.analysis
-        if not INCLUDE_TESTS and is_test_path(analysis.path):
+        if flow.skips_file(analysis):
             return True
         index = analysis.index
         page_cache = getattr(index, "_qs008_page_cache", None)
@@ -593,6 +594,7 @@ INFO = PassInfo(
         ),
     ),
     visitor=CachePageWithoutInvalidation,
+    options=(flow.CHECK_TESTS_OPTION,),
     # once a page is cached anywhere, writes, receivers and URLconfs anywhere decide its findings
     reads_whole_project=lambda index: (
         set(index.modules) if any(m.page_cache for m in index.modules.values()) else set()

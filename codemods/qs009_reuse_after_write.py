@@ -16,10 +16,10 @@ import ast
 import functools
 from typing import Iterator, Optional
 
+from . import instance_flow as flow
 from .base import Example, Pass, PassInfo
 from .index import chain_steps
 from .querysets import FUNCTION, INSTANCE, MANAGER, PROVEN, QUERYSET, QUERYSET_BUILDERS, UNKNOWN
-from .qs007_select_for_update_outside_transaction import INCLUDE_TESTS, is_test_path
 from .rewrite import method_call
 
 # Builtins that iterate their argument (and so fill the cache).
@@ -51,7 +51,7 @@ BLOCK_CHANGES = {
 class ReuseAfterWrite(Pass):
     @property
     def idle(self) -> bool:
-        return not INCLUDE_TESTS and is_test_path(self.analysis.path)
+        return flow.skips_file(self.analysis)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
@@ -493,5 +493,6 @@ INFO = PassInfo(
         ),
     ),
     visitor=ReuseAfterWrite,
+    options=(flow.CHECK_TESTS_OPTION,),
 )
 ReuseAfterWrite.info = INFO

@@ -963,7 +963,7 @@ def write_pyproject(root: Path, text: str) -> None:
         (
             "[tool.qsfix]\nexclud = []\n",
             "[tool.qsfix] exclud: unknown key "
-            "(did you mean `exclude`? known keys: select, ignore, unsafe, exclude, all-views, keep-names)",
+            "(did you mean `exclude`? known keys: select, ignore, unsafe, exclude, all-views, keep-names, check-tests)",
         ),
     ],
     ids=["not-a-table", "select-int", "ignore-mixed", "exclude-table", "unsafe-string", "all-views-int",

@@ -316,6 +316,8 @@ def test_test_files_are_left_alone():
     assert [m.split(":")[0] for m in active(source)] == ["8"]
     for path in ("shop/tests/views.py", "shop/test_views.py", "shop/views_tests.py", "shop/tests.py"):
         assert active(source, path=path) == [], path
+    # --check-tests (one option the stale-data passes share) turns them on
+    assert [m.split(":")[0] for m in active(source, path="shop/tests/views.py", check_tests=True)] == ["8"]
 
 
 def test_only_a_proven_queryset():
