@@ -87,8 +87,8 @@ class SelectForUpdateOutsideTransaction(Pass):
         elif evaluation is not None:
             self.check_transaction(node, evaluation)
 
-    def chain_after(self, node: ast.Call) -> tuple[ast.AST, list[str]]:
-        """The whole chain the call starts (`M.objects.select_for_update().filter().get()`)
+    def chain_after(self, node: ast.AST) -> tuple[ast.AST, list[str]]:
+        """The whole chain the call (or a name) starts (`M.objects.select_for_update().filter().get()`)
         and the methods called after it, in order (`[i]` for an index)."""
         parents = self.analysis.parents
         current: ast.AST = node
@@ -152,28 +152,12 @@ class SelectForUpdateOutsideTransaction(Pass):
         for read in reads:
             if analysis.scopes.scope(read) is not scope:
                 return None  # read in a nested function: run who knows where
-            _, methods = self.chain_after_name(read)
-            evaluation = self.evaluation_of(self.chain_after_name(read)[0], methods)
+            outer, methods = self.chain_after(read)
+            evaluation = self.evaluation_of(outer, methods)
             if evaluation is None or evaluation == "never":
                 return None
             evaluations.append(evaluation)
         return evaluations[0]
-
-    def chain_after_name(self, name: ast.Name) -> tuple[ast.AST, list[str]]:
-        parents = self.analysis.parents
-        current: ast.AST = name
-        methods: list[str] = []
-        while True:
-            parent = parents.get(current)
-            grand = parents.get(parent)
-            if isinstance(parent, ast.Attribute) and isinstance(grand, ast.Call) and grand.func is parent:
-                methods.append(parent.attr)
-                current = grand
-            elif isinstance(parent, ast.Subscript) and parent.value is current:
-                methods.append("[i]")
-                current = parent
-            else:
-                return current, methods
 
     # -- is a transaction open? ------------------------------------------------------------
     def check_transaction(self, node: ast.Call, evaluation: ast.AST) -> None:
