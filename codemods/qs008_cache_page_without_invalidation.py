@@ -41,6 +41,8 @@ SIGNAL_WORDS = (b"post_save", b"post_delete", b"m2m_changed", b"pre_save", b"pre
 WRITE_METHODS = frozenset(
     "save delete create update bulk_create bulk_update get_or_create update_or_create".split()
 )
+# A module holding none of these bytes makes no write call: it is not analysed for writes
+WRITE_WORDS = tuple(f".{m}(".encode() for m in (*WRITE_METHODS, "register"))
 # What a cached class-based view runs for a GET (the only requests the cache answers).
 GET_METHODS = frozenset(
     "get head dispatch get_queryset get_object get_context_data list retrieve render_to_response".split()
@@ -76,6 +78,7 @@ class ProjectFacts:
         self.url_wrapped: dict[str, list[tuple[str, int, str]]] = {}  # view -> (path, line, timeout)
         self.receivers: set[str] = set()  # models with a receiver; "*": any model
         self.writes: dict[str, ModelWrites] = {}
+        self.calls: dict[str, list[ast.Call]] = {}  # path -> its write-shaped calls
         site_cache, seconds = False, None
         for summary in self.project_modules():
             source = index.source_bytes(summary.path)
@@ -189,13 +192,14 @@ class ProjectFacts:
         found = ModelWrites()
         word = model.rpartition(".")[2].encode()
         for summary in self.project_modules():
-            if word not in self.index.source_bytes(summary.path):
+            source = self.index.source_bytes(summary.path)
+            if word not in source or not any(w in source for w in WRITE_WORDS):
                 continue
             analysis = self.analysis_of(summary)
             if analysis is None:
                 continue
-            for node in ast.walk(analysis.tree):
-                if isinstance(node, ast.Call) and self.is_write(analysis, node, model):
+            for node in self.write_calls(analysis):
+                if self.is_write(analysis, node, model):
                     if rolled_back(analysis, node):
                         continue
                     if invalidates_near(analysis, node):
@@ -204,6 +208,17 @@ class ProjectFacts:
                         found.sites.append((display_path(summary.path), node.lineno, node.func.attr))
         found.sites.sort()
         return found
+
+    def write_calls(self, analysis) -> list[ast.Call]:
+        """The module's calls of a write method or `register`, found once for every model."""
+        calls = self.calls.get(analysis.path)
+        if calls is None:
+            calls = self.calls[analysis.path] = [
+                node for node in analysis.parents
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and (node.func.attr in WRITE_METHODS or node.func.attr == "register")
+            ]
+        return calls
 
     def is_write(self, analysis, call: ast.Call, model: str) -> bool:
         func = call.func
