@@ -745,3 +745,16 @@ def test_stdin_buffer_for_a_new_file_has_its_constants_rewritten(project):
     assert result.exit_code == 0, result.output
     assert result.stdout == OPEN_QUERIES_FIXED
     assert not (root / "shop/queries.py").exists()
+
+
+def test_every_package_of_the_tool_is_installed():
+    """A non-editable install (pre-commit's, pip's from a git URL) ships only the packages
+    pyproject.toml names: a new subpackage left out of it fails only there."""
+    import tomllib
+
+    declared = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        str(folder.relative_to(REPO)).replace("/", ".")
+        for folder in (REPO / "codemods").rglob("*") if (folder / "__init__.py").is_file()
+    } | {"codemods"}
+    assert declared == found
