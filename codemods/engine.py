@@ -26,9 +26,7 @@ import dataclasses
 import gc
 import os
 import sys
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
 from . import GC_THRESHOLDS, registry
@@ -51,6 +49,7 @@ from .options import Options  # noqa: F401 - re-exported: `engine.Options` is pu
 from .results import FileResult, RunResult  # noqa: F401 - re-exported as well
 from .files import _symlinked_folder
 from .modules import _namespace_of, _package_of, module_name_for
+from .quiet import quiet_definitions
 from .rewrite import apply_edits
 from .writing import write_changes  # noqa: F401 - engine.write_changes, as cli and api use it
 
@@ -154,60 +153,6 @@ def build_index(summaries: Iterable[Optional[ModuleSummary]], targets: set[str],
 
 
 # -- phase 2: analyse and fix ------------------------------------------------------------------
-def _lines_naming(lines: list[str], words: Iterable[str], text: Optional[str] = None) -> list[int]:
-    """The numbers of the lines where one of `words` occurs as a whole word (as a regular
-    expression's `\\b` sees it), in order. `str.find` for each word: a few times faster than
-    one regular expression over the text, which tries every word at every position."""
-    if text is None:
-        text = "".join(lines)  # `lines` are the whole text, split
-    starts = list(accumulate(map(len, lines), initial=0))  # starts[n]: offset of line n + 1
-    size = len(text)
-    hits: set[int] = set()
-    for word in words:
-        length = len(word)
-        at = text.find(word)
-        while at != -1:
-            end = at + length
-            before = text[at - 1] if at else " "
-            after = text[end] if end < size else " "
-            if before != "_" and not before.isalnum() and after != "_" and not after.isalnum():
-                line = bisect_right(starts, at)
-                hits.add(line)
-                at = text.find(word, starts[line] if line < len(starts) else size)  # next line
-            else:
-                at = text.find(word, at + 1)
-    return sorted(hits)
-
-
-def _quiet_definitions(tree: ast.Module, text: str, lines: list[str], words: Optional[set[str]]) -> frozenset:
-    """Functions and methods whose source names nothing relevant: no finding can be inside
-    (every typing rule starts from a relevant name, and a local variable's value is in the
-    same function), so their bodies are bound but not analysed. Top-level functions and
-    the methods of top-level classes are checked; a class body itself is always read."""
-    if words is None:
-        return frozenset()
-    hits = _lines_naming(lines, words, text)
-    quiet = set()
-
-    def is_quiet(node: ast.AST) -> bool:
-        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        first = bisect_left(hits, start)
-        return first == len(hits) or hits[first] > node.end_lineno
-
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if is_quiet(node):
-                quiet.add(id(node))
-        elif isinstance(node, ast.ClassDef):
-            if is_quiet(node):
-                quiet.add(id(node))
-                continue
-            for method in node.body:
-                if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_quiet(method):
-                    quiet.add(id(method))
-    return frozenset(quiet)
-
-
 def _handlers(passes) -> dict[type, list]:
     table: dict[type, list] = {}
     for visitor in passes:
@@ -279,7 +224,7 @@ def analyse_file(
         analysis = FileAnalysis(
             source.path, text, tree, summary, index, chains,
             factories_active=True,  # QS004 off is a skip reason of the findings (`unless`)
-            skip_bodies=_quiet_definitions(tree, text, lines, words),
+            skip_bodies=quiet_definitions(tree, text, lines, words),
             lines=lines,
         )
         visitors = [info.visitor(analysis, ANALYSIS_OPTIONS) for info in passes]

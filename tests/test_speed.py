@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codemods import engine
+from codemods import engine, quiet
 from codemods.files import read_source, split_lines
 from codemods.workers import WorkerError, Workers
 from tests import helpers
@@ -162,7 +162,7 @@ def test_lines_naming_agrees_with_a_word_boundary_regex(text, words):
     starts = list(accumulate(map(len, lines), initial=0))
     pattern = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(words, key=len, reverse=True))))
     expected = sorted({bisect_right(starts, m.start()) for m in pattern.finditer(text)})
-    assert engine._lines_naming(lines, words) == expected
+    assert quiet.lines_naming(lines, words) == expected
 
 
 # -- no reference cycles, so freezing trees loses nothing --------------------------------------
@@ -226,8 +226,8 @@ def test_without_the_cheap_checks_quiet_functions_are_analysed_too(tmp_path, mon
     # the switch the script uses really turns the checks off
     write_project(tmp_path, {"shop/a.py": "def f(x):\n    return len(x)\n"})
     calls = []
-    real = engine._quiet_definitions
-    monkeypatch.setattr(engine, "_quiet_definitions", lambda *a: calls.append(a[-1]) or real(*a))  # the word list
+    real = quiet.quiet_definitions
+    monkeypatch.setattr(engine, "quiet_definitions", lambda *a: calls.append(a[-1]) or real(*a))  # the word list
     monkeypatch.setattr(engine, "PREFILTER", False)
     run_in(tmp_path, jobs=1)
     assert None in calls  # no word list: nothing skipped
