@@ -471,17 +471,11 @@ class _Summariser:
     def read_body(self, body: list[ast.stmt], key: str, class_name: Optional[str]) -> None:
         calls = self.s.calls
         stack: list[tuple[ast.AST, bool, str]] = [(stmt, False, key) for stmt in body]
+        Call, AST, fields_of = ast.Call, ast.AST, _CALL_FIELDS.get
         while stack:
             node, atomic, caller = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                caller = "?"  # its callers are not this function's
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    expr = item.context_expr
-                    target = expr.func if isinstance(expr, ast.Call) else expr
-                    if self.resolve(dotted(target)) == "django.db.transaction.atomic":
-                        atomic = True
-            elif isinstance(node, ast.Call):
+            kind = type(node)
+            if kind is Call:
                 text = dotted(node.func)
                 if text is not None:
                     head, _, rest = text.partition(".")
@@ -491,7 +485,24 @@ class _Summariser:
                     if callee is not None:
                         calls.append((caller, callee, node.lineno, atomic))
                 self.read_handed_over(node, class_name)
-            stack.extend((child, atomic, caller) for child in ast.iter_child_nodes(node))
+            elif kind in _OWN_CALLERS:
+                caller = "?"  # its callers are not this function's
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for item in node.items:
+                    expr = item.context_expr
+                    target = expr.func if isinstance(expr, ast.Call) else expr
+                    if self.resolve(dotted(target)) == "django.db.transaction.atomic":
+                        atomic = True
+            fields = fields_of(kind)
+            if fields is None:
+                fields = _CALL_FIELDS[kind] = tuple(f for f in kind._fields if f not in _NO_CALLS)
+            # children in source order, popped last first (as `ast.iter_child_nodes` gives them)
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend([(child, atomic, caller) for child in value if isinstance(child, AST)])
+                elif isinstance(value, AST):
+                    stack.append((value, atomic, caller))
 
     def read_class(self, node: ast.ClassDef, cls: ClassSummary) -> None:
         for base in node.bases:
@@ -737,6 +748,14 @@ def _module_level(body: list[ast.stmt]) -> Iterable[ast.stmt]:
                 yield from _module_level(handler.body)
             yield from _module_level(node.orelse)
             yield from _module_level(node.finalbody)
+
+
+# QS007's call walk (`_Summariser.read_body`): nodes that are their own callers, and the
+# fields of each node type that may hold a call (not contexts, operators or names)
+_OWN_CALLERS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+_NO_CALLS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores", "id", "attr", "arg", "name", "names",
+                       "module", "level", "kind", "is_async", "conversion", "lineno", "col_offset"})
+_CALL_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def summarise(path: str, source: bytes, tree: Optional[ast.Module] = None) -> ModuleSummary:
