@@ -43,6 +43,10 @@ WRITE_METHODS = frozenset(
 )
 # A module holding none of these bytes makes no write call: it is not analysed for writes
 WRITE_WORDS = tuple(f".{m}(".encode() for m in (*WRITE_METHODS, "register"))
+# A function naming none of these holds no write call: its body is not analysed for writes
+FACT_WORDS = frozenset({*WRITE_METHODS, "register"})
+# Bytes that make ProjectFacts walk a module whole (read_settings, read_url_wrapping, read_receivers)
+WHOLE_MODULE_WORDS = (b"CacheMiddleware", b"CACHE_MIDDLEWARE_SECONDS", b"cache_page", *SIGNAL_WORDS)
 # What a cached class-based view runs for a GET (the only requests the cache answers).
 GET_METHODS = frozenset(
     "get head dispatch get_queryset get_object get_context_data list retrieve render_to_response".split()
@@ -100,17 +104,31 @@ class ProjectFacts:
     def analysis_of(self, summary):
         """Another module's `FileAnalysis` (the same typing the passes use), built once."""
         from .analysis import FileAnalysis
+        from .files import split_lines
+        from .quiet import quiet_definitions
 
         if summary.path not in self.analyses:
             try:
                 data = self.index.source_bytes(summary.path)
                 tree = ast.parse(data)
+                text = data.decode("utf-8", "replace")
+                lines = split_lines(text)
                 self.analyses[summary.path] = FileAnalysis(
-                    summary.path, data.decode("utf-8", "replace"), tree, summary, self.index, self.chains
+                    summary.path, text, tree, summary, self.index, self.chains,
+                    skip_bodies=quiet_definitions(tree, text, lines, self.words(data)),
+                    lines=lines,
                 )
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
                 self.analyses[summary.path] = None
         return self.analyses[summary.path]
+
+    def words(self, data: bytes) -> Optional[frozenset]:
+        """What a function of the module must name for its body to be analysed: a write
+        method or `register`. Typing a call's receiver reads its own function, the module's
+        and classes' bindings and the index, never another function's body (see
+        codemods.quiet). None (every body) in a module the settings, URLconf or receiver
+        readers walk whole: they type nodes anywhere in it."""
+        return None if any(word in data for word in WHOLE_MODULE_WORDS) else FACT_WORDS
 
     def read_settings(self, summary) -> tuple[bool, Optional[str]]:
         """(MIDDLEWARE lists both cache middlewares, CACHE_MIDDLEWARE_SECONDS as written)."""

@@ -1,6 +1,7 @@
 """QS008 cache-page-without-invalidation: what is reported (a diagnostic: no fix, the text
 never changes) and a no-op test for every exclusion."""
 
+import ast
 import textwrap
 
 from tests.helpers import rewrite_project
@@ -541,3 +542,62 @@ def test_a_cached_run_sees_a_write_added_in_another_file(tmp_path):
     assert qs008_lines() == []
     (tmp_path / "shop" / "actions.py").write_text(textwrap.dedent(WRITER))
     assert qs008_lines() == [("shop/views.py", 7)]
+
+
+# -- the project's writes are read from the functions that can hold one ------------------------
+MANY_FUNCTIONS = """\
+from shop.models import Order as O
+
+
+def describe(order):
+    return f"order {order.pk}"
+
+
+def close(pk):
+    order = O.objects.get(pk=pk)
+    order.save()
+
+
+class Jobs:
+    def count_open(self):
+        return O.objects.filter(status="open").count()
+
+    def run(self):
+        self.count_open()
+        O.objects.filter(status="x").update(status="y")
+"""
+
+
+def test_writes_are_found_and_functions_holding_none_are_not_analysed():
+    files = {"shop/views.py": CACHED_VIEW, "shop/jobs.py": MANY_FUNCTIONS}
+    _, result = rewrite_project(files, **QS008)
+    found = [f"{f.line}: {f.message}" for f in result.findings if f.code == "QS008" and f.is_active]
+    assert found == [
+        "7: " + message(
+            "open_orders", "by `@cache_page`", "900 seconds", "Order (written at shop/jobs.py:10, shop/jobs.py:19)"
+        )
+    ]
+    facts = result.index._qs008_facts
+    [jobs] = [a for path, a in facts.analyses.items() if path.endswith("jobs.py")]
+    quiet = {n.name for n in ast.walk(jobs.tree) if id(n) in jobs.scopes.skip_bodies}
+    assert quiet == {"describe", "count_open"}  # they name the model, but write nothing
+
+
+def test_a_module_the_receiver_reader_walks_is_analysed_whole():
+    # `read_receivers` types every call of the module: no body of it may be left unread
+    writer = WRITER + textwrap.dedent("""\
+
+
+        def describe(order):
+            return str(order)
+
+
+        def hook():
+            from django.db.models.signals import post_delete
+            return post_delete
+        """)
+    files = {"shop/views.py": CACHED_VIEW, "shop/actions.py": writer}
+    _, result = rewrite_project(files, **QS008)
+    assert [f.line for f in result.findings if f.code == "QS008" and f.is_active] == [7]
+    [actions] = [a for path, a in result.index._qs008_facts.analyses.items() if path.endswith("actions.py")]
+    assert actions.scopes.skip_bodies == frozenset()

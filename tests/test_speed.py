@@ -28,6 +28,7 @@ from codemods import engine, quiet
 from codemods.files import read_source, split_lines
 from codemods.workers import WorkerError, Workers
 from tests import helpers
+from codemods.base import EXAMPLE_MODELS
 from tests.helpers import REPO, write_project
 
 
@@ -231,3 +232,96 @@ def test_without_the_cheap_checks_quiet_functions_are_analysed_too(tmp_path, mon
     monkeypatch.setattr(engine, "PREFILTER", False)
     run_in(tmp_path, jobs=1)
     assert None in calls  # no word list: nothing skipped
+
+
+# QS008 reads the project's writes from the functions that name a write method only: typing a
+# write's receiver never reads another function's body. Shapes where it might: a module name
+# bound by `global` elsewhere, a closure, `self` of a model, a nested class, a decorator.
+WRITE_SHAPES = {
+    "shop/models.py": EXAMPLE_MODELS,
+    "shop/writes.py": """\
+        from django.contrib import admin
+
+        from shop import models
+        from shop.models import Order, OrderItem
+
+        current = None
+
+
+        def remember(pk):
+            global current
+            current = Order.objects.get(pk=pk)
+
+
+        def close():
+            current.save()
+
+
+        def outer(pk):
+            order = Order.objects.get(pk=pk)
+
+            def inner():
+                order.delete()
+            return inner
+
+
+        class Shop(models.Order):
+            def touch(self):
+                self.save()
+
+            class Inner:
+                def run(self):
+                    OrderItem.objects.bulk_create([])
+
+
+        @admin.register(OrderItem)
+        class ItemAdmin(admin.ModelAdmin):
+            pass
+
+
+        def lookup(pk):
+            return Order.objects.filter(pk=pk)
+
+
+        def via_function(pk):
+            lookup(pk).update(status="x")
+
+
+        Order.objects.filter(status="old").delete()
+        """,
+}
+
+
+def write_facts(root: Path) -> tuple[list, list, int]:
+    """Every write call's typing, as QS008 reads it and with every body read; the bodies skipped."""
+    from codemods import qs008_cache_page_without_invalidation as qs008
+    from codemods.querysets import ChainTyper
+
+    index = run_in(root, jobs=1).index
+    rows, skipped = [], 0
+    for words in (qs008.ProjectFacts.words, lambda self, data: None):  # as run; every body read
+        facts = qs008.ProjectFacts(index, ChainTyper(index))
+        facts.words = words.__get__(facts)
+        found = []
+        for summary in facts.project_modules():
+            analysis = facts.analysis_of(summary)
+            skipped += len(analysis.scopes.skip_bodies) if analysis is not None else 0
+            for call in facts.write_calls(analysis) if analysis is not None else ():
+                receiver = analysis.type_of(call.func.value)
+                found.append((summary.module, call.lineno, call.func.attr, receiver.kind, receiver.model,
+                              receiver.confidence, facts.index.resolve(analysis.typer.qualified(call.args[0]) or "")
+                              if call.func.attr == "register" and call.args else None))
+        rows.append(sorted(found))
+    return rows[0], rows[1], skipped
+
+
+@pytest.mark.parametrize("folder", ["tests/data/sweep", "shapes"])
+def test_qs008_reads_the_same_writes_without_the_bodies_that_name_no_write(folder, tmp_path):
+    root = tmp_path / "project"
+    if folder == "shapes":
+        write_project(root, WRITE_SHAPES)
+    else:
+        shutil.copytree(REPO / folder, root)
+    quick, full, skipped = write_facts(root)
+    assert quick == full
+    assert len([row for row in full if row[5] or row[6]]) >= 4 and skipped >= 2  # typed writes, bodies unread
