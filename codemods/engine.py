@@ -85,21 +85,31 @@ class Indexed:
 
 class Trees:
     """Trees parsed for the index, kept for the analysis so no file is parsed twice; up to a
-    budget, as a tree takes about 35 times its source's bytes (6 MB of source: ~210 MB)."""
+    budget, as a tree takes about 35 times its source's bytes (6 MB of source: ~210 MB).
+    The project index may read a kept tree for a fact it reads on demand (`peek`, through
+    `ProjectIndex.tree_of`); only the file's analysis takes it."""
 
     BUDGET = 6_000_000
 
     def __init__(self) -> None:
-        self.kept: dict[str, ast.Module] = {}
+        self.kept: dict[str, tuple[bytes, ast.Module]] = {}  # abspath -> (the bytes parsed, tree)
         self.size = 0
 
     def keep(self, source: SourceFile, tree: ast.Module) -> None:
         if self.size + len(source.data) <= self.BUDGET:
-            self.kept[source.abspath] = tree
+            self.kept[source.abspath] = (source.data, tree)
             self.size += len(source.data)
 
     def take(self, abspath: str) -> Optional[ast.Module]:
-        return self.kept.pop(abspath, None)
+        kept = self.kept.pop(abspath, None)
+        return kept[1] if kept is not None else None
+
+    def peek(self, abspath: str, data: bytes) -> Optional[ast.Module]:
+        """The tree kept for `abspath` when it was parsed from `data`, left for the analysis."""
+        kept = self.kept.get(abspath)
+        if kept is None or not (kept[0] is data or kept[0] == data):
+            return None
+        return kept[1]
 
 
 # The cyclic garbage collector and trees. `ast` nodes never form reference cycles (nothing
@@ -396,6 +406,7 @@ def _worker_setup(payload) -> None:
 
     summaries, targets, failed_sources, options = payload
     index = build_index(summaries, targets, failed_sources)
+    index.trees = _WORKER.get("trees")  # the trees this worker parsed (facts read on demand)
     _WORKER.update(
         summaries=summaries, index=index, options=options,
         chains=ChainTyper(index, options),
@@ -762,12 +773,16 @@ class SerialExecutor(Executor):
             yield [item], [index_source(item[1], self.trees)]
 
     def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
-        for item in items:
-            position, source = item
-            yield [item], [_analyse_target(
-                source, state.summaries[position], state.index, state.options, state.chains,
-                self.trees.take(source.abspath),
-            )]
+        state.index.trees = self.trees  # facts read on demand use the trees not yet analysed
+        try:
+            for item in items:
+                position, source = item
+                yield [item], [_analyse_target(
+                    source, state.summaries[position], state.index, state.options, state.chains,
+                    self.trees.take(source.abspath),
+                )]
+        finally:
+            state.index.trees = None  # the run's result keeps the index, not the trees
 
 
 class PoolExecutor(Executor):

@@ -793,6 +793,8 @@ class ProjectIndex:
         # set by the engine: each file's bytes as it read them (by absolute path), so a fact
         # read later comes from the text being judged (a stdin buffer), never the disk again
         self.sources: dict[str, bytes] = {}
+        # set by the engine while it analyses: the trees it keeps for the analysis (`tree_of`)
+        self.trees = None
 
     def add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -835,7 +837,7 @@ class ProjectIndex:
             try:
                 if data is None:
                     raise ValueError("source not kept")
-                tree = ast.parse(data)
+                tree = self.tree_of(summary.path, data)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 summary.usage_read = True
                 summary.global_decls.add("*")  # unreadable now: assume the worst
@@ -852,13 +854,24 @@ class ProjectIndex:
                 data = handle.read()
         return data
 
+    def tree_of(self, path: str, data: Optional[bytes] = None) -> ast.Module:
+        """A module's tree, for a fact read on demand: the one the engine keeps for the
+        file's analysis when it still has it (parsed from the same bytes, `data` or
+        `source_bytes`), else parsed again. A kept tree is shared, never taken (and never
+        changed: every reader only reads)."""
+        if data is None:
+            data = self.source_bytes(path)
+        trees = getattr(self, "trees", None)
+        tree = trees.peek(path, data) if trees is not None else None
+        return tree if tree is not None else ast.parse(data)
+
     def call_graph(self, module: str) -> ModuleSummary:
-        """The module's summary with QS007's call facts read (once; a re-parse)."""
+        """The module's summary with QS007's call facts read (once; from its tree)."""
         summary = self.modules[module]
         if not summary.calls_read:
             try:
                 source = self.source_bytes(summary.path)
-                tree = ast.parse(source)
+                tree = self.tree_of(summary.path, source)
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
                 summary.calls_read = True
                 summary.calls.append(("?", "*", 0, False))  # unreadable now: a caller we cannot see

@@ -110,7 +110,7 @@ class ProjectFacts:
         if summary.path not in self.analyses:
             try:
                 data = self.index.source_bytes(summary.path)
-                tree = ast.parse(data)
+                tree = self.index.tree_of(summary.path, data)
                 text = data.decode("utf-8", "replace")
                 lines = split_lines(text)
                 self.analyses[summary.path] = FileAnalysis(

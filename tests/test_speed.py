@@ -134,6 +134,36 @@ def test_a_serial_run_parses_each_file_once_and_within_the_budget_the_same(tmp_p
     assert [r.new for r in again.files] == [r.new for r in kept.files]
 
 
+def test_facts_read_on_demand_share_the_kept_trees_and_the_run_keeps_none(tmp_path, monkeypatch):
+    # QS008 reads the writes of every module when it meets a cached view: the modules not yet
+    # analysed are read from the trees the index kept (peeked at, left for their analysis)
+    files = {
+        "shop/models.py": EXAMPLE_MODELS,
+        "shop/a_views.py": """\
+            from django.views.decorators.cache import cache_page
+
+            from shop.models import Order
+
+
+            @cache_page(60)
+            def orders(request):
+                return list(Order.objects.all())
+            """,
+        **{f"shop/writer{i}.py": f"from shop.models import Order\n\n\ndef close():\n    Order.objects.update(status='{i}')\n"
+           for i in range(3)},
+    }
+    write_project(tmp_path, files)
+    shared = []
+    real = engine.Trees.peek
+    monkeypatch.setattr(engine.Trees, "peek", lambda self, *a: shared.append(real(self, *a)) or shared[-1])
+    kept = run_in(tmp_path, jobs=1)
+    assert sum(tree is not None for tree in shared) >= 3 and kept.index.trees is None
+    monkeypatch.setattr(engine.Trees, "BUDGET", 0)
+    again = run_in(tmp_path, jobs=1)  # nothing kept: the facts parse again
+    assert [f.to_json() for f in again.findings] == [f.to_json() for f in kept.findings]
+    assert [f.line for f in kept.findings if f.code == "QS008"] == [6]
+
+
 def test_parallel_and_serial_runs_agree_on_a_project_big_enough_for_workers(tmp_path):
     root = samples_copy(tmp_path)
     files = {
