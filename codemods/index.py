@@ -863,7 +863,11 @@ class ProjectIndex:
             data = self.source_bytes(path)
         trees = getattr(self, "trees", None)
         tree = trees.peek(path, data) if trees is not None else None
-        return tree if tree is not None else ast.parse(data)
+        if tree is None:
+            from .trees import parse_frozen  # what lives to the end is kept from collections
+
+            tree = parse_frozen(data, path)
+        return tree
 
     def call_graph(self, module: str) -> ModuleSummary:
         """The module's summary with QS007's call facts read (once; from its tree)."""
