@@ -82,7 +82,7 @@ class ProjectFacts:
         self.url_wrapped: dict[str, list[tuple[str, int, str]]] = {}  # view -> (path, line, timeout)
         self.receivers: set[str] = set()  # models with a receiver; "*": any model
         self.writes: dict[str, ModelWrites] = {}
-        self.calls: dict[str, list[ast.Call]] = {}  # path -> its write-shaped calls
+        self.rows: dict[str, list[tuple[str, int, str, bool]]] = {}  # path -> its writes (`writes_in`)
         site_cache, seconds = False, None
         for summary in self.project_modules():
             source = index.source_bytes(summary.path)
@@ -102,25 +102,30 @@ class ProjectFacts:
                 yield summary
 
     def analysis_of(self, summary):
-        """Another module's `FileAnalysis` (the same typing the passes use), built once."""
+        """Another module's `FileAnalysis` for the readers above, built once (and kept until
+        its writes are read)."""
+        if summary.path not in self.analyses:
+            self.analyses[summary.path] = self.analyse(summary)
+        return self.analyses[summary.path]
+
+    def analyse(self, summary):
+        """A module's `FileAnalysis` (the same typing the passes use), or None."""
         from .analysis import FileAnalysis
         from .files import split_lines
         from .quiet import quiet_definitions
 
-        if summary.path not in self.analyses:
-            try:
-                data = self.index.source_bytes(summary.path)
-                tree = self.index.tree_of(summary.path, data)
-                text = data.decode("utf-8", "replace")
-                lines = split_lines(text)
-                self.analyses[summary.path] = FileAnalysis(
-                    summary.path, text, tree, summary, self.index, self.chains,
-                    skip_bodies=quiet_definitions(tree, text, lines, self.words(data)),
-                    lines=lines,
-                )
-            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-                self.analyses[summary.path] = None
-        return self.analyses[summary.path]
+        try:
+            data = self.index.source_bytes(summary.path)
+            tree = self.index.tree_of(summary.path, data)
+            text = data.decode("utf-8", "replace")
+            lines = split_lines(text)
+            return FileAnalysis(
+                summary.path, text, tree, summary, self.index, self.chains,
+                skip_bodies=quiet_definitions(tree, text, lines, self.words(data)),
+                lines=lines,
+            )
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
 
     def words(self, data: bytes) -> Optional[frozenset]:
         """What a function of the module must name for its body to be analysed: a write
@@ -213,50 +218,59 @@ class ProjectFacts:
             source = self.index.source_bytes(summary.path)
             if word not in source or not any(w in source for w in WRITE_WORDS):
                 continue
-            analysis = self.analysis_of(summary)
-            if analysis is None:
-                continue
-            for node in self.write_calls(analysis):
-                if self.is_write(analysis, node, model):
-                    if rolled_back(analysis, node):
-                        continue
-                    if invalidates_near(analysis, node):
-                        found.invalidated = True
-                    else:
-                        found.sites.append((display_path(summary.path), node.lineno, node.func.attr))
+            for written, line, method, invalidated in self.writes_in(summary):
+                if written != model:
+                    continue
+                if invalidated:
+                    found.invalidated = True
+                else:
+                    found.sites.append((display_path(summary.path), line, method))
         found.sites.sort()
         return found
 
-    def write_calls(self, analysis) -> list[ast.Call]:
-        """The module's calls of a write method or `register`, found once for every model."""
-        calls = self.calls.get(analysis.path)
-        if calls is None:
-            calls = self.calls[analysis.path] = [
-                node for node in analysis.parents
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and (node.func.attr in WRITE_METHODS or node.func.attr == "register")
-            ]
-        return calls
+    def writes_in(self, summary) -> list[tuple[str, int, str, bool]]:
+        """The module's writes of every model, read once: (model, line, method, a cache
+        deletion next to it), writes in a rolled-back block left out. Its analysis is not
+        kept: once read, a module costs no memory."""
+        rows = self.rows.get(summary.path)
+        if rows is None:
+            analysis = self.analyses.pop(summary.path) if summary.path in self.analyses else self.analyse(summary)
+            rows = self.rows[summary.path] = []
+            for node in write_calls(analysis) if analysis is not None else ():
+                model = self.written_model(analysis, node)
+                if model and not rolled_back(analysis, node):
+                    rows.append((model, node.lineno, node.func.attr, invalidates_near(analysis, node)))
+        return rows
 
-    def is_write(self, analysis, call: ast.Call, model: str) -> bool:
+    def written_model(self, analysis, call: ast.Call) -> Optional[str]:
+        """The model a write call writes (None: not a write the typing can tie to a model)."""
         func = call.func
-        if not isinstance(func, ast.Attribute):
-            return False
-        if func.attr == "register" and call.args:
+        if func.attr == "register":
+            if not call.args:
+                return None
             # `admin.site.register(M)`, `@admin.register(M)`, `my_site.register(M)`: the admin
             # saves M; other registries (`reversion.register(M)`) write nothing
             owner = (dotted(func.value) or "").lower()
             if "admin" in owner or owner.endswith("site"):
-                return self.index.resolve(analysis.typer.qualified(call.args[0]) or "") == model
-            return False
-        if func.attr not in WRITE_METHODS:
-            return False
+                return self.index.resolve(analysis.typer.qualified(call.args[0]) or "") or None
+            return None
         receiver = analysis.type_of(func.value)
-        if receiver.confidence <= UNKNOWN or receiver.model != model:
-            return False
+        if receiver.confidence <= UNKNOWN or not receiver.model:
+            return None
         if func.attr in ("save", "delete") and receiver.kind == INSTANCE:
-            return True
-        return receiver.kind in (QUERYSET, MANAGER) and func.attr != "save"
+            return receiver.model
+        if receiver.kind in (QUERYSET, MANAGER) and func.attr != "save":
+            return receiver.model
+        return None
+
+
+def write_calls(analysis) -> list[ast.Call]:
+    """The module's calls of a write method or `register` (in the code its analysis read)."""
+    return [
+        node for node in analysis.parents
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and (node.func.attr in WRITE_METHODS or node.func.attr == "register")
+    ]
 
 
 def project_facts(index, chains) -> ProjectFacts:

@@ -568,22 +568,30 @@ class Jobs:
 """
 
 
-def test_writes_are_found_and_functions_holding_none_are_not_analysed():
-    files = {"shop/views.py": CACHED_VIEW, "shop/jobs.py": MANY_FUNCTIONS}
+def analysed_while(files: dict[str, str], monkeypatch) -> tuple[list, dict]:
+    """The run's QS008 findings, and the analyses QS008 made of other modules (by file name)."""
+    from codemods.qs008_cache_page_without_invalidation import ProjectFacts
+
+    made = {}
+    real = ProjectFacts.analyse
+    monkeypatch.setattr(ProjectFacts, "analyse", lambda self, s: made.setdefault(s.path.rpartition("/")[2], real(self, s)))
     _, result = rewrite_project(files, **QS008)
-    found = [f"{f.line}: {f.message}" for f in result.findings if f.code == "QS008" and f.is_active]
+    return [f"{f.line}: {f.message}" for f in result.findings if f.code == "QS008" and f.is_active], made
+
+
+def test_writes_are_found_and_functions_holding_none_are_not_analysed(monkeypatch):
+    found, made = analysed_while({"shop/views.py": CACHED_VIEW, "shop/jobs.py": MANY_FUNCTIONS}, monkeypatch)
     assert found == [
         "7: " + message(
             "open_orders", "by `@cache_page`", "900 seconds", "Order (written at shop/jobs.py:10, shop/jobs.py:19)"
         )
     ]
-    facts = result.index._qs008_facts
-    [jobs] = [a for path, a in facts.analyses.items() if path.endswith("jobs.py")]
+    jobs = made["jobs.py"]
     quiet = {n.name for n in ast.walk(jobs.tree) if id(n) in jobs.scopes.skip_bodies}
     assert quiet == {"describe", "count_open"}  # they name the model, but write nothing
 
 
-def test_a_module_the_receiver_reader_walks_is_analysed_whole():
+def test_a_module_the_receiver_reader_walks_is_analysed_whole(monkeypatch):
     # `read_receivers` types every call of the module: no body of it may be left unread
     writer = WRITER + textwrap.dedent("""\
 
@@ -596,8 +604,6 @@ def test_a_module_the_receiver_reader_walks_is_analysed_whole():
             from django.db.models.signals import post_delete
             return post_delete
         """)
-    files = {"shop/views.py": CACHED_VIEW, "shop/actions.py": writer}
-    _, result = rewrite_project(files, **QS008)
-    assert [f.line for f in result.findings if f.code == "QS008" and f.is_active] == [7]
-    [actions] = [a for path, a in result.index._qs008_facts.analyses.items() if path.endswith("actions.py")]
-    assert actions.scopes.skip_bodies == frozenset()
+    found, made = analysed_while({"shop/views.py": CACHED_VIEW, "shop/actions.py": writer}, monkeypatch)
+    assert [line.partition(":")[0] for line in found] == ["7"]
+    assert made["actions.py"].scopes.skip_bodies == frozenset()

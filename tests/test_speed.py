@@ -334,14 +334,14 @@ def write_facts(root: Path) -> tuple[list, list, int]:
         facts.words = words.__get__(facts)
         found = []
         for summary in facts.project_modules():
-            analysis = facts.analysis_of(summary)
+            analysis = facts.analyse(summary)
             skipped += len(analysis.scopes.skip_bodies) if analysis is not None else 0
-            for call in facts.write_calls(analysis) if analysis is not None else ():
+            for call in qs008.write_calls(analysis) if analysis is not None else ():
                 receiver = analysis.type_of(call.func.value)
-                found.append((summary.module, call.lineno, call.func.attr, receiver.kind, receiver.model,
-                              receiver.confidence, facts.index.resolve(analysis.typer.qualified(call.args[0]) or "")
-                              if call.func.attr == "register" and call.args else None))
-        rows.append(sorted(found))
+                found.append(("call", summary.module, call.lineno, call.func.attr, receiver.kind,
+                              receiver.model, receiver.confidence, facts.written_model(analysis, call)))
+            found.extend(("write", summary.module, *row) for row in facts.writes_in(summary))
+        rows.append(sorted(found, key=repr))
     return rows[0], rows[1], skipped
 
 
@@ -354,4 +354,4 @@ def test_qs008_reads_the_same_writes_without_the_bodies_that_name_no_write(folde
         shutil.copytree(REPO / folder, root)
     quick, full, skipped = write_facts(root)
     assert quick == full
-    assert len([row for row in full if row[5] or row[6]]) >= 4 and skipped >= 2  # typed writes, bodies unread
+    assert len([row for row in full if row[0] == "write"]) >= 4 and skipped >= 2  # writes found, bodies unread
