@@ -889,10 +889,23 @@ class ProjectIndex:
         are not parsed."""
         sites = []
         for name in self._modules_naming(qualname):
-            for caller, callee, line, atomic in self.call_graph(name).calls:
-                if callee == "*" or self.resolve(callee) == qualname:
-                    sites.append((name, caller, line, atomic))
+            by_callee = self._calls_by_callee(name)
+            for caller, line, atomic in by_callee.get("*", by_callee.get(qualname, ())):
+                sites.append((name, caller, line, atomic))
         return sites
+
+    def _calls_by_callee(self, module: str) -> dict[str, list[tuple[str, int, bool]]]:
+        """The module's calls by the name their callee resolves to, in order (resolved once
+        for every function asked about); "*": the module could not be read (its only entry)."""
+        if getattr(self, "_callees", None) is None:
+            self._callees: dict[str, dict[str, list[tuple[str, int, bool]]]] = {}
+        by_callee = self._callees.get(module)
+        if by_callee is None:
+            by_callee = self._callees[module] = {}
+            for caller, callee, line, atomic in self.call_graph(module).calls:
+                key = callee if callee == "*" else self.resolve(callee)
+                by_callee.setdefault(key, []).append((caller, line, atomic))
+        return by_callee
 
     def handed_over_sites(self, qualname: str) -> list[tuple[str, str, int]]:
         """Where the function (or view class) `qualname` is passed to a call, as (module,
