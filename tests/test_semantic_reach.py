@@ -158,15 +158,22 @@ def each(before_src: str, after_src: str, args_list, *, better: bool = True):
     return results, counts
 
 
-def method_from(source: str, module_name: str, class_name: str, method_name: str):
-    """The method `class_name.method_name` of `source`, compiled in the real module's globals."""
-    tree = ast.parse(source)
-    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
+def method_node(source: str, where: str) -> ast.FunctionDef:
+    """The `def` of `where` ("module:Class.method") in `source`."""
+    class_name, method_name = where.partition(":")[2].split(".")
+    (cls,) = [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == class_name]
     (func,) = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method_name]
-    assert "super" not in {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}
+    return func
+
+
+def method_from(source: str, where: str):
+    """The method `where` of `source`, compiled in the real module's globals."""
+    func = method_node(source, where)
+    assert "super" not in {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}  # no __class__ cell
+    module_name = where.partition(":")[0]
     namespace = dict(vars(importlib.import_module(module_name)))
     exec(compile(ast.Module(body=[func], type_ignores=[]), f"<{module_name}>", "exec"), namespace)
-    return namespace[method_name]
+    return namespace[func.name]
 
 
 def run_method(source, where: str, prepare, call) -> SimpleNamespace:
@@ -176,7 +183,7 @@ def run_method(source, where: str, prepare, call) -> SimpleNamespace:
     class_name, method_name = qualname.split(".")
     cls = getattr(importlib.import_module(module_name), class_name)
     original = cls.__dict__[method_name]
-    setattr(cls, method_name, method_from(source, module_name, class_name, method_name))
+    setattr(cls, method_name, method_from(source, where))
     try:
         with transaction.atomic():
             receiver = prepare()
@@ -197,16 +204,21 @@ def compare_method(path: str, where: str, prepare, call, *, unsafe: bool = False
 
 
 def method_changed(path: str, where: str, *, unsafe: bool = False) -> bool:
-    module_name, _, qualname = where.partition(":")
-    class_name, method_name = qualname.split(".")
+    """Did the tool rewrite that method of the real file?"""
+    before = ast.unparse(method_node(REAL[path], where))
+    return before != ast.unparse(method_node(run_tool(path, unsafe=unsafe).output, where))
 
-    def text(source):
-        tree = ast.parse(source)
-        (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
-        (func,) = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method_name]
-        return ast.unparse(func)
 
-    return text(REAL[path]) != text(run_tool(path, unsafe=unsafe).output)
+def method_findings(path: str, where: str, *, unsafe: bool = False):
+    """The tool's findings on lines of that method of the real file."""
+    func = method_node(REAL[path], where)
+    return [f for f in run_tool(path, unsafe=unsafe).findings if func.lineno <= f.line <= func.end_lineno]
+
+
+def method_fixes(path: str, where: str, *, applied: bool = True):
+    """(code, applicability) of the fixes the tool applied (or left) in that method."""
+    return sorted((f.code, f.fix.applicability) for f in method_findings(path, where)
+                  if f.fix and bool(f.fix.applied) == applied)
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -311,16 +323,6 @@ SELF_SHAPES = {
 }
 
 
-def method_fixes(path: str, where: str, *, unsafe: bool = False, applied: bool = True):
-    """(code, applicability) of the fixes at lines of that method."""
-    class_name, method_name = where.partition(":")[2].split(".")
-    (cls,) = [n for n in ast.parse(REAL[path]).body if isinstance(n, ast.ClassDef) and n.name == class_name]
-    (func,) = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method_name]
-    outcome = run_tool(path, unsafe=unsafe)
-    return sorted((code, how) for line, code, how in fixes(outcome, applied=applied)
-                  if func.lineno <= line <= func.end_lineno)
-
-
 @pytest.mark.parametrize("shape", list(SELF_SHAPES))
 def test_self_and_cls_rooted_fix_keeps_results_and_gets_cheaper(shape, reach):
     path, where, expected, cases = SELF_SHAPES[shape]
@@ -359,9 +361,7 @@ def test_self_of_a_from_queryset_alias_queryset_is_only_likely(reach):
     where = f"{MANAGER_CLASSES}:TicketQuerySet.has_open"
     assert not method_changed(MANAGERS, where)
     assert method_fixes(MANAGERS, where, applied=False) == [("QS001", "unsafe")]
-    assert "whose model is not known here" in " ".join(
-        f.message for f in run_tool(MANAGERS).findings if f.line == 9
-    )
+    assert "whose model is not known here" in method_findings(MANAGERS, where)[0].message
     for pk in reach.boards:
         before, after = compare_method(
             MANAGERS, where, lambda pk=pk: model("reachapp:Ticket").objects.filter(board_id=pk),
@@ -629,3 +629,184 @@ def test_newly_typed_shape_keeps_results_and_gets_cheaper(shape, reach):
     results, counts = each(before, after, args(reach))
     assert len(set(map(repr, results))) > 1  # the calls tell cases apart
     assert all(b == a for b, a in counts)  # as many queries, fewer of them fetching rows
+
+
+# -- shapes the tool types but fixes only with --unsafe: the unsafe fix, run ----------------------
+UNSEEN_LIBRARY_BASE = module(
+    """
+    from tests.reachapp.models import Sticker
+
+
+    def f(pk):
+        return bool(Sticker.objects.filter(board_id=pk)), len(Sticker.objects.filter(color="red"))
+    """
+)
+FORWARDING_WRAPPER = module(
+    """
+    from tests.reachapp.loading import get_model
+
+    Ticket = get_model("reach", "Ticket")
+
+
+    def f(pk):
+        return len(Ticket.objects.filter(board_id=pk))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "before, reason",
+    [
+        # the base may bring a manager or a Meta.ordering the typing cannot see
+        (UNSEEN_LIBRARY_BASE, "the model inherits from a class the project does not define"),
+        # another app may provide the model the wrapper returns
+        (FORWARDING_WRAPPER, "only likely a QuerySet"),
+    ],
+    ids=["model_on_a_library_base_the_typing_cannot_see", "get_model_forwarding_wrapper"],
+)
+def test_only_likely_model_gets_an_unsafe_fix_that_is_right_here(before, reason, reach):
+    codes = [{"bool": "QS001", "len": "QS002"}[call] for call in re.findall(r"\b(bool|len)\(", before)]
+    outcome = tool_leaves(before, [(code, "unsafe") for code in codes])
+    assert all(reason in f.message for f in outcome.findings)
+    after = run_tool(before, unsafe=True).output
+    results, _ = each(before, after, [(pk,) for pk in reach.boards])
+    assert len(set(map(repr, results))) > 1
+
+
+PACKAGE_NAME_AS_LABEL = module(
+    """
+    from django.apps import apps
+
+
+    def f(pk):
+        return bool(apps.get_model("reachapp", "Ticket").objects.filter(board_id=pk))
+    """
+)
+
+
+def test_get_model_with_the_package_name_of_a_relabelled_app_is_not_typed(reach):
+    outcome = run_tool(PACKAGE_NAME_AS_LABEL, unsafe=True)
+    assert outcome.output == PACKAGE_NAME_AS_LABEL and outcome.findings == []
+    with pytest.raises(LookupError):  # Django knows the app as `reach` only
+        run_code(PACKAGE_NAME_AS_LABEL, "f", reach.boards[0])
+
+
+QUERYSET_PARAMETER_REUSED = module(
+    """
+    from django.db.models import QuerySet
+
+    from tests.reachapp.models import Ticket
+
+
+    def is_empty(tickets: QuerySet[Ticket]) -> bool:
+        return not tickets
+
+
+    def f(pk):
+        tickets = Ticket.objects.filter(board_id=pk)
+        empty = is_empty(tickets)
+        return empty, [t.status for t in tickets]
+    """
+)
+
+
+def test_queryset_parameter_a_caller_reuses_stays_unsafe(reach):
+    tool_leaves(QUERYSET_PARAMETER_REUSED, [("QS001", "unsafe")])
+    after = run_tool(QUERYSET_PARAMETER_REUSED, unsafe=True).output
+    assert "return not tickets.exists()" in after
+    for pk in reach.boards:
+        before, forced = compare_semantics(QUERYSET_PARAMETER_REUSED, after, "f", pk)
+        assert forced.result == before.result
+        # `not tickets` filled the caller's cache; after exists() the caller's loop queries again
+        assert (before.queries, forced.queries) == (1, 2)
+
+
+STEPPED_SLICE = module(
+    """
+    from tests.reachapp.models import Ticket
+
+
+    def f(pk):
+        return len(Ticket.objects.filter(board_id=pk).order_by("pk")[::2])
+    """
+)
+
+
+def test_stepped_slice_is_a_list_so_count_would_raise(reach):
+    outcome = run_tool(STEPPED_SLICE, unsafe=True)
+    assert outcome.output == STEPPED_SLICE and outcome.findings == []
+    naive = STEPPED_SLICE.replace('len(Ticket.objects.filter(board_id=pk).order_by("pk")[::2])',
+                                  'Ticket.objects.filter(board_id=pk).order_by("pk")[::2].count()')
+    assert naive != STEPPED_SLICE
+    assert run_code(STEPPED_SLICE, "f", reach.boards[0]).result == 2  # 3 tickets, every other one
+    with pytest.raises(TypeError):  # list.count() wants the item to count
+        run_code(naive, "f", reach.boards[0])
+
+
+TO_MANY_META_ORDERING = module(
+    """
+    from tests.reachapp.models import PinnedTag, Tag
+
+
+    def f():
+        return len(Tag.objects.all()), len(PinnedTag.objects.filter(pk__gt=0))
+    """
+)
+
+
+def test_meta_ordering_through_a_to_many_relation_count_would_change_the_result(reach):
+    # Tag.Meta.ordering = ["tickets__status"] (PinnedTag, a proxy, inherits it): fetching joins
+    # the tickets, one row per (tag, ticket); count() drops the ordering and counts tags
+    outcome = tool_leaves(TO_MANY_META_ORDERING, [("QS002", "unsafe"), ("QS002", "unsafe")])
+    assert all("to-many relation" in f.message for f in outcome.findings)
+    before, forced = compare_semantics(TO_MANY_META_ORDERING, run_tool(TO_MANY_META_ORDERING, unsafe=True).output)
+    assert before.result == (4, 4)
+    assert forced.result == (3, 3)
+
+
+DISTINCT_REBOUND = module(
+    """
+    from tests.djapp.models import Order
+
+
+    def f():
+        statuses = Order.objects.values("status")
+        statuses = statuses.distinct()
+        return len(statuses)
+    """
+)
+
+
+def test_distinct_reached_through_rebinding_count_would_change_the_result(reach):
+    # Order.Meta.ordering = ["id"]: SELECT DISTINCT status, id gives 5 rows; count() 4 statuses
+    outcome = tool_leaves(DISTINCT_REBOUND, [("QS002", "unsafe")])
+    assert "distinct" in outcome.findings[0].message
+    before, forced = compare_semantics(DISTINCT_REBOUND, run_tool(DISTINCT_REBOUND, unsafe=True).output)
+    assert (before.result, forced.result) == (5, 4)
+
+
+ROWS_ALREADY_FETCHED = module(
+    """
+    from tests.djapp.models import Order
+
+
+    def f(pk):
+        orders = Order.objects.filter(customer_id=pk)
+        totals = [o.total for o in orders]
+        if orders:
+            return len(orders), sum(totals)
+        return 0, 0
+    """
+)
+
+
+def test_rows_already_fetched_exists_and_count_gain_nothing(reach):
+    outcome = tool_leaves(ROWS_ALREADY_FETCHED, [("QS001", "unsafe"), ("QS002", "unsafe")])
+    assert all("rows already fetched" in f.message for f in outcome.findings)
+    after = run_tool(ROWS_ALREADY_FETCHED, unsafe=True).output
+    assert "if orders.exists():" in after and "orders.count()" in after
+    for pk in reach.customers:
+        before, forced = compare_semantics(ROWS_ALREADY_FETCHED, after, "f", pk)
+        assert forced.result == before.result
+        # exists() and count() answer from the result cache the loop filled: no query saved
+        assert (before.queries, forced.queries, row_fetches(forced)) == (1, 1, 1)

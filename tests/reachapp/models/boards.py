@@ -3,7 +3,7 @@ from model_utils.models import TimeStampedModel
 
 from tests.reachapp.managers import BoardManager, TicketManager
 
-__all__ = ["Board", "Ticket", "OpenTicket", "Tag"]
+__all__ = ["Board", "Ticket", "OpenTicket", "Tag", "PinnedTag"]
 
 
 class Board(TimeStampedModel):
@@ -47,3 +47,10 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["tickets__status"]
+
+
+class PinnedTag(Tag):
+    """Inherits Tag's Meta.ordering through a to-many relation."""
+
+    class Meta:
+        proxy = True
