@@ -403,17 +403,22 @@ class ChainTyper:
         result = meet(passed)
         return result if result.kind == QUERYSET and result.confidence == PROVEN else None
 
-    def models_using(self, qualname: str) -> list[str]:
-        """Concrete models one of whose managers is built on the Manager/QuerySet class."""
+    def manager_users(self) -> dict[str, list[str]]:
+        """Manager/QuerySet class -> the concrete models one of whose managers is built on it,
+        declared or inherited (a proxy or child model may order its rows otherwise)."""
         if getattr(self, "_users", None) is None:
             index, users = self.index, {}
-            for model, cls in index.classes.items():
-                if cls.call_attrs and index.is_model(model) and not index.is_abstract_model(model):
+            for model in index.classes:
+                if index.is_model(model) and not index.is_abstract_model(model):
                     for info in index.managers(model)[0].values():
                         for name in info.classes:
-                            users.setdefault(name, []).append(model)
-            self._users = users
-        return sorted(set(self._users.get(qualname, [])))
+                            users.setdefault(name, set()).add(model)
+            self._users = {name: sorted(models) for name, models in users.items()}
+        return self._users
+
+    def models_using(self, qualname: str) -> list[str]:
+        """Concrete models one of whose managers is built on the Manager/QuerySet class."""
+        return self.manager_users().get(qualname, [])
 
     def returns_queryset(self, returns) -> bool:
         """Are these recorded returns (of a method) all chains typed as a QuerySet?"""

@@ -1226,3 +1226,56 @@ def test_queryset_parameter_of_a_function_nobody_calls_stays_unsafe():
     output, result = rewrite_project({"shop/reports.py": lone}, **QS002)
     assert output["shop/reports.py"] == lone
     assert [(f.line, f.fix.applicability) for r in result.files for f in r.findings] == [(7, "unsafe")]
+
+
+# -- `self` of a QuerySet method: every concrete model that inherits its manager counts ----------
+PROXY_ORDERED_THROUGH_VOTES = """\
+from django.db import models
+
+
+class ReviewQuerySet(models.QuerySet):
+    def with_text(self):
+        return len(self.exclude(text=""))
+
+
+class Review(models.Model):
+    text = models.TextField()
+    objects = ReviewQuerySet.as_manager()
+
+
+class RankedReview(Review):
+    class Meta:
+        proxy = True
+        ordering = ["votes__user"]
+
+
+class Vote(models.Model):
+    review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
+    user = models.IntegerField()
+"""
+
+
+def test_noop_self_of_a_queryset_a_proxy_model_inherits_is_only_likely():
+    # RankedReview.objects.with_text(): len() counts (review, vote) rows, count() reviews
+    from tests.helpers import rewrite_project
+
+    output, result = rewrite_project({"desk/models.py": PROXY_ORDERED_THROUGH_VOTES}, **QS002)
+    assert output["desk/models.py"] == PROXY_ORDERED_THROUGH_VOTES
+    findings = [f for r in result.files for f in r.findings]
+    assert [(f.line, f.fix.applicability) for f in findings] == [(6, "unsafe")]
+    assert "whose model is not known here" in findings[0].message
+
+
+def test_self_of_a_queryset_whose_manager_one_model_inherits_from_an_abstract_base():
+    abstract_base = PROXY_ORDERED_THROUGH_VOTES.replace(
+        "class Review(models.Model):\n    text = models.TextField()\n    objects = ReviewQuerySet.as_manager()\n",
+        "class Base(models.Model):\n    objects = ReviewQuerySet.as_manager()\n\n    class Meta:\n"
+        "        abstract = True\n\n\nclass Review(Base):\n    text = models.TextField()\n",
+    ).replace("class RankedReview(Review):\n    class Meta:\n        proxy = True\n"
+              '        ordering = ["votes__user"]\n\n\n', "")
+    assert "RankedReview" not in abstract_base and "class Review(Base)" in abstract_base
+    check_project(
+        {"desk/models.py": abstract_base},
+        {"desk/models.py": abstract_base.replace('len(self.exclude(text=""))', 'self.exclude(text="").count()')},
+        **QS002,
+    )

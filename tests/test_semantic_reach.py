@@ -265,6 +265,16 @@ def instances(label: str, key: str, call):
     return lambda reach: [((lambda pk=pk: model(label).objects.get(pk=pk)), call) for pk in getattr(reach, key)]
 
 
+def votes_of_each_review(reach, call):
+    """Cases calling `call(votes, user)` on Vote.objects (user 1), then on the votes of each
+    review (users 1 and 3: alice's review has votes by 1 and 2, carol's by 3 only)."""
+    votes = lambda: model("reachapp:Vote").objects  # noqa: E731
+    cases = [(votes, lambda qs: call(qs, 1))]
+    for pk, user in zip(reach.reviews, (1, 3)):
+        cases.append(((lambda pk=pk: votes().filter(review_id=pk)), (lambda qs, user=user: call(qs, user))))
+    return cases
+
+
 # -- `self` in model, proxy-model, abstract-model, QuerySet and manager methods; `cls` ---------
 MODEL_METHODS = "tests.reachapp.models.boards"
 REVIEW_MODELS = "tests.reachapp.models.reviews"
@@ -296,16 +306,12 @@ SELF_SHAPES = {
         instances("reachapp:Review", "reviews", lambda r: r.owner_buys()),
     ),
     "queryset_method_new_chain_truth": (
-        MANAGERS, f"{MANAGER_CLASSES}:ReviewQuerySet.has_text", [("QS001", "safe")],
-        lambda reach: [(lambda: model("reachapp:Review").objects, lambda m: m.has_text())]
-        + [(lambda pk=pk: model("reachapp:Review").objects.filter(pk=pk), lambda qs: qs.has_text())
-           for pk in reach.reviews],
+        MANAGERS, f"{MANAGER_CLASSES}:VoteQuerySet.others_voted", [("QS001", "safe")],
+        lambda reach: votes_of_each_review(reach, lambda qs, user: qs.others_voted(user)),
     ),
     "queryset_method_new_chain_len": (
-        MANAGERS, f"{MANAGER_CLASSES}:ReviewQuerySet.text_count", [("QS002", "safe")],
-        lambda reach: [(lambda: model("reachapp:Review").objects, lambda m: m.text_count())]
-        + [(lambda pk=pk: model("reachapp:Review").objects.filter(pk=pk), lambda qs: qs.text_count())
-           for pk in reach.reviews],
+        MANAGERS, f"{MANAGER_CLASSES}:VoteQuerySet.votes_by", [("QS002", "safe")],
+        lambda reach: votes_of_each_review(reach, lambda qs, user: qs.votes_by(user)),
     ),
     "manager_method_truth": (
         MANAGERS, f"{MANAGER_CLASSES}:BoardManager.any_named", [("QS001", "safe")],
@@ -338,20 +344,36 @@ def test_self_and_cls_rooted_fix_keeps_results_and_gets_cheaper(shape, reach):
 
 
 def test_truth_of_self_in_a_queryset_method_is_left_for_the_caller_may_reuse_it(reach):
-    where = f"{MANAGER_CLASSES}:ReviewQuerySet.any_left"
+    where = f"{MANAGER_CLASSES}:VoteQuerySet.any_left"
     assert not method_changed(MANAGERS, where)
     assert method_fixes(MANAGERS, where, applied=False) == [("QS001", "unsafe")]
     assert method_changed(MANAGERS, where, unsafe=True)
 
     def tested_then_listed(qs):
-        return qs.any_left(), [r.pk for r in qs]
+        return qs.any_left(), [v.pk for v in qs]
 
     before, after = compare_method(
-        MANAGERS, where, lambda: model("reachapp:Review").objects.all(), tested_then_listed, unsafe=True
+        MANAGERS, where, lambda: model("reachapp:Vote").objects.all(), tested_then_listed, unsafe=True
     )
-    assert after.result == before.result == (True, reach.reviews)
+    assert after.result == before.result == (True, reach.votes)
     # bool(self) filled the caller's result cache; exists() does not, so the loop queries again
     assert (before.queries, after.queries) == (1, 2)
+
+
+def test_self_of_a_queryset_a_proxy_orders_through_a_to_many_relation_is_not_safe(reach):
+    # ReviewQuerySet serves Review, and RankedReview, a proxy inheriting the manager whose
+    # Meta.ordering joins the votes: through it len() counts (review, vote) rows, count() reviews
+    where = f"{MANAGER_CLASSES}:ReviewQuerySet.with_text"
+    assert not method_changed(MANAGERS, where)
+    assert method_fixes(MANAGERS, where, applied=False) == [("QS002", "unsafe")]
+    before, forced = compare_method(
+        MANAGERS, where, lambda: model("reachapp:RankedReview").objects, lambda m: m.with_text(), unsafe=True
+    )
+    assert (before.result, forced.result) == (3, 1)
+    before, forced = compare_method(
+        MANAGERS, where, lambda: model("reachapp:Review").objects, lambda m: m.with_text(), unsafe=True
+    )
+    assert (before.result, forced.result) == (1, 1)  # Review itself has no ordering
 
 
 def test_self_of_a_from_queryset_alias_queryset_is_only_likely(reach):

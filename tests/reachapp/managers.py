@@ -12,17 +12,22 @@ class TicketQuerySet(models.QuerySet):
 TicketManager = models.Manager.from_queryset(TicketQuerySet)
 
 
-class ReviewQuerySet(models.QuerySet):
-    def has_text(self):
-        return bool(self.exclude(text=""))
+class VoteQuerySet(models.QuerySet):
+    def others_voted(self, user):
+        return bool(self.exclude(user=user))
 
-    def text_count(self):
-        return len(self.exclude(text=""))
+    def votes_by(self, user):
+        return len(self.filter(user=user))
 
     def any_left(self):
         if self:
             return True
         return False
+
+
+class ReviewQuerySet(models.QuerySet):
+    def with_text(self):
+        return len(self.exclude(text=""))
 
 
 class BoardManager(models.Manager):

@@ -1,6 +1,6 @@
 from django.db import models
 
-from tests.reachapp.managers import ReviewQuerySet
+from tests.reachapp.managers import ReviewQuerySet, VoteQuerySet
 from tests.reachlib.fields import CountryField
 from tests.reachlib.models import LibraryBase
 
@@ -21,9 +21,19 @@ class Review(Owned):
     objects = ReviewQuerySet.as_manager()
 
 
+class RankedReview(Review):
+    """Inherits Review's manager; its ordering joins the votes: one row per (review, vote)."""
+
+    class Meta:
+        proxy = True
+        ordering = ["votes__user"]
+
+
 class Vote(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="votes")
     user = models.IntegerField()
+
+    objects = VoteQuerySet.as_manager()
 
     def already_voted(self):
         previous_votes = self.review.votes.filter(user=self.user).exclude(pk=self.pk)
