@@ -57,6 +57,12 @@ OTHER_METHODS = frozenset(
 SEMANTIC_METHODS = frozenset({"count", "exists", "__len__", "__bool__", "__iter__"})
 
 GET_USER_MODEL = "django.contrib.auth.get_user_model"
+# a project model on one of these may be the configured user model
+USER_MODEL_BASES = frozenset({
+    "django.contrib.auth.models.AbstractUser",
+    "django.contrib.auth.models.AbstractBaseUser",
+    "django.contrib.auth.base_user.AbstractBaseUser",
+})
 GET_OBJECT_OR_404 = "django.shortcuts.get_object_or_404"
 GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
 QUERYSET_ANNOTATIONS = frozenset(
@@ -125,7 +131,8 @@ def count_caveat(t: QsType, chains: Optional["ChainTyper"] = None) -> Optional[s
     meta = chains.meta_ordering(model) if chains is not None and model else None
     if "ordering_join" in t.seen or (
         "order_by" not in t.seen and meta and chains.ordering_joins_many(model, meta)
-    ):
+    ) or ("user_model" in t.seen and "order_by" not in t.seen and chains is not None
+          and chains.user_model_orders_through_many()):
         return "ordered through a to-many relation (or one the tool cannot follow): `len()` counts one row per joined row, `count()` drops the ordering and the join"
     if "distinct" in t.seen and ("order_by" in t.seen or meta is None or meta):
         return "`.distinct()`: `count()` drops the ordering columns Django adds to SELECT DISTINCT, so it can count other rows"
@@ -444,8 +451,9 @@ class ChainTyper:
             if self.project_overrides_semantics():
                 return QsType(MANAGER, LIKELY, why="`objects` of the configured user model, which may be the project's own with its own manager")
             # whatever the user model is, its `objects` is a manager: none of the project's
-            # managers changes what count()/exists() mean, and Django's own do not
-            return QsType(MANAGER, PROVEN)
+            # managers changes what count()/exists() mean, and Django's own do not (its
+            # Meta.ordering may: see count_caveat)
+            return QsType(MANAGER, PROVEN, seen=frozenset({"user_model"}))
         if attr in ("_default_manager", "_base_manager"):
             return QsType(MANAGER, t.confidence, model=t.model)
         if index.is_abstract_model(t.model):
@@ -502,6 +510,20 @@ class ChainTyper:
             return QsType(QUERYSET, LIKELY, t.model, t.classes,
                           why=f"`{name}()` is a custom method of the project's manager")
         return QsType(NOTHING, UNKNOWN, why=f"`{name}()` is not a QuerySet method")
+
+    def user_model_orders_through_many(self) -> bool:
+        """Does a project model that may be the configured user model (one on Django's
+        AbstractBaseUser) order its rows through a to-many relation (or one not seen)?"""
+        if getattr(self, "_user_ordering", None) is None:
+            index = self.index
+            self._user_ordering = False
+            for model in index.classes:
+                if (index.is_model(model) and not index.is_abstract_model(model)
+                        and USER_MODEL_BASES & set(index.class_and_bases(model))):
+                    meta = self.meta_ordering(model)
+                    if meta is None or (meta and self.ordering_joins_many(model, meta)):
+                        self._user_ordering = True
+        return self._user_ordering
 
     def meta_ordering(self, model: str) -> Optional[list[str]]:
         """The model's Meta.ordering (inherited too): [] when none, None when a base the

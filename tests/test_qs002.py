@@ -1279,3 +1279,49 @@ def test_self_of_a_queryset_whose_manager_one_model_inherits_from_an_abstract_ba
         {"desk/models.py": abstract_base.replace('len(self.exclude(text=""))', 'self.exclude(text="").count()')},
         **QS002,
     )
+
+
+# -- get_user_model(): the project's user model may be ordered through a to-many relation ---------
+ORDERED_USER_MODEL = """\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=10)
+
+
+class User(AbstractUser):
+    teams = models.ManyToManyField(Team, related_name="members")
+
+    class Meta:
+        ordering = ["teams__name"]
+"""
+USER_MODEL_COUNT = """\
+from django.contrib.auth import get_user_model
+
+
+def f():
+    return len(get_user_model().objects.filter(is_active=True))
+"""
+
+
+def test_noop_get_user_model_when_a_project_user_model_orders_through_a_to_many_relation():
+    # if settings name this model, len() counts one row per (user, team), count() users
+    from tests.helpers import rewrite_project
+
+    output, result = rewrite_project({"accounts/models.py": ORDERED_USER_MODEL, "accounts/views.py": USER_MODEL_COUNT}, **QS002)
+    assert output["accounts/views.py"] == USER_MODEL_COUNT
+    findings = [f for r in result.files if r.path == "accounts/views.py" for f in r.findings]
+    assert [(f.line, f.fix.applicability) for f in findings] == [(5, "unsafe")]
+    assert "to-many relation" in findings[0].message
+
+
+def test_get_user_model_counts_when_the_project_user_model_orders_by_its_own_column():
+    check_project(
+        {"accounts/models.py": ORDERED_USER_MODEL.replace('"teams__name"', '"username"'),
+         "accounts/views.py": USER_MODEL_COUNT},
+        {"accounts/views.py": USER_MODEL_COUNT.replace("len(get_user_model().objects.filter(is_active=True))",
+                                                       "get_user_model().objects.filter(is_active=True).count()")},
+        **QS002,
+    )
