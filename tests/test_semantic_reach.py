@@ -19,7 +19,7 @@ Traps are shown to be right to be left alone: the tool leaves them, and the rewr
 would make with --unsafe (or a naive one where it makes none) changes the result, raises, adds a
 query or gains nothing.
 
-Data (`reach_rows`, besides conftest's `db_rows`):
+Data (the `reach` fixture, besides conftest's `db_rows`):
     boards: inbox (tickets open, open, closed; shop FR; stickers red, red), archive (ticket
             closed; shop DE; sticker blue), empty
     tags:   bug (2 tickets), idea (1 ticket), plain (none)
@@ -377,9 +377,10 @@ def test_self_of_a_queryset_a_proxy_orders_through_a_to_many_relation_is_not_saf
 
 
 def test_self_of_a_from_queryset_alias_queryset_is_only_likely(reach):
-    # TicketQuerySet serves Ticket through `TicketManager = Manager.from_queryset(...)` in
-    # another module, and OpenTicket (a proxy) too: its model is not known, the fix is unsafe.
-    # Here the unsafe fix happens to be right (a missed safe fix, not a wrong one).
+    # `objects = TicketManager()` names the alias `TicketManager = Manager.from_queryset(
+    # TicketQuerySet)`; the index does not follow it to the QuerySet behind it, so no model is
+    # known to use TicketQuerySet and the fix is unsafe (OpenTicket, a proxy, would make a second
+    # model anyway). Here the unsafe fix is right: a missed safe fix, not a wrong one.
     where = f"{MANAGER_CLASSES}:TicketQuerySet.has_open"
     assert not method_changed(MANAGERS, where)
     assert method_fixes(MANAGERS, where, applied=False) == [("QS001", "unsafe")]
