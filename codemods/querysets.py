@@ -619,6 +619,9 @@ class ChainTyper:
                 result = meet(results)
                 if result.kind == QUERYSET:
                     return result
+                if result.kind in (OTHER, INSTANCE, RAW, MANAGER):
+                    # `return self.filter(...).exists()`: a bool, never a QuerySet
+                    return QsType(OTHER, PROVEN, why=f"`{name}()` returns {a_kind(result.kind)}, not a QuerySet")
                 return None
         return None
 

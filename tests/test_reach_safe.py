@@ -457,3 +457,23 @@ def test_combined_or_on_a_database(db_rows):
         before, after = compare_semantics(source, outcome.output, "f", customer.pk)
         assert after.result == before.result and after.queries == before.queries
         assert any("LIMIT 1" in sql for sql in after.sql)
+
+
+def test_noop_custom_manager_method_returning_a_bool():
+    # mayan's CheckedOutDocumentManager.is_checked_out(): `return self.filter(...).exists()`
+    outcome = check_noop(
+        """\
+        from django.db import models
+
+
+        class DocumentManager(models.Manager):
+            def is_checked_out(self, document):
+                return self.filter(document=document).exists()
+
+            def state(self, document):
+                if self.is_checked_out(document=document):
+                    return 1
+        """,
+        **QS,
+    )
+    assert outcome.findings == []
