@@ -12,6 +12,7 @@ Nothing here imports the code it reads.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -81,6 +82,11 @@ MODEL_META_OPTIONS = frozenset(
 )
 # Class attributes that are model fields, not managers, though a library defines them.
 FIELD_LIKE_CALLEES = frozenset({"TaggableManager", "GenericRelation", "GenericForeignKey"})
+# Builtins a class attribute is often made with (`status = property(_status)`): never a manager
+# (an unresolved name in a class body is the builtin; `getattr()` and the like can be anything).
+NOT_MANAGER_BUILTINS = frozenset(
+    "property staticmethod classmethod dict list set frozenset tuple str int float bool bytes range".split()
+)
 
 RELATION_FIELDS = {
     "ForeignKey": "fk",
@@ -186,6 +192,25 @@ class ModuleSummary:
 def annotated_with_queryset(arg: ast.arg) -> bool:
     """A parameter whose annotation names a QuerySet (`QuerySet[Order]`, `"OrderQuerySet"`)."""
     return arg.annotation is not None and "QuerySet" in ast.unparse(arg.annotation)
+
+
+_BUILDER_CALL = re.compile(rb"\.(?:%s)\(" % b"|".join(sorted(w.encode() for w in QUERYSET_BUILDERS)))
+
+
+def parameters_building_querysets(function: ast.AST, lines: list[bytes]) -> frozenset[str]:
+    """Unannotated parameters of an undecorated function that its text uses as the root of
+    a QuerySet-building call (`orders.filter(`, `customer.orders.all(`): the shared typing
+    types these from the function's callers, so the module's results depend on them."""
+    if function.decorator_list:
+        return frozenset()
+    segment = b"".join(lines[function.lineno - 1 : function.end_lineno])
+    if not _BUILDER_CALL.search(segment):
+        return frozenset()
+    names = [a.arg for a in _parameters(function) if a.annotation is None]
+    return frozenset(
+        name for name in names
+        if re.search(rb"\b%s(?:\.\w+)*%s" % (re.escape(name.encode()), _BUILDER_CALL.pattern), segment)
+    )
 
 
 def _parameters(function: ast.AST) -> list[ast.arg]:
@@ -367,6 +392,8 @@ class _Summariser:
                 self.s.function_returns[node.name] = [chain(r) for r in _returns(node, self.lines)]
                 if b"QuerySet" in self.source and any(map(annotated_with_queryset, _parameters(node))):
                     self.s.queryset_parameters = True
+                elif self.lines is not None and parameters_building_querysets(node, self.lines):
+                    self.s.queryset_parameters = True  # typed from its callers (querysets.type_from_callers)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -1072,7 +1099,7 @@ class ProjectIndex:
         if ".from_queryset(" in called or called.endswith(".as_manager"):
             return True
         if called.startswith("?"):
-            return True
+            return called[1:] not in NOT_MANAGER_BUILTINS
         resolved = self.resolve(called)
         callee = resolved.rpartition(".")[2]
         if callee.endswith("Field") or callee in FIELD_LIKE_CALLEES:
