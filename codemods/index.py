@@ -122,6 +122,9 @@ class ClassSummary:
     attrs: set[str] = field(default_factory=set)
     methods: dict[str, list[str]] = field(default_factory=dict)  # name -> parameter names
     method_returns: dict[str, list[Optional[Chain]]] = field(default_factory=dict)
+    # method -> its return annotation's head, resolved ("bool", "typing.List", "shop.models.Order";
+    # "|" for a union): a method annotated to return something else returns no QuerySet
+    method_annotations: dict[str, str] = field(default_factory=dict)
     abstract: bool = False
     meta_ordering: bool = False
     relations: list[Relation] = field(default_factory=list)
@@ -328,6 +331,47 @@ def _returns(func: ast.AST, source_lines: Optional[list[bytes]] = None) -> list[
             if block:
                 stack.extend(block)
     return found
+
+
+# values that are never a QuerySet: a local bound to one of these and returned makes a method's
+# result "not a chain" (`result = []; ...; return result`)
+_LITERALS = (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.ListComp, ast.DictComp, ast.SetComp,
+             ast.GeneratorExp, ast.Constant, ast.JoinedStr, ast.Compare)
+
+
+def _literal_locals(func: ast.AST) -> set[str]:
+    """Names a function binds (at statement level, not in nested functions) to a literal, a
+    comprehension, a comparison or a constant."""
+    names: set[str] = set()
+    stack = list(getattr(func, "body", []))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        value = getattr(node, "value", None)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, _LITERALS):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        for name in _BLOCKS:
+            stack.extend(getattr(node, name, None) or ())
+    return names
+
+
+def annotation_head(node: ast.expr) -> Optional[str]:
+    """The dotted head of an annotation (`list` of `list[int]`, `QuerySet` of "QuerySet[X]"),
+    "|" for a union written with `|`, None when it has no such head."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return "|"
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Constant) and node.value is None:
+        return "None"
+    return dotted(node)
 
 
 class _Summariser:
@@ -541,10 +585,16 @@ class _Summariser:
                 args = stmt.args
                 if self.mentions(stmt, b"queryset"):
                     self.read_queryset_uses(stmt, cls)
+                literal_locals = _literal_locals(stmt)
                 cls.method_returns[stmt.name] = [
-                    ast_chain(r, self.resolve) if r is not None else None
+                    ast_chain(r, self.resolve)
+                    if r is not None and not (isinstance(r, ast.Name) and r.id in literal_locals) else None
                     for r in _returns(stmt, self.lines)
                 ]
+                if stmt.returns is not None:
+                    head = annotation_head(stmt.returns)
+                    if head is not None:
+                        cls.method_annotations[stmt.name] = self.resolve(head) or head
                 cls.methods[stmt.name] = [
                     a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
                 ] + (["*" + args.vararg.arg] if args.vararg else []) + (

@@ -66,6 +66,12 @@ USER_MODEL_BASES = frozenset({
 })
 GET_OBJECT_OR_404 = "django.shortcuts.get_object_or_404"
 GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
+# return annotations of a method that say it gives no QuerySet
+NOT_QUERYSET_ANNOTATIONS = frozenset(
+    {"bool", "int", "float", "str", "bytes", "dict", "list", "tuple", "set", "frozenset", "None"}
+    | {f"typing.{name}" for name in ("Dict", "List", "Tuple", "Set", "FrozenSet", "Iterator", "Generator", "Mapping", "Sequence")}
+    | {f"collections.abc.{name}" for name in ("Iterator", "Generator", "Mapping", "Sequence")}
+)
 QUERYSET_ANNOTATIONS = frozenset(
     {"django.db.models.QuerySet", "django.db.models.query.QuerySet"}
 )
@@ -627,6 +633,15 @@ class ChainTyper:
                 current = relation[1]
         return False
 
+    def annotated_result(self, head: Optional[str], name: str) -> Optional[QsType]:
+        """What a method annotated to return `head` gives, when that is certainly no QuerySet
+        (a builtin type, a container of `typing`, a model: an instance); None otherwise."""
+        if head is None:
+            return None
+        if head in NOT_QUERYSET_ANNOTATIONS or self.index.is_model(self.index.resolve(head) or head):
+            return QsType(OTHER, PROVEN, why=f"`{name}()` is annotated to return `{head.rpartition('.')[2]}`, not a QuerySet")
+        return None
+
     def custom_method_result(self, t: QsType, name: str) -> Optional[QsType]:
         """A custom QuerySet/Manager method that returns `self.<builder>(...)` chains only."""
         for qualname in t.classes:
@@ -634,8 +649,14 @@ class ChainTyper:
                 cls = self.index.classes.get(cls_name)
                 if cls is None or name not in cls.method_returns:
                     continue
+                annotated = self.annotated_result(cls.method_annotations.get(name), name)
+                if annotated is not None:
+                    return annotated
                 returns = cls.method_returns[name]
-                if not returns or any(r is None or r[0] != "self" for r in returns):
+                if not returns or any(r is None for r in returns):
+                    # `return [...]`, `return result` bound to a literal, `return False`, no return
+                    return QsType(NOTHING, UNKNOWN, why=f"`{name}()` may return something other than a QuerySet")
+                if any(r[0] != "self" for r in returns):
                     return None
                 self_type = QsType(QUERYSET, t.confidence, t.model, t.classes, seen=t.seen)
                 results = []

@@ -477,3 +477,82 @@ def test_noop_custom_manager_method_returning_a_bool():
         **QS,
     )
     assert outcome.findings == []
+
+
+# -- custom manager methods that return no QuerySet (must-not sites of the labels) -------------
+MANAGER_METHODS = EXAMPLE_MODELS.replace(
+    '''class Order(models.Model):''',
+    '''class ReportManager(models.Manager):
+    def is_new(self, customer) -> bool:
+        return not self.filter(customer=customer).exists()
+
+    def settings_dict(self, status) -> dict[str, int]:
+        return dict(self.filter(status=status).values_list("status", "id"))
+
+    def filters(self, status):
+        result = []
+        for value in status:
+            result.append(models.Q(status=value))
+        return result
+
+    def newest(self) -> "Order":
+        return self.latest("created")
+
+    def maybe(self, status):
+        if status:
+            return self.filter(status=status)
+        return None
+
+    def active(self):
+        return self.filter(status="active")
+
+
+class Order(models.Model):''',
+).replace("    objects = OrderQuerySet.as_manager()", "    objects = OrderQuerySet.as_manager()\n    reports = ReportManager()")
+
+USES = """\
+from shop.models import Order
+
+
+def a(customer):
+    if Order.reports.is_new(customer):
+        return 1
+
+
+def b():
+    current = Order.reports.settings_dict("x")
+    if current:
+        return current.pop("x")
+
+
+def c():
+    queries = Order.reports.filters(["a", "b"])
+    if not queries:
+        return None
+
+
+def d():
+    if Order.reports.newest():
+        return 2
+
+
+def e():
+    if Order.reports.maybe("x"):
+        return 3
+
+
+def f():
+    if Order.reports.active():
+        return 4
+"""
+
+
+def test_custom_manager_methods_that_return_no_queryset_are_left_alone():
+    # annotated `-> bool`, `-> dict[...]`, `-> "Order"`; `return result` bound to a list; a path
+    # returning None: none of these results is a QuerySet, so none gets `.exists()`
+    files = {"shop/models.py": MANAGER_METHODS, "shop/uses.py": USES}
+    found = findings(files, "shop/uses.py", unsafe=True)
+    assert found == [("QS001", 32, "safe")]  # only `active()`, whose returns are all `self.filter(...)`
+    out = project(files)
+    assert "if Order.reports.active().exists():" in out["shop/uses.py"]
+    assert out["shop/uses.py"].count(".exists()") == 1
