@@ -269,8 +269,11 @@ class FileAnalysis:
         comment = self.deliberate_comment(site)
         if comment:
             return Verdict(t, True, skip=comment)
+        sliced = self.sliced_receiver_problem(expr, site, method)
+        if sliced:
+            return Verdict(t, True, skip=sliced)
         unsafe = (t.why or "only likely a QuerySet") if t.confidence == LIKELY else None
-        caveat = count_caveat(t, self.typer.chains) if method == "count" else None
+        caveat = count_caveat(t, self.typer.chains) if method == "count" or _offset_slice(expr) else None
         if caveat:
             unsafe = caveat
         factory = self.factory_for(expr)
@@ -300,6 +303,29 @@ class FileAnalysis:
                 if uses[0].line < site.lineno and uses[0].what in ROW_FETCHES:
                     unsafe = f"rows already fetched ({uses[0]}): `.{method}()` would read them and gain nothing"
         return Verdict(t, True, unsafe=unsafe)
+
+    def sliced_receiver_problem(self, expr: ast.AST, site: ast.AST, method: str) -> Optional[str]:
+        """`qs[a:b]` is a new QuerySet only while `qs` has not fetched its rows: once it has,
+        Django slices the cached list and `.exists()`/`.count()` fail on it. A slice of a
+        chain built right there (`Order.objects.filter(...)[:5]`) is always a QuerySet; of a
+        local name, when nothing evaluates that name before the site (nor in a loop around
+        it); of anything else (a module-level or shared object), not provably."""
+        if not (isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice)):
+            return None
+        base = expr.value
+        if isinstance(base, ast.Call):
+            return None
+        listed = f"`{self.quote(base)}[...]` is a list, not a QuerySet, once `{self.quote(base)}` has fetched its rows: it has no `.{method}()`"
+        if not isinstance(base, ast.Name) or not self.local_bindings(base):
+            return f"{listed}, and the tool cannot see whether it has"
+        if any(b.kind == "param" for b in self.local_bindings(base)):
+            return f"{listed}, and the caller may have fetched them"
+        if self.repeated_in_loop(base):
+            return f"{listed}, and the site runs in a loop"
+        earlier = [u for u in self.other_uses(base) if u.line <= site.lineno and u.what not in LEAVES_CACHE]
+        if earlier:
+            return f"{listed} ({earlier[0]})"
+        return None
 
     # -- reuse ---------------------------------------------------------------------------
     def repeated_in_loop(self, name: ast.Name) -> Optional[str]:
@@ -378,6 +404,8 @@ class FileAnalysis:
                 return None  # `filter(pk__in=qs)`: a subquery, the cache is not read
             func = self.quote(call.func) if isinstance(call, ast.Call) else "a call"
             return f"passed to {func}()"
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.BitOr, ast.BitAnd, ast.BitXor)):
+            return None  # `qs | other`: QuerySet.__or__ combines the queries, no cached row read
         if isinstance(parent, ast.Starred):
             return "unpacked"
         if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
@@ -397,9 +425,21 @@ class FileAnalysis:
 
 # Uses that fetch every row into the result cache.
 ROW_FETCHES = frozenset({"iterated", "truth-tested", "unpacked", "passed to list()", "passed to len()"})
+# Uses that neither fill nor need the result cache (each runs its own query on a clone).
+LEAVES_CACHE = frozenset({"indexed"} | {f"`.{m}()`" for m in "count exists first last get earliest latest aggregate".split()})
 # Calls that use a QuerySet argument as SQL (a subquery), never its rows or result cache.
 SUBQUERY_WRAPPERS = frozenset({"Exists", "Subquery"})
 IN_LOOKUP_CALLS = frozenset({"filter", "exclude", "get", "Q"})
+
+
+def _offset_slice(expr: ast.AST) -> bool:
+    """`qs[5:]`: `exists()` clears the ordering and looks at the row after the offset, so
+    whatever makes `count()` differ from `len()` (a to-many ordering, DISTINCT with ordering
+    columns) makes `exists()` differ from `bool()` there too."""
+    if not (isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice)):
+        return False
+    lower = expr.slice.lower
+    return lower is not None and not (isinstance(lower, ast.Constant) and lower.value == 0)
 
 
 def _called_name(func: ast.AST) -> Optional[str]:

@@ -425,6 +425,10 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
             (c.qualname, r.field, r.kind, r.target, r.related_name)
             for c in index.classes.values() for r in c.relations
         ),
+        # what typing reads of models in modules a file need not import: the models each
+        # Manager/QuerySet class serves (`self` in its methods) and every Meta.ordering
+        sorted(chains.manager_users().items()),
+        sorted((c.qualname, c.ordering) for c in index.classes.values() if c.ordering),
         # what each pass says its results depend on (every pass: one cache serves them all)
         [(info.code, info.dependency_facts(index, chains))
          for info in registry.PASSES if info.dependency_facts is not None],

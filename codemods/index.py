@@ -12,6 +12,7 @@ Nothing here imports the code it reads.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -81,6 +82,11 @@ MODEL_META_OPTIONS = frozenset(
 )
 # Class attributes that are model fields, not managers, though a library defines them.
 FIELD_LIKE_CALLEES = frozenset({"TaggableManager", "GenericRelation", "GenericForeignKey"})
+# Builtins a class attribute is often made with (`status = property(_status)`): never a manager
+# (an unresolved name in a class body is the builtin; `getattr()` and the like can be anything).
+NOT_MANAGER_BUILTINS = frozenset(
+    "property staticmethod classmethod dict list set frozenset tuple str int float bool bytes range".split()
+)
 
 RELATION_FIELDS = {
     "ForeignKey": "fk",
@@ -116,6 +122,9 @@ class ClassSummary:
     attrs: set[str] = field(default_factory=set)
     methods: dict[str, list[str]] = field(default_factory=dict)  # name -> parameter names
     method_returns: dict[str, list[Optional[Chain]]] = field(default_factory=dict)
+    # method -> its return annotation's head, resolved ("bool", "typing.List", "shop.models.Order";
+    # "|" for a union): a method annotated to return something else returns no QuerySet
+    method_annotations: dict[str, str] = field(default_factory=dict)
     abstract: bool = False
     meta_ordering: bool = False
     relations: list[Relation] = field(default_factory=list)
@@ -186,6 +195,25 @@ class ModuleSummary:
 def annotated_with_queryset(arg: ast.arg) -> bool:
     """A parameter whose annotation names a QuerySet (`QuerySet[Order]`, `"OrderQuerySet"`)."""
     return arg.annotation is not None and "QuerySet" in ast.unparse(arg.annotation)
+
+
+_BUILDER_CALL = re.compile(rb"\.(?:%s)\(" % b"|".join(sorted(w.encode() for w in QUERYSET_BUILDERS)))
+
+
+def parameters_building_querysets(function: ast.AST, lines: list[bytes]) -> frozenset[str]:
+    """Unannotated parameters of an undecorated function that its text uses as the root of
+    a QuerySet-building call (`orders.filter(`, `customer.orders.all(`): the shared typing
+    types these from the function's callers, so the module's results depend on them."""
+    if function.decorator_list:
+        return frozenset()
+    segment = b"".join(lines[function.lineno - 1 : function.end_lineno])
+    if not _BUILDER_CALL.search(segment):
+        return frozenset()
+    names = [a.arg for a in _parameters(function) if a.annotation is None]
+    return frozenset(
+        name for name in names
+        if re.search(rb"\b%s(?:\.\w+)*%s" % (re.escape(name.encode()), _BUILDER_CALL.pattern), segment)
+    )
 
 
 def _parameters(function: ast.AST) -> list[ast.arg]:
@@ -305,6 +333,47 @@ def _returns(func: ast.AST, source_lines: Optional[list[bytes]] = None) -> list[
     return found
 
 
+# values that are never a QuerySet: a local bound to one of these and returned makes a method's
+# result "not a chain" (`result = []; ...; return result`)
+_LITERALS = (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.ListComp, ast.DictComp, ast.SetComp,
+             ast.GeneratorExp, ast.Constant, ast.JoinedStr, ast.Compare)
+
+
+def _literal_locals(func: ast.AST) -> set[str]:
+    """Names a function binds (at statement level, not in nested functions) to a literal, a
+    comprehension, a comparison or a constant."""
+    names: set[str] = set()
+    stack = list(getattr(func, "body", []))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        value = getattr(node, "value", None)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, _LITERALS):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        for name in _BLOCKS:
+            stack.extend(getattr(node, name, None) or ())
+    return names
+
+
+def annotation_head(node: ast.expr) -> Optional[str]:
+    """The dotted head of an annotation (`list` of `list[int]`, `QuerySet` of "QuerySet[X]"),
+    "|" for a union written with `|`, None when it has no such head."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return "|"
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Constant) and node.value is None:
+        return "None"
+    return dotted(node)
+
+
 class _Summariser:
     def __init__(self, summary: ModuleSummary, source: bytes = b""):
         self.s = summary
@@ -367,6 +436,8 @@ class _Summariser:
                 self.s.function_returns[node.name] = [chain(r) for r in _returns(node, self.lines)]
                 if b"QuerySet" in self.source and any(map(annotated_with_queryset, _parameters(node))):
                     self.s.queryset_parameters = True
+                elif self.lines is not None and parameters_building_querysets(node, self.lines):
+                    self.s.queryset_parameters = True  # typed from its callers (querysets.type_from_callers)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -525,10 +596,16 @@ class _Summariser:
                 args = stmt.args
                 if self.mentions(stmt, b"queryset"):
                     self.read_queryset_uses(stmt, cls)
+                literal_locals = _literal_locals(stmt)
                 cls.method_returns[stmt.name] = [
-                    ast_chain(r, self.resolve) if r is not None else None
+                    ast_chain(r, self.resolve)
+                    if r is not None and not (isinstance(r, ast.Name) and r.id in literal_locals) else None
                     for r in _returns(stmt, self.lines)
                 ]
+                if stmt.returns is not None:
+                    head = annotation_head(stmt.returns)
+                    if head is not None:
+                        cls.method_annotations[stmt.name] = self.resolve(head) or head
                 cls.methods[stmt.name] = [
                     a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
                 ] + (["*" + args.vararg.arg] if args.vararg else []) + (
@@ -1121,7 +1198,7 @@ class ProjectIndex:
         if ".from_queryset(" in called or called.endswith(".as_manager"):
             return True
         if called.startswith("?"):
-            return True
+            return called[1:] not in NOT_MANAGER_BUILTINS
         resolved = self.resolve(called)
         callee = resolved.rpartition(".")[2]
         if callee.endswith("Field") or callee in FIELD_LIKE_CALLEES:

@@ -19,7 +19,7 @@ import ast
 import re
 
 from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, ast_chain, chain_steps, dotted
-from .index import annotated_with_queryset, defines_name, exports_name
+from .index import annotated_with_queryset, defines_name, exports_name, parameters_building_querysets
 from .options import Options
 from .project import Project
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
@@ -56,9 +56,22 @@ OTHER_METHODS = frozenset(
 # If a project's QuerySet/Manager class overrides one of these, the rewrite's meaning changes.
 SEMANTIC_METHODS = frozenset({"count", "exists", "__len__", "__bool__", "__iter__"})
 
+UNSEEN_MODEL = "unseen_model"  # in QsType.seen: `x._default_manager` of an x not typed
 GET_USER_MODEL = "django.contrib.auth.get_user_model"
+# a project model on one of these may be the configured user model
+USER_MODEL_BASES = frozenset({
+    "django.contrib.auth.models.AbstractUser",
+    "django.contrib.auth.models.AbstractBaseUser",
+    "django.contrib.auth.base_user.AbstractBaseUser",
+})
 GET_OBJECT_OR_404 = "django.shortcuts.get_object_or_404"
 GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
+# return annotations of a method that say it gives no QuerySet
+NOT_QUERYSET_ANNOTATIONS = frozenset(
+    {"bool", "int", "float", "str", "bytes", "dict", "list", "tuple", "set", "frozenset", "None"}
+    | {f"typing.{name}" for name in ("Dict", "List", "Tuple", "Set", "FrozenSet", "Iterator", "Generator", "Mapping", "Sequence")}
+    | {f"collections.abc.{name}" for name in ("Iterator", "Generator", "Mapping", "Sequence")}
+)
 QUERYSET_ANNOTATIONS = frozenset(
     {"django.db.models.QuerySet", "django.db.models.query.QuerySet"}
 )
@@ -123,9 +136,12 @@ def count_caveat(t: QsType, chains: Optional["ChainTyper"] = None) -> Optional[s
     ordering through a to-many relation joins one row per related row."""
     model = t.model or t.ordering_model
     meta = chains.meta_ordering(model) if chains is not None and model else None
+    if UNSEEN_MODEL in t.seen and model is None and "order_by" not in t.seen:
+        return "a model the tool cannot see: its `Meta.ordering` may go through a to-many relation, which `len()` counts and `count()` drops"
     if "ordering_join" in t.seen or (
         "order_by" not in t.seen and meta and chains.ordering_joins_many(model, meta)
-    ):
+    ) or ("user_model" in t.seen and "order_by" not in t.seen and chains is not None
+          and chains.user_model_orders_through_many()):
         return "ordered through a to-many relation (or one the tool cannot follow): `len()` counts one row per joined row, `count()` drops the ordering and the join"
     if "distinct" in t.seen and ("order_by" in t.seen or meta is None or meta):
         return "`.distinct()`: `count()` drops the ordering columns Django adds to SELECT DISTINCT, so it can count other rows"
@@ -308,6 +324,9 @@ class ChainTyper:
             for method, returns in cls.method_returns.items():
                 if f"self.{method}(" in text and self.returns_queryset(returns):
                     names.add(method)  # `self.method()` is typed from its returns
+        if summary.queryset_parameters:
+            # a parameter typed from its callers reaches a QuerySet only through such a call
+            names.update(m for m in QUERYSET_BUILDERS if f".{m}(" in text)
         if "QuerySet" in text:
             names.add("QuerySet")
         if "get_queryset" in text:
@@ -320,13 +339,24 @@ class ChainTyper:
             for name in ("._default_manager", "._base_manager"):
                 if name in steps:  # `model_cls._default_manager`: some model's manager
                     cut = len(steps) - list(reversed(steps)).index(name)
-                    start = QsType(MANAGER, LIKELY, why=f"`{name[1:]}` of a model the tool cannot see")
-                    return self.type_chain(start, steps[cut:])
+                    return self.type_chain(self.unseen_model_manager(name[1:]), steps[cut:])
         for i, step in enumerate(steps):
             if current.kind in (NOTHING, PENDING):
                 return _past_unknown(current, steps[i:])
             current = self.step(current, step)
         return current
+
+    def unseen_model_manager(self, attr: str) -> QsType:
+        """`x._default_manager` / `x._base_manager` of an `x` the tool cannot type: Django sets
+        them on every model class (and nothing else has them), so it is a manager of some
+        model, as `get_user_model().objects` is: proven, unless a class of the project defines
+        such a name itself or one of its managers changes what count()/exists() mean. Which
+        model is not known, nor its Meta.ordering (see `count_caveat`)."""
+        if any(attr in cls.attrs or attr in cls.methods for cls in self.index.classes.values()):
+            return QsType(MANAGER, LIKELY, why=f"`{attr}` of an object the tool cannot see (a class of the project defines `{attr}`)")
+        if self.project_overrides_semantics():
+            return QsType(MANAGER, LIKELY, why=f"`{attr}` of a model the tool cannot see, which may have one of the project's managers")
+        return QsType(MANAGER, PROVEN, seen=frozenset({UNSEEN_MODEL}))
 
     def step(self, t: QsType, step: str) -> QsType:
         if step == ORDERING_JOIN:
@@ -403,17 +433,78 @@ class ChainTyper:
         result = meet(passed)
         return result if result.kind == QUERYSET and result.confidence == PROVEN else None
 
-    def models_using(self, qualname: str) -> list[str]:
-        """Concrete models one of whose managers is built on the Manager/QuerySet class."""
+    def passed_by_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        """What every project caller of the module-level `function` passes for a parameter (at
+        `position`, or as `keyword`), typed in the caller's own scope (`f(order)` with
+        `order = Order.objects.get(...)` there): a QuerySet, a model instance or a model, the
+        same model and classes from every caller, each proven. None when a caller passes
+        anything else, leaves the parameter to its default, hides it in `*args`/`**kwargs`,
+        when there is no caller, or when the function is handed over (callers unseen)."""
+        memo = self.__dict__.setdefault("_passed_memo", {})
+        key = (function, position, keyword)
+        if key not in memo:
+            memo[key] = None  # recursion guard: a caller's argument typed from this parameter
+            memo[key] = self._passed_by_callers(function, position, keyword)
+        return memo[key]
+
+    def _passed_by_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        index = self.index
+        sites = index.call_sites(function)
+        if not sites or index.handed_over_sites(function):
+            return None
+        passed: list[QsType] = []
+        for module in sorted({site[0] for site in sites}):
+            found = self._caller_typer(module)
+            if found is None:
+                return None
+            typer, calls_by_line = found
+            lines = [line for site_module, _, line, _ in sites if site_module == module]
+            calls = [
+                call for line in sorted(set(lines)) for call in calls_by_line.get(line, [])
+                if index.resolve(typer.qualified(call.func) or "") == function
+            ]
+            if len(calls) != len(lines):
+                return None  # a call this reading does not pair with the index's sites
+            for call in calls:
+                argument = _argument_for(call, position, keyword)
+                if argument is None:
+                    return None
+                passed.append(typer.type_of(argument))
+        return _agreed(passed)
+
+    def _caller_typer(self, module: str):
+        """An `ExprTyper` of another module and its calls by line (read once per module)."""
+        typers = self.__dict__.setdefault("_caller_typers", {})
+        if module not in typers:
+            summary = self.index.modules[module]
+            try:
+                tree = ast.parse(self.index.source_bytes(summary.path))
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                typers[module] = None
+                return None
+            calls_by_line: dict[int, list[ast.Call]] = {}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call):
+                    calls_by_line.setdefault(node.lineno, []).append(node)
+            typers[module] = (ExprTyper(ScopeMap(tree), summary, self), calls_by_line)
+        return typers[module]
+
+    def manager_users(self) -> dict[str, list[str]]:
+        """Manager/QuerySet class -> the concrete models one of whose managers is built on it,
+        declared or inherited (a proxy or child model may order its rows otherwise)."""
         if getattr(self, "_users", None) is None:
             index, users = self.index, {}
-            for model, cls in index.classes.items():
-                if cls.call_attrs and index.is_model(model) and not index.is_abstract_model(model):
+            for model in index.classes:
+                if index.is_model(model) and not index.is_abstract_model(model):
                     for info in index.managers(model)[0].values():
                         for name in info.classes:
-                            users.setdefault(name, []).append(model)
-            self._users = users
-        return sorted(set(self._users.get(qualname, [])))
+                            users.setdefault(name, set()).add(model)
+            self._users = {name: sorted(models) for name, models in users.items()}
+        return self._users
+
+    def models_using(self, qualname: str) -> list[str]:
+        """Concrete models one of whose managers is built on the Manager/QuerySet class."""
+        return self.manager_users().get(qualname, [])
 
     def returns_queryset(self, returns) -> bool:
         """Are these recorded returns (of a method) all chains typed as a QuerySet?"""
@@ -439,8 +530,9 @@ class ChainTyper:
             if self.project_overrides_semantics():
                 return QsType(MANAGER, LIKELY, why="`objects` of the configured user model, which may be the project's own with its own manager")
             # whatever the user model is, its `objects` is a manager: none of the project's
-            # managers changes what count()/exists() mean, and Django's own do not
-            return QsType(MANAGER, PROVEN)
+            # managers changes what count()/exists() mean, and Django's own do not (its
+            # Meta.ordering may: see count_caveat)
+            return QsType(MANAGER, PROVEN, seen=frozenset({"user_model"}))
         if attr in ("_default_manager", "_base_manager"):
             return QsType(MANAGER, t.confidence, model=t.model)
         if index.is_abstract_model(t.model):
@@ -498,6 +590,20 @@ class ChainTyper:
                           why=f"`{name}()` is a custom method of the project's manager")
         return QsType(NOTHING, UNKNOWN, why=f"`{name}()` is not a QuerySet method")
 
+    def user_model_orders_through_many(self) -> bool:
+        """Does a project model that may be the configured user model (one on Django's
+        AbstractBaseUser) order its rows through a to-many relation (or one not seen)?"""
+        if getattr(self, "_user_ordering", None) is None:
+            index = self.index
+            self._user_ordering = False
+            for model in index.classes:
+                if (index.is_model(model) and not index.is_abstract_model(model)
+                        and USER_MODEL_BASES & set(index.class_and_bases(model))):
+                    meta = self.meta_ordering(model)
+                    if meta is None or (meta and self.ordering_joins_many(model, meta)):
+                        self._user_ordering = True
+        return self._user_ordering
+
     def meta_ordering(self, model: str) -> Optional[list[str]]:
         """The model's Meta.ordering (inherited too): [] when none, None when a base the
         index cannot see may set one."""
@@ -527,6 +633,15 @@ class ChainTyper:
                 current = relation[1]
         return False
 
+    def annotated_result(self, head: Optional[str], name: str) -> Optional[QsType]:
+        """What a method annotated to return `head` gives, when that is certainly no QuerySet
+        (a builtin type, a container of `typing`, a model: an instance); None otherwise."""
+        if head is None:
+            return None
+        if head in NOT_QUERYSET_ANNOTATIONS or self.index.is_model(self.index.resolve(head) or head):
+            return QsType(OTHER, PROVEN, why=f"`{name}()` is annotated to return `{head.rpartition('.')[2]}`, not a QuerySet")
+        return None
+
     def custom_method_result(self, t: QsType, name: str) -> Optional[QsType]:
         """A custom QuerySet/Manager method that returns `self.<builder>(...)` chains only."""
         for qualname in t.classes:
@@ -534,8 +649,14 @@ class ChainTyper:
                 cls = self.index.classes.get(cls_name)
                 if cls is None or name not in cls.method_returns:
                     continue
+                annotated = self.annotated_result(cls.method_annotations.get(name), name)
+                if annotated is not None:
+                    return annotated
                 returns = cls.method_returns[name]
-                if not returns or any(r is None or r[0] != "self" for r in returns):
+                if not returns or any(r is None for r in returns):
+                    # `return [...]`, `return result` bound to a literal, `return False`, no return
+                    return QsType(NOTHING, UNKNOWN, why=f"`{name}()` may return something other than a QuerySet")
+                if any(r[0] != "self" for r in returns):
                     return None
                 self_type = QsType(QUERYSET, t.confidence, t.model, t.classes, seen=t.seen)
                 results = []
@@ -546,6 +667,9 @@ class ChainTyper:
                 result = meet(results)
                 if result.kind == QUERYSET:
                     return result
+                if result.kind in (OTHER, INSTANCE, RAW, MANAGER):
+                    # `return self.filter(...).exists()`: a bool, never a QuerySet
+                    return QsType(OTHER, PROVEN, why=f"`{name}()` returns {a_kind(result.kind)}, not a QuerySet")
                 return None
         return None
 
@@ -560,6 +684,7 @@ class ExprTyper:
         self._busy: set = set()
         self._cache: dict = {}
         self._assumptions = 0
+        self._lines: Optional[list[bytes]] = None
 
     def resolve_global(self, name: str) -> Optional[str]:
         """A module-level name -> its qualified name, through this module's imports."""
@@ -898,7 +1023,7 @@ class ExprTyper:
             return receiver
         annotation = arg.annotation
         if annotation is None:
-            return unknown
+            return self.type_from_callers(arg) or unknown
         target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
         index = self.chains.index
         if isinstance(target, ast.Constant) and isinstance(target.value, str):
@@ -921,6 +1046,44 @@ class ExprTyper:
             return QsType(QUERYSET, LIKELY, why="a parameter annotated as a QuerySet; callers may pass something else")
         return unknown
 
+
+    def type_from_callers(self, arg: ast.arg) -> Optional[QsType]:
+        """An unannotated parameter of an undecorated module-level function, typed by what
+        every project caller passes (`ChainTyper.passed_by_callers`). A decorator may hand the
+        function to callers the project does not show (a template filter, a task, a signal
+        receiver), so a decorated function's parameters stay unknown. The QuerySet itself is
+        still the caller's (see `FileAnalysis.judge_receiver`); new QuerySets built from it
+        here, or from an instance's relations, are this function's own."""
+        function = self.scopes.parents.get(arg)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.decorator_list:
+            return None
+        if arg.arg not in self.parameters_building_querysets(function):
+            return None  # (the cache keys only modules with such parameters by their callers)
+        if self.scopes.parents.get(function) is not self.scopes.tree or function.name not in self.summary.functions:
+            return None
+        if len(self.scopes.module.bindings.get(function.name, [])) != 1:
+            return None  # defined twice, or rebound (`f = wrap(f)`): callers may get another
+        positional = [*function.args.posonlyargs, *function.args.args]
+        if arg in positional:
+            position, keyword = positional.index(arg), "" if arg in function.args.posonlyargs else arg.arg
+        elif arg in function.args.kwonlyargs:
+            position, keyword = len(positional) + 1_000, arg.arg
+        else:
+            return None  # *args / **kwargs
+        qualname = f"{self.summary.module}.{function.name}"
+        return self.chains.passed_by_callers(qualname, position, keyword)
+
+    def parameters_building_querysets(self, function: ast.AST) -> frozenset:
+        """(the summariser's rule, on the same bytes: see `index.parameters_building_querysets`)"""
+        key = ("building", id(function))
+        if key not in self._cache:
+            if self._lines is None:
+                try:
+                    self._lines = self.chains.index.source_bytes(self.summary.path).splitlines(keepends=True)
+                except OSError:
+                    self._lines = []
+            self._cache[key] = parameters_building_querysets(function, self._lines) if self._lines else frozenset()
+        return self._cache[key]
 
     def fresh_from_callers(self, arg: ast.arg) -> Optional[QsType]:
         """The QuerySet every caller passes for `arg` of a module-level function, when each
@@ -1008,6 +1171,22 @@ LITERAL_NAMES = {
     ast.SetComp: "a set comprehension", ast.Dict: "a dict", ast.DictComp: "a dict comprehension",
     ast.GeneratorExp: "a generator expression", ast.Constant: "a constant", ast.JoinedStr: "an f-string",
 }
+
+
+def _agreed(types: list[QsType]) -> Optional[QsType]:
+    """The one proven QuerySet, instance or model type all of `types` are (same model, same
+    project classes), or None."""
+    if not types:
+        return None
+    first = types[0]
+    if first.kind not in (QUERYSET, INSTANCE, MODEL) or (first.kind != QUERYSET and first.model is None):
+        return None
+    for t in types:
+        if t.confidence != PROVEN or (t.kind, t.model, t.classes, t.ordering_model) != (
+            first.kind, first.model, first.classes, first.ordering_model
+        ):
+            return None
+    return replace(first, why="", seen=frozenset().union(*(t.seen for t in types)))
 
 
 def _argument_for(call: ast.Call, position: int, keyword: str) -> Optional[ast.AST]:

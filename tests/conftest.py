@@ -27,6 +27,8 @@ if not settings.configured:
             "django.contrib.auth",
             "rest_framework",
             "tests.djapp",
+            "tests.reachapp",  # issue 14's typing shapes (tests/test_semantic_reach.py)
+            "tests.reachns",  # the same, in a namespace package (no __init__.py)
         ],
         ROOT_URLCONF=ROOT_URLCONF,
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",

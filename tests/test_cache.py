@@ -422,3 +422,44 @@ def test_a_cached_run_sees_a_caller_that_starts_reusing_the_queryset(tmp_path):
     assert applicability() == ["safe"]
     (tmp_path / "shop" / "caller.py").write_text(caller.format(body=reused))
     assert applicability() == ["unsafe"]
+
+
+# -- typing reads models in modules a file need not import: a change there reaches a cached result --
+def test_a_cached_run_sees_a_new_model_served_by_a_queryset_class(tmp_path):
+    managers = (
+        "from django.db import models\n\n\nclass NoteQuerySet(models.QuerySet):\n"
+        "    def with_text(self):\n        return len(self.exclude(text=''))\n"
+    )
+    notes = (
+        "from django.db import models\n\nfrom notes.managers import NoteQuerySet\n\n\n"
+        "class Note(models.Model):\n    text = models.TextField()\n    objects = NoteQuerySet.as_manager()\n\n\n"
+        "class Mark(models.Model):\n    note = models.ForeignKey(Note, related_name='marks', on_delete=models.CASCADE)\n"
+    )
+    proxy = "\n\nclass RankedNote(Note):\n    class Meta:\n        proxy = True\n        ordering = ['marks__id']\n"
+    write_project(tmp_path, {"notes/managers.py": managers, "notes/models.py": notes})
+    (tmp_path / "pyproject.toml").write_text("")
+
+    def applicability():
+        return [f.fix.applicability for f in run(tmp_path).findings if f.path == "notes/managers.py"]
+
+    assert applicability() == ["safe"]
+    # RankedNote.objects.with_text(): len() counts (note, mark) rows, count() notes
+    (tmp_path / "notes" / "models.py").write_text(notes + proxy)
+    assert applicability() == ["unsafe"]
+
+
+def test_a_cached_run_sees_a_meta_ordering_through_a_to_many_relation(tmp_path):
+    tags = (
+        "from django.db import models\n\nfrom shop.models import Order\n\n\n"
+        "class Tag(models.Model):\n    orders = models.ManyToManyField(Order, related_name='tags')\n"
+    )
+    view = "from shop.models import Order\n\n\ndef f(order: Order):\n    return len(order.tags.all())\n"
+    write_project(tmp_path, {**FILES, "tags/models.py": tags, "shop/views.py": view})
+    (tmp_path / "pyproject.toml").write_text("")
+
+    def applicability():
+        return [f.fix.applicability for f in run(tmp_path).findings if f.path == "shop/views.py"]
+
+    assert applicability() == ["safe"]
+    (tmp_path / "tags" / "models.py").write_text(tags + "\n    class Meta:\n        ordering = ['orders__id']\n")
+    assert applicability() == ["unsafe"]

@@ -1226,3 +1226,102 @@ def test_queryset_parameter_of_a_function_nobody_calls_stays_unsafe():
     output, result = rewrite_project({"shop/reports.py": lone}, **QS002)
     assert output["shop/reports.py"] == lone
     assert [(f.line, f.fix.applicability) for r in result.files for f in r.findings] == [(7, "unsafe")]
+
+
+# -- `self` of a QuerySet method: every concrete model that inherits its manager counts ----------
+PROXY_ORDERED_THROUGH_VOTES = """\
+from django.db import models
+
+
+class ReviewQuerySet(models.QuerySet):
+    def with_text(self):
+        return len(self.exclude(text=""))
+
+
+class Review(models.Model):
+    text = models.TextField()
+    objects = ReviewQuerySet.as_manager()
+
+
+class RankedReview(Review):
+    class Meta:
+        proxy = True
+        ordering = ["votes__user"]
+
+
+class Vote(models.Model):
+    review = models.ForeignKey(Review, related_name="votes", on_delete=models.CASCADE)
+    user = models.IntegerField()
+"""
+
+
+def test_noop_self_of_a_queryset_a_proxy_model_inherits_is_only_likely():
+    # RankedReview.objects.with_text(): len() counts (review, vote) rows, count() reviews
+    from tests.helpers import rewrite_project
+
+    output, result = rewrite_project({"desk/models.py": PROXY_ORDERED_THROUGH_VOTES}, **QS002)
+    assert output["desk/models.py"] == PROXY_ORDERED_THROUGH_VOTES
+    findings = [f for r in result.files for f in r.findings]
+    assert [(f.line, f.fix.applicability) for f in findings] == [(6, "unsafe")]
+    assert "whose model is not known here" in findings[0].message
+
+
+def test_self_of_a_queryset_whose_manager_one_model_inherits_from_an_abstract_base():
+    abstract_base = PROXY_ORDERED_THROUGH_VOTES.replace(
+        "class Review(models.Model):\n    text = models.TextField()\n    objects = ReviewQuerySet.as_manager()\n",
+        "class Base(models.Model):\n    objects = ReviewQuerySet.as_manager()\n\n    class Meta:\n"
+        "        abstract = True\n\n\nclass Review(Base):\n    text = models.TextField()\n",
+    ).replace("class RankedReview(Review):\n    class Meta:\n        proxy = True\n"
+              '        ordering = ["votes__user"]\n\n\n', "")
+    assert "RankedReview" not in abstract_base and "class Review(Base)" in abstract_base
+    check_project(
+        {"desk/models.py": abstract_base},
+        {"desk/models.py": abstract_base.replace('len(self.exclude(text=""))', 'self.exclude(text="").count()')},
+        **QS002,
+    )
+
+
+# -- get_user_model(): the project's user model may be ordered through a to-many relation ---------
+ORDERED_USER_MODEL = """\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=10)
+
+
+class User(AbstractUser):
+    teams = models.ManyToManyField(Team, related_name="members")
+
+    class Meta:
+        ordering = ["teams__name"]
+"""
+USER_MODEL_COUNT = """\
+from django.contrib.auth import get_user_model
+
+
+def f():
+    return len(get_user_model().objects.filter(is_active=True))
+"""
+
+
+def test_noop_get_user_model_when_a_project_user_model_orders_through_a_to_many_relation():
+    # if settings name this model, len() counts one row per (user, team), count() users
+    from tests.helpers import rewrite_project
+
+    output, result = rewrite_project({"accounts/models.py": ORDERED_USER_MODEL, "accounts/views.py": USER_MODEL_COUNT}, **QS002)
+    assert output["accounts/views.py"] == USER_MODEL_COUNT
+    findings = [f for r in result.files if r.path == "accounts/views.py" for f in r.findings]
+    assert [(f.line, f.fix.applicability) for f in findings] == [(5, "unsafe")]
+    assert "to-many relation" in findings[0].message
+
+
+def test_get_user_model_counts_when_the_project_user_model_orders_by_its_own_column():
+    check_project(
+        {"accounts/models.py": ORDERED_USER_MODEL.replace('"teams__name"', '"username"'),
+         "accounts/views.py": USER_MODEL_COUNT},
+        {"accounts/views.py": USER_MODEL_COUNT.replace("len(get_user_model().objects.filter(is_active=True))",
+                                                       "get_user_model().objects.filter(is_active=True).count()")},
+        **QS002,
+    )

@@ -1,0 +1,2 @@
+from .boards import *
+from .reviews import *
