@@ -287,6 +287,19 @@ WRITE_SHAPES = {
             current.save()
 
 
+        def close_one(order):
+            order.items.filter(quantity=0).delete()
+
+
+        def close_first():
+            close_one(Order.objects.get(pk=1))
+
+
+        def patch():
+            global close_one
+            close_one = print
+
+
         def outer(pk):
             order = Order.objects.get(pk=pk)
 
