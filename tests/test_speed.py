@@ -6,6 +6,8 @@
 - A serial run keeps its trees too (up to a budget): a file is parsed once.
 - Functions that name nothing relevant are not walked; the lines that name something are
   found with `str.find`, which must agree with a regular expression's `\\b...\\b`.
+- Facts read on demand share the trees the engine keeps (never taking one), and QS008 reads
+  the project's writes from the functions that can hold one: the same writes as a full reading.
 - Trees are frozen away from the cyclic garbage collector, which is only sound while neither
   indexing nor analysis makes reference cycles: checked here on the samples project.
 """
