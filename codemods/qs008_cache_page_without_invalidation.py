@@ -43,9 +43,8 @@ WRITE_METHODS = frozenset(
 )
 # A module holding none of these bytes makes no write call: it is not analysed for writes
 WRITE_WORDS = tuple(f".{m}(".encode() for m in (*WRITE_METHODS, "register"))
-# A function naming none of these holds no write call and binds no module-level name (no
-# `global`): its body is not analysed for writes
-FACT_WORDS = frozenset({*WRITE_METHODS, "register", "global"})
+# A function naming none of these holds no write call: its body is not analysed for writes
+FACT_WORDS = frozenset({*WRITE_METHODS, "register"})
 # Bytes that make ProjectFacts walk a module whole (read_settings, read_url_wrapping, read_receivers)
 WHOLE_MODULE_WORDS = (b"CacheMiddleware", b"CACHE_MIDDLEWARE_SECONDS", b"cache_page", *SIGNAL_WORDS)
 # What a cached class-based view runs for a GET (the only requests the cache answers).
@@ -130,9 +129,9 @@ class ProjectFacts:
 
     def words(self, data: bytes) -> Optional[frozenset]:
         """What a function of the module must name for its body to be analysed: a write
-        method or `register`, or `global` (a function binding a module-level name). Typing a
-        call's receiver reads its own function, the module's and classes' bindings and the
-        index, never another function's body (see codemods.quiet). None (every body) in a
+        method or `register`. Typing a call's receiver reads its own function, the module's
+        and classes' bindings and the index, never another function's body (see
+        codemods.quiet: a function saying `global` is always read). None (every body) in a
         module the settings, URLconf or receiver readers walk whole: they type nodes anywhere
         in it."""
         return None if any(word in data for word in WHOLE_MODULE_WORDS) else FACT_WORDS

@@ -44,10 +44,11 @@ def lines_naming(lines: list[str], words: Iterable[str], text: Optional[str] = N
 def quiet_definitions(tree: ast.Module, text: str, lines: list[str], words: Optional[set[str]]) -> frozenset:
     """The ids of the functions and methods whose source (decorators included) names none of
     `words` (None: every definition may matter). Top-level functions and the methods of
-    top-level classes are checked; a class body itself is always read."""
+    top-level classes are checked; a class body itself is always read. A function that says
+    `global` is never quiet: it may bind a module-level name, and the typing reads those."""
     if words is None:
         return frozenset()
-    hits = lines_naming(lines, words, text)
+    hits = lines_naming(lines, {*words, "global"}, text)
     quiet = set()
 
     def is_quiet(node: ast.AST) -> bool:

@@ -255,6 +255,31 @@ def test_the_cheap_checks_never_hide_a_finding(folder, tmp_path):
     assert engine.PREFILTER is True  # restored
 
 
+def test_a_function_saying_global_is_never_quiet(tmp_path):
+    # `patch` names nothing relevant, but rebinds `count_rows`: a parameter is typed from the
+    # callers only of a function bound once, so skipping `patch` made a fix the full reading
+    # does not make
+    write_project(tmp_path / "project", {"shop/models.py": EXAMPLE_MODELS, "shop/services.py": """\
+        from shop.models import Order
+
+
+        def count_rows(orders):
+            if orders.filter(status="x"):
+                return 1
+
+
+        def caller():
+            count_rows(Order.objects.all())
+
+
+        def patch():
+            global count_rows
+            count_rows = print
+        """})
+    row = load_script("prefilter_check").compare(str(tmp_path / "project"))
+    assert row["missing"] == [] and row["extra"] == [] and row["files"] == 3
+
+
 def test_without_the_cheap_checks_quiet_functions_are_analysed_too(tmp_path, monkeypatch):
     # the switch the script uses really turns the checks off
     write_project(tmp_path, {"shop/a.py": "def f(x):\n    return len(x)\n"})
