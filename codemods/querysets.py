@@ -454,7 +454,7 @@ class ChainTyper:
             return None
         passed: list[QsType] = []
         for module in sorted({site[0] for site in sites}):
-            found = self._caller_typer(module)
+            found = self._caller_typer(module, function.rpartition(".")[2])
             if found is None:
                 return None
             typer, calls_by_line = found
@@ -472,22 +472,31 @@ class ChainTyper:
                 passed.append(typer.type_of(argument))
         return _agreed(passed)
 
-    def _caller_typer(self, module: str):
-        """An `ExprTyper` of another module and its calls by line (read once per module)."""
+    def _caller_typer(self, module: str, name: str):
+        """An `ExprTyper` of another module and its calls by line, for the calls of the
+        function `name` (read once per module and name). Bodies of functions that do not
+        name it are not read (`quiet_definitions`): an argument is typed in the function
+        holding the call, and module-level bindings are always read."""
+        from .files import split_lines
+        from .quiet import quiet_definitions
+
         typers = self.__dict__.setdefault("_caller_typers", {})
-        if module not in typers:
+        if (module, name) not in typers:
             summary = self.index.modules[module]
             try:
-                tree = ast.parse(self.index.source_bytes(summary.path))
+                data = self.index.source_bytes(summary.path)
+                tree = self.index.tree_of(summary.path, data)
+                text = data.decode("utf-8", "replace")
+                scopes = ScopeMap(tree, quiet_definitions(tree, text, split_lines(text), {name}))
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-                typers[module] = None
+                typers[(module, name)] = None
                 return None
             calls_by_line: dict[int, list[ast.Call]] = {}
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Call):
+            for node in scopes.parents:
+                if type(node) is ast.Call:
                     calls_by_line.setdefault(node.lineno, []).append(node)
-            typers[module] = (ExprTyper(ScopeMap(tree), summary, self), calls_by_line)
-        return typers[module]
+            typers[(module, name)] = (ExprTyper(scopes, summary, self), calls_by_line)
+        return typers[(module, name)]
 
     def manager_users(self) -> dict[str, list[str]]:
         """Manager/QuerySet class -> the concrete models one of whose managers is built on it,
