@@ -198,6 +198,7 @@ def annotated_with_queryset(arg: ast.arg) -> bool:
 
 
 _BUILDER_CALL = re.compile(rb"\.(?:%s)\(" % b"|".join(sorted(w.encode() for w in QUERYSET_BUILDERS)))
+_BUILDER_RUN = re.compile(rb"\b(\w+(?:\.\w+)*)%s" % _BUILDER_CALL.pattern)  # group: the run before it
 
 
 def parameters_building_querysets(function: ast.AST, lines: list[bytes]) -> frozenset[str]:
@@ -209,11 +210,9 @@ def parameters_building_querysets(function: ast.AST, lines: list[bytes]) -> froz
     segment = b"".join(lines[function.lineno - 1 : function.end_lineno])
     if not _BUILDER_CALL.search(segment):
         return frozenset()
-    names = [a.arg for a in _parameters(function) if a.annotation is None]
-    return frozenset(
-        name for name in names
-        if re.search(rb"\b%s(?:\.\w+)*%s" % (re.escape(name.encode()), _BUILDER_CALL.pattern), segment)
-    )
+    # every name of a dotted run that ends in a builder call (`a.b.filter(`: a and b) is a root
+    roots = {part for run in _BUILDER_RUN.findall(segment) for part in run.split(b".")}
+    return frozenset(a.arg for a in _parameters(function) if a.annotation is None and a.arg.encode() in roots)
 
 
 def _parameters(function: ast.AST) -> list[ast.arg]:
