@@ -98,9 +98,9 @@ def _apply_edits_class():
 
 
 # Set (to anything but "" or "0") to build every text both ways, from the slices and from the
-# whole module, and fail on any difference (tests/test_rewrite_slices.py, scripts/sweep.py).
+# whole module, and fail on any difference: tests/test_rewrite_slices.py does, and so can
+# `QSFIX_CHECK_SLICES=1 python scripts/sweep.py ...` (its qsfix processes inherit it).
 CHECK_SLICES_ENV = "QSFIX_CHECK_SLICES"
-
 
 # in that mode, how many texts were built from slices ("slices") or whole (and why)
 ROUTES: collections.Counter = collections.Counter()
@@ -136,7 +136,8 @@ def _checked(source: bytes, edits: Sequence[Edit]) -> bytes:
         except Exception as exc:
             raise SliceMismatch(f"slices failed: {type(exc).__name__}: {exc}") from exc
         if got != expected:
-            raise SliceMismatch(f"slices give another text than the whole module ({_first_difference(got, expected)})")
+            difference = _first_difference(got, expected)
+            raise SliceMismatch(f"slices give another text than the whole module ({difference})")
     return expected
 
 

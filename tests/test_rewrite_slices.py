@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import ast
 import shutil
-import tempfile
 import textwrap
-from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -34,7 +32,8 @@ class Routes:
         return self
 
     def __exit__(self, *exc):
-        self.taken = {k: v - self.before.get(k, 0) for k, v in rewrite.ROUTES.items() if v != self.before.get(k, 0)}
+        before = self.before
+        self.taken = {k: v - before.get(k, 0) for k, v in rewrite.ROUTES.items() if v != before.get(k, 0)}
 
 
 def fix(data: bytes, **options) -> tuple[bytes, dict]:
@@ -163,6 +162,9 @@ def test_tabs():
     )
 
 
+LEN, COUNT = "len(Order.objects.filter(customer=customer))", "Order.objects.filter(customer=customer).count()"
+IF, IF_EXISTS = "if Order.objects.filter(customer=customer):", "if Order.objects.filter(customer=customer).exists():"
+
 DECORATED = """\
     import functools
 
@@ -191,7 +193,7 @@ DECORATED = """\
 def test_decorated_functions_and_comments_around_them():
     new, routes = fix(lines(DECORATED))
     assert routes == {"slices": 1}
-    assert new == lines(DECORATED.replace("len(Order.objects.filter(customer=customer))", "Order.objects.filter(customer=customer).count()"))
+    assert new == lines(DECORATED.replace(LEN, COUNT))
 
 
 FAR_APART = """\
@@ -215,8 +217,7 @@ def test_edits_in_far_apart_statements():
     source = textwrap.dedent(FAR_APART).replace("{middle}", middle)
     new, routes = fix(source.encode())
     assert routes == {"slices": 1}
-    expected = source.replace("len(Order.objects.filter(customer=customer))", "Order.objects.filter(customer=customer).count()")
-    expected = expected.replace("if Order.objects.filter(customer=customer):", "if Order.objects.filter(customer=customer).exists():")
+    expected = source.replace(LEN, COUNT).replace(IF, IF_EXISTS)
     assert new == expected.encode()
 
 
@@ -344,7 +345,9 @@ def as_function(original, updated):
     """`NAME = value` -> `def name(): return value`, with the lines above it (as QS004)."""
     body = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(value=updated.body[0].value)])])
     name = updated.body[0].targets[0].target.value.lower()
-    return cst.FunctionDef(name=cst.Name(name), params=cst.Parameters(), body=body, leading_lines=updated.leading_lines)
+    return cst.FunctionDef(
+        name=cst.Name(name), params=cst.Parameters(), body=body, leading_lines=updated.leading_lines
+    )
 
 
 def with_method(original, updated):
@@ -356,7 +359,10 @@ def char_span(node: ast.AST, text_lines: list) -> tuple:
     def column(line, offset):
         return len(text_lines[line - 1].encode()[:offset].decode())
 
-    return ((node.lineno, column(node.lineno, node.col_offset)), (node.end_lineno, column(node.end_lineno, node.end_col_offset)))
+    return (
+        (node.lineno, column(node.lineno, node.col_offset)),
+        (node.end_lineno, column(node.end_lineno, node.end_col_offset)),
+    )
 
 
 def generic_edits(source: bytes) -> list:
@@ -391,7 +397,9 @@ def both_ways(source: bytes, edits: list) -> str:
 
 def real_files() -> list:
     return sorted(
-        p for folder in ("samples", "tests/data/sweep", "tests/djapp") for p in (helpers.REPO / folder).rglob("*.py")
+        path
+        for folder in ("samples", "tests/data/sweep", "tests/djapp")
+        for path in (helpers.REPO / folder).rglob("*.py")
     )
 
 
