@@ -2,20 +2,25 @@
 
 Passes analyse `ast` trees and describe each fix as edits: "replace the node of this kind at
 this span with what `rewrite(original, updated)` makes of it", where `rewrite` works on libcst
-nodes. Only files that get a fix are parsed with libcst; its PositionProvider finds the node
-at each span (both count lines the same way and exclude a node's own parentheses), and one
-transform applies every edit, inner ones first, so fixes from different passes compose.
+nodes. Only files that get a fix are parsed with libcst, and in them only the top-level statements
+that hold an edit, where that gives the very text the whole module would (codemods/slices.py);
+its PositionProvider finds the node at each span (both count lines the same way and exclude a
+node's own parentheses), and one transform applies every edit, inner ones first, so fixes
+from different passes compose.
 """
 
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import importlib
 import io
+import os
 import tokenize
 from typing import Optional, Sequence
 
+from . import slices
 from .findings import Edit
 
 
@@ -92,11 +97,90 @@ def _apply_edits_class():
     return ApplyEdits
 
 
+# Set (to anything but "" or "0") to build every text both ways, from the slices and from the
+# whole module, and fail on any difference: tests/test_rewrite_slices.py does, and so can
+# `QSFIX_CHECK_SLICES=1 python scripts/sweep.py ...` (its qsfix processes inherit it).
+CHECK_SLICES_ENV = "QSFIX_CHECK_SLICES"
+
+# in that mode, how many texts were built from slices ("slices") or whole (and why)
+ROUTES: collections.Counter = collections.Counter()
+
+
+class SliceMismatch(AssertionError):
+    """The text built from slices is not the one the whole module gives."""
+
+
 def apply_edits(source: bytes, edits: Sequence[Edit]) -> bytes:
-    """`source` with every edit applied (in the given order where two share a node)."""
+    """`source` with every edit applied (in the given order where two share a node). Only
+    the top-level statements that hold the edits are parsed where that is certainly the
+    same (see codemods/slices.py); otherwise, or if that fails, the whole module is."""
+    if os.environ.get(CHECK_SLICES_ENV, "") not in ("", "0"):
+        return _checked(source, edits)
+    route = slices.plan(source, edits)
+    if isinstance(route, slices.Plan):
+        try:
+            return apply_to_slices(route)
+        except Exception:  # noqa: BLE001 - the whole module says what is wrong, if anything
+            pass
+    return apply_to_module(source, edits)
+
+
+def _checked(source: bytes, edits: Sequence[Edit]) -> bytes:
+    """Both ways, which must agree (an error from the whole module is raised as it is)."""
+    expected = apply_to_module(source, edits)
+    route = slices.plan(source, edits)
+    ROUTES["slices" if isinstance(route, slices.Plan) else route] += 1
+    if isinstance(route, slices.Plan):
+        try:
+            got = apply_to_slices(route)
+        except Exception as exc:
+            raise SliceMismatch(f"slices failed: {type(exc).__name__}: {exc}") from exc
+        if got != expected:
+            difference = _first_difference(got, expected)
+            raise SliceMismatch(f"slices give another text than the whole module ({difference})")
+    return expected
+
+
+def _first_difference(got: bytes, expected: bytes) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+    line = expected.count(b"\n", 0, at) + 1
+    return f"from line {line}: {got[at:at + 40]!r} instead of {expected[at:at + 40]!r}"
+
+
+def apply_to_module(source: bytes, edits: Sequence[Edit]) -> bytes:
+    module = cst.parse_module(source)
+    return _edited(module, edits).bytes
+
+
+def apply_to_slices(route: slices.Plan) -> bytes:
+    """The file with each slice parsed, edited and written back between the untouched text
+    around it; libcst infers the whole file's indentation and line ending from the prefix
+    (or from the slice, which starts the file)."""
+    parts = []
+    done = 0
+    for piece in route.slices:
+        start, end = route.offset(piece.first), route.offset(piece.last + 1)
+        module = cst.parse_module(piece.prefix + route.text[start:end])
+        inferred = (module.default_indent, module.default_newline)
+        if not piece.prefix and inferred == ("    ", route.newline):
+            # a slice that starts the file and holds no indented block: libcst's fallback
+            inferred = (route.indent, route.newline)
+            module = module.with_changes(default_indent=route.indent)
+        if inferred != (route.indent, route.newline):
+            raise EditError("libcst inferred another indentation or line ending for the slice")
+        code = _edited(module, piece.edits).code
+        if not code.startswith(piece.prefix):
+            raise EditError("an edit changed the prefix")
+        parts += [route.text[done:start], code[len(piece.prefix):]]
+        done = end
+    parts.append(route.text[done:])
+    return "".join(parts).encode("utf-8")
+
+
+def _edited(module, edits: Sequence[Edit]):
+    """`module` with `edits` applied (their spans are positions in `module`)."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    module = cst.parse_module(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     wanted = {(e.span[0], e.span[1]) for e in edits}
@@ -116,7 +200,7 @@ def apply_edits(source: bytes, edits: Sequence[Edit]) -> bytes:
         # nested nodes of one kind can share a span (`(a)` in `((a))`): the outermost wins
         node = candidates[0]
         by_node.setdefault(id(node), []).append(edit.rewrite)
-    return module.visit(_apply_edits_class()(by_node)).bytes
+    return module.visit(_apply_edits_class()(by_node))
 
 
 # -- building replacements ---------------------------------------------------------------------
