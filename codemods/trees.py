@@ -16,7 +16,7 @@ class Trees:
     """Trees parsed for the index, kept for the analysis so no file is parsed twice; up to a
     budget, as a tree takes about 35 times its source's bytes (6 MB of source: ~210 MB).
     The project index may read a kept tree for a fact it reads on demand (`peek`, through
-    `ProjectIndex.tree_of`); only the file's analysis takes it."""
+    `ProjectIndex.tree_of`), as the file's analysis does."""
 
     BUDGET = 6_000_000
 
@@ -30,7 +30,10 @@ class Trees:
             self.size += len(source.data)
 
     def take(self, abspath: str) -> Optional[ast.Module]:
-        kept = self.kept.pop(abspath, None)
+        """The tree for the file's analysis. It stays kept (to the end of the run): facts read
+        on demand from another file's analysis may still ask for it, and parsing it again
+        costs more than keeping it (the trees were all alive at the end of the index anyway)."""
+        kept = self.kept.get(abspath)
         return kept[1] if kept is not None else None
 
     def peek(self, abspath: str, data: bytes) -> Optional[ast.Module]:
