@@ -963,12 +963,13 @@ class ProjectIndex:
         """Every call of the function or method `qualname` in the project, as (module,
         caller, line, in `with atomic()`); modules not naming it (for a method: its class)
         are not parsed."""
-        sites = []
-        for name in self._modules_naming(qualname):
-            by_callee = self._calls_by_callee(name)
-            for caller, line, atomic in by_callee.get("*", by_callee.get(qualname, ())):
-                sites.append((name, caller, line, atomic))
-        return sites
+        return [site for name in self.modules_naming(qualname) for site in self.call_sites_in(name, qualname)]
+
+    def call_sites_in(self, module: str, qualname: str) -> list[tuple[str, str, int, bool]]:
+        """The calls of `qualname` in one module (see `call_sites`)."""
+        by_callee = self._calls_by_callee(module)
+        return [(module, caller, line, atomic)
+                for caller, line, atomic in by_callee.get("*", by_callee.get(qualname, ()))]
 
     def _calls_by_callee(self, module: str) -> dict[str, list[tuple[str, int, bool]]]:
         """The module's calls by the name their callee resolves to, in order (resolved once
@@ -987,7 +988,7 @@ class ProjectIndex:
         """Where the function (or view class) `qualname` is passed to a call, as (module,
         what it is passed to, line)."""
         sites = []
-        for name in self._modules_naming(qualname):
+        for name in self.modules_naming(qualname):
             summary = self.call_graph(name)
             for passed, receiver, line in summary.handed_over:
                 if self.resolve(passed) == qualname:
@@ -996,7 +997,7 @@ class ProjectIndex:
                 sites.append((name, "?", 0))  # unreadable now
         return sites
 
-    def _modules_naming(self, qualname: str) -> list[str]:
+    def modules_naming(self, qualname: str) -> list[str]:
         """Modules whose text names the function (for a method: its class)."""
         owner, _, name = qualname.rpartition(".")
         word = (owner.rpartition(".")[2] if owner in self.classes else name).encode()

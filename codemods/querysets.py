@@ -448,17 +448,22 @@ class ChainTyper:
         return memo[key]
 
     def _passed_by_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+        """(see `passed_by_callers`) Module by module, the function's own first, giving up at
+        the first caller that passes anything unproven: most functions have one, and the
+        other modules are then never read."""
         index = self.index
-        sites = index.call_sites(function)
-        if not sites or index.handed_over_sites(function):
-            return None
+        home = function.rpartition(".")[0]
+        modules = sorted(index.modules_naming(function), key=lambda m: (m != home, m))
         passed: list[QsType] = []
-        for module in sorted({site[0] for site in sites}):
+        for module in modules:
+            sites = index.call_sites_in(module, function)
+            if not sites:
+                continue
             found = self._caller_typer(module, function.rpartition(".")[2])
             if found is None:
                 return None
             typer, calls_by_line = found
-            lines = [line for site_module, _, line, _ in sites if site_module == module]
+            lines = [line for _, _, line, _ in sites]
             calls = [
                 call for line in sorted(set(lines)) for call in calls_by_line.get(line, [])
                 if index.resolve(typer.qualified(call.func) or "") == function
@@ -470,6 +475,10 @@ class ChainTyper:
                 if argument is None:
                     return None
                 passed.append(typer.type_of(argument))
+            if _agreed(passed) is None:
+                return None
+        if not passed or index.handed_over_sites(function):
+            return None
         return _agreed(passed)
 
     def _caller_typer(self, module: str, name: str):
