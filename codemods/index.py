@@ -595,11 +595,12 @@ class _Summariser:
                 args = stmt.args
                 if self.mentions(stmt, b"queryset"):
                     self.read_queryset_uses(stmt, cls)
-                literal_locals = _literal_locals(stmt)
+                returns = _returns(stmt, self.lines)
+                literal_locals = _literal_locals(stmt) if any(isinstance(r, ast.Name) for r in returns) else ()
                 cls.method_returns[stmt.name] = [
                     ast_chain(r, self.resolve)
                     if r is not None and not (isinstance(r, ast.Name) and r.id in literal_locals) else None
-                    for r in _returns(stmt, self.lines)
+                    for r in returns
                 ]
                 if stmt.returns is not None:
                     head = annotation_head(stmt.returns)
