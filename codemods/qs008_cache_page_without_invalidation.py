@@ -340,10 +340,19 @@ def invalidates_near(analysis, write: ast.AST) -> bool:
     for ancestor in analysis.scopes.ancestors(write):
         if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)):
             holder = ancestor
-    for node in ast.walk(holder):
-        if isinstance(node, ast.Call) and is_cache_deletion(node.func):
-            return True
-    return False
+    memo = analysis.__dict__.setdefault("_qs008_invalidates", {})
+    if id(holder) not in memo:
+        # every deletion it knows names "cache" (the call, its owner or a key helper): a
+        # holder whose text never says it is not walked
+        if holder is analysis.tree:
+            text = analysis.text
+        else:
+            start = min([holder.lineno, *(d.lineno for d in holder.decorator_list)])
+            text = "".join(analysis.lines[start - 1 : holder.end_lineno])
+        memo[id(holder)] = "cache" in text.lower() and any(
+            isinstance(node, ast.Call) and is_cache_deletion(node.func) for node in ast.walk(holder)
+        )
+    return memo[id(holder)]
 
 
 def is_cache_deletion(func: ast.AST) -> bool:

@@ -421,6 +421,36 @@ def test_cache_key_helper_next_to_the_write_is_invalidation():
     assert project_messages({"shop/views.py": CACHED_VIEW, "shop/actions.py": writer}) == {}
 
 
+def test_cache_deletion_in_a_decorator_of_the_writing_function_is_invalidation():
+    # the function's text is read from its first decorator: a deletion there counts
+    writer = """\
+    from shop.models import Order
+    from shop.utils import after
+
+
+    @after(lambda: invalidate_page_cache())
+    def close(pk):
+        Order.objects.filter(pk=pk).update(status="closed")
+        Order.objects.filter(pk=pk).update(status="archived")
+    """
+    assert project_messages({"shop/views.py": CACHED_VIEW, "shop/actions.py": writer}) == {}
+
+
+def test_a_function_without_the_word_cache_does_not_invalidate():
+    writer = """\
+    from shop.models import Order
+
+
+    def close(pk):
+        Order.objects.filter(pk=pk).update(status="closed")
+        Order.objects.filter(pk=pk).update(status="archived")
+        notify_everyone()
+    """
+    messages = project_messages({"shop/views.py": CACHED_VIEW, "shop/actions.py": writer})
+    [message] = messages["shop/views.py"]
+    assert "written at shop/actions.py:5, shop/actions.py:6" in message
+
+
 def test_writes_in_a_rolled_back_block_do_not_count():
     writer = """\
     from shop.models import Order
