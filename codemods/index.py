@@ -1191,7 +1191,11 @@ class ProjectIndex:
         if called.startswith("?"):
             return None
         if self.class_kind(called) == "manager":
-            return ManagerInfo(proven=True, classes=(self.resolve(called),))
+            resolved = self.resolve(called)
+            cls = self.classes.get(resolved)
+            # `Alias = Manager.from_queryset(QS)` (or a class on it): QS's methods too
+            extra = tuple(self.resolve(c) for c in (cls.extra_bases if cls else ()) if not c.startswith("?"))
+            return ManagerInfo(proven=True, classes=(resolved, *extra))
         return None
 
     def may_be_manager(self, called: str) -> bool:

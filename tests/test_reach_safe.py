@@ -556,3 +556,39 @@ def test_custom_manager_methods_that_return_no_queryset_are_left_alone():
     out = project(files)
     assert "if Order.reports.active().exists():" in out["shop/uses.py"]
     assert out["shop/uses.py"].count(".exists()") == 1
+
+
+# -- the QuerySet behind a `from_queryset` alias declared in another module ----------------
+ALIAS_MANAGERS = """\
+from django.db import models
+
+
+class TicketQuerySet(models.QuerySet):
+    def has_open(self):
+        if self.filter(status="open"):
+            return True
+        return False
+
+
+TicketManager = models.Manager.from_queryset(TicketQuerySet)
+"""
+ALIAS_MODELS = """\
+from django.db import models
+
+from shop.managers import TicketManager
+
+
+class Ticket(models.Model):
+    status = models.CharField(max_length=20)
+
+    objects = TicketManager()
+"""
+
+
+def test_self_of_the_queryset_behind_a_from_queryset_alias_knows_its_model():
+    # `objects = TicketManager()` names the alias: its QuerySet serves Ticket alone, so a new
+    # chain from `self` in its method is a fresh QuerySet of Ticket (no ordering to mind)
+    files = {"shop/managers.py": ALIAS_MANAGERS, "shop/models.py": ALIAS_MODELS}
+    out = project(files)
+    assert 'if self.filter(status="open").exists():' in out["shop/managers.py"]
+    assert findings(files, "shop/managers.py") == [("QS001", 6, "safe")]

@@ -378,9 +378,10 @@ def test_self_of_a_queryset_a_proxy_orders_through_a_to_many_relation_is_not_saf
 
 def test_self_of_a_from_queryset_alias_queryset_is_only_likely(reach):
     # `objects = TicketManager()` names the alias `TicketManager = Manager.from_queryset(
-    # TicketQuerySet)`; the index does not follow it to the QuerySet behind it, so no model is
-    # known to use TicketQuerySet and the fix is unsafe (OpenTicket, a proxy, would make a second
-    # model anyway). Here the unsafe fix is right: a missed safe fix, not a wrong one.
+    # TicketQuerySet)`; the index follows it to TicketQuerySet, which serves Ticket and
+    # OpenTicket (a proxy, which may order its rows otherwise), so no one model is known and
+    # the fix is unsafe. Here the unsafe fix is right: a missed safe fix, not a wrong one (with
+    # one model the fix is safe: test_reach_safe.py).
     where = f"{MANAGER_CLASSES}:TicketQuerySet.has_open"
     assert not method_changed(MANAGERS, where)
     assert method_fixes(MANAGERS, where, applied=False) == [("QS001", "unsafe")]
