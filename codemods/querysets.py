@@ -251,8 +251,8 @@ class ChainTyper:
         index = self.index
         if qualname in (GET_USER_MODEL, GET_OBJECT_OR_404) or qualname in QUERYSET_ANNOTATIONS:
             return True
-        if qualname in GET_MODEL or f"{qualname}.get_model" in GET_MODEL:
-            return True  # `apps.get_model("shop", "Order")`
+        if qualname in GET_MODEL or any(g.startswith(qualname + ".") for g in GET_MODEL):
+            return True  # `apps.get_model("shop", "Order")`, `django.apps.apps.get_model(...)`
         resolved = index.resolve(qualname)
         if index.class_kind(resolved) is not None:
             return True

@@ -592,3 +592,20 @@ def test_self_of_the_queryset_behind_a_from_queryset_alias_knows_its_model():
     out = project(files)
     assert 'if self.filter(status="open").exists():' in out["shop/managers.py"]
     assert findings(files, "shop/managers.py") == [("QS001", 6, "safe")]
+
+
+def test_get_model_through_the_django_package_itself():
+    # `import django.apps` and nothing else naming a model: the module is still read
+    uses = """\
+    import django.apps
+
+
+    def has_orders():
+        Order = django.apps.apps.get_model("shop", "Order")
+        if Order.objects.filter(status="open"):
+            return True
+        return False
+    """
+    files = {"shop/models.py": EXAMPLE_MODELS, "shop/uses.py": uses}
+    out = project(files)
+    assert 'if Order.objects.filter(status="open").exists():' in out["shop/uses.py"]
