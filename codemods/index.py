@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from .kinds import QUERYSET_BUILDERS, VOLATILE_CALLS
 from .modules import module_name_for
@@ -304,6 +304,19 @@ def _orders_through_relation(node: ast.AST) -> bool:
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+def _statements(func: ast.AST) -> Iterator[ast.stmt]:
+    """The statements of a function's body, nested blocks included, not looking into nested
+    functions or classes (their statements run elsewhere)."""
+    stack = list(getattr(func, "body", []))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        yield node
+        for name in _BLOCKS:
+            stack.extend(getattr(node, name, None) or ())
+
+
 def _returns(func: ast.AST, source_lines: Optional[list[bytes]] = None) -> list[Optional[ast.expr]]:
     """Return values of a function, not looking into nested functions or classes.
 
@@ -315,20 +328,11 @@ def _returns(func: ast.AST, source_lines: Optional[list[bytes]] = None) -> list[
         if b"yield" in segment:
             return [None]
     found: list[Optional[ast.expr]] = []
-    stack = list(getattr(func, "body", []))
-    while stack:
-        node = stack.pop()
+    for node in _statements(func):
         if isinstance(node, ast.Return):
             found.append(node.value)
-            continue
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        if source_lines is None and isinstance(node, ast.Expr) and isinstance(node.value, (ast.Yield, ast.YieldFrom)):
+        elif source_lines is None and isinstance(node, ast.Expr) and isinstance(node.value, (ast.Yield, ast.YieldFrom)):
             found.append(None)
-        for name in _BLOCKS:
-            block = getattr(node, name, None)
-            if block:
-                stack.extend(block)
     return found
 
 
@@ -342,17 +346,10 @@ def _literal_locals(func: ast.AST) -> set[str]:
     """Names a function binds (at statement level, not in nested functions) to a literal, a
     comprehension, a comparison or a constant."""
     names: set[str] = set()
-    stack = list(getattr(func, "body", []))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        value = getattr(node, "value", None)
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(value, _LITERALS):
+    for node in _statements(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, _LITERALS):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
-        for name in _BLOCKS:
-            stack.extend(getattr(node, name, None) or ())
     return names
 
 
@@ -945,6 +942,20 @@ class ProjectIndex:
 
             tree = parse_frozen(data, path)
         return tree
+
+    def read_for_facts(self, path: str, words: Callable[[bytes], Optional[Iterable[str]]]):
+        """Another module read for a fact: `(tree, text, lines, skip_bodies)`, the tree the
+        engine keeps (or parsed again), and the functions whose text names none of
+        `words(data)` left unread (`codemods.quiet`; `None`: read every body)."""
+        from .files import split_lines
+        from .quiet import quiet_definitions
+
+        data = self.source_bytes(path)
+        tree = self.tree_of(path, data)
+        text = data.decode("utf-8", "replace")
+        lines = split_lines(text)
+        wanted = words(data)
+        return tree, text, lines, quiet_definitions(tree, text, lines, None if wanted is None else set(wanted))
 
     def call_graph(self, module: str) -> ModuleSummary:
         """The module's summary with QS007's call facts read (once; from its tree)."""

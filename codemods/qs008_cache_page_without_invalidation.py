@@ -111,18 +111,11 @@ class ProjectFacts:
     def analyse(self, summary):
         """A module's `FileAnalysis` (the same typing the passes use), or None."""
         from .analysis import FileAnalysis
-        from .files import split_lines
-        from .quiet import quiet_definitions
 
         try:
-            data = self.index.source_bytes(summary.path)
-            tree = self.index.tree_of(summary.path, data)
-            text = data.decode("utf-8", "replace")
-            lines = split_lines(text)
+            tree, text, lines, skip = self.index.read_for_facts(summary.path, self.words)
             return FileAnalysis(
-                summary.path, text, tree, summary, self.index, self.chains,
-                skip_bodies=quiet_definitions(tree, text, lines, self.words(data)),
-                lines=lines,
+                summary.path, text, tree, summary, self.index, self.chains, skip_bodies=skip, lines=lines,
             )
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
@@ -554,6 +547,39 @@ def _is_zero(expr: ast.AST) -> bool:
     return isinstance(expr, ast.Constant) and expr.value == 0
 
 
+# the two examples' shared code (a cached view and a write of what it reads)
+RECEIVER_IMPORTS = """\
+from django.core.cache import cache
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+"""
+CACHED_VIEW_IMPORTS = """\
+from django.shortcuts import render
+from django.views.decorators.cache import cache_page
+
+from shop.models import Order
+
+
+"""
+CACHED_VIEW_AND_WRITE = """\
+@cache_page(60 * 15)
+def open_orders(request):
+    return render(request, "orders.html", {"orders": Order.objects.filter(status="open")})
+
+
+def close(request, pk):
+    order = Order.objects.get(pk=pk)
+    order.status = "closed"
+    order.save()
+"""
+RECEIVER = """
+
+@receiver(post_save, sender=Order)
+def forget_pages(sender, **kwargs):
+    cache.clear()
+"""
+
+
 INFO = PassInfo(
     code="QS008",
     name="cache-page-without-invalidation",
@@ -602,52 +628,12 @@ INFO = PassInfo(
     examples=(
         Example(
             "cached_view_of_written_model",
-            """\
-            from django.shortcuts import render
-            from django.views.decorators.cache import cache_page
-
-            from shop.models import Order
-
-
-            @cache_page(60 * 15)
-            def open_orders(request):
-                return render(request, "orders.html", {"orders": Order.objects.filter(status="open")})
-
-
-            def close(request, pk):
-                order = Order.objects.get(pk=pk)
-                order.status = "closed"
-                order.save()
-            """,
+            CACHED_VIEW_IMPORTS + CACHED_VIEW_AND_WRITE,
             diagnostic=True,
         ),
         Example(
             "invalidated_by_a_receiver",
-            """\
-            from django.core.cache import cache
-            from django.db.models.signals import post_save
-            from django.dispatch import receiver
-            from django.shortcuts import render
-            from django.views.decorators.cache import cache_page
-
-            from shop.models import Order
-
-
-            @cache_page(60 * 15)
-            def open_orders(request):
-                return render(request, "orders.html", {"orders": Order.objects.filter(status="open")})
-
-
-            def close(request, pk):
-                order = Order.objects.get(pk=pk)
-                order.status = "closed"
-                order.save()
-
-
-            @receiver(post_save, sender=Order)
-            def forget_pages(sender, **kwargs):
-                cache.clear()
-            """,
+            RECEIVER_IMPORTS + CACHED_VIEW_IMPORTS + CACHED_VIEW_AND_WRITE + RECEIVER,
         ),
     ),
     visitor=CachePageWithoutInvalidation,

@@ -486,17 +486,12 @@ class ChainTyper:
         function `name` (read once per module and name). Bodies of functions that do not
         name it are not read (`quiet_definitions`): an argument is typed in the function
         holding the call, and module-level bindings are always read."""
-        from .files import split_lines
-        from .quiet import quiet_definitions
-
         typers = self.__dict__.setdefault("_caller_typers", {})
         if (module, name) not in typers:
             summary = self.index.modules[module]
             try:
-                data = self.index.source_bytes(summary.path)
-                tree = self.index.tree_of(summary.path, data)
-                text = data.decode("utf-8", "replace")
-                scopes = ScopeMap(tree, quiet_definitions(tree, text, split_lines(text), {name}))
+                tree, _, _, skip = self.index.read_for_facts(summary.path, lambda data: (name,))
+                scopes = ScopeMap(tree, skip)
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
                 typers[(module, name)] = None
                 return None
