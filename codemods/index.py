@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -198,6 +199,8 @@ def annotated_with_queryset(arg: ast.arg) -> bool:
 
 
 _BUILDER_CALL = re.compile(rb"\.(?:%s)\(" % b"|".join(sorted(w.encode() for w in QUERYSET_BUILDERS)))
+# `self.queryset` as written (also `self .queryset`, across a line break or a parenthesis)
+_SELF_QUERYSET = re.compile(rb"\bself[\s\\)]*\.\s*queryset\b")
 _BUILDER_RUN = re.compile(rb"\b(\w+(?:\.\w+)*)%s" % _BUILDER_CALL.pattern)  # group: the run before it
 
 
@@ -461,27 +464,30 @@ class _Summariser:
         self.s.page_cache = b"cache_page" in self.source or b"CacheMiddleware" in self.source
 
     def read_usage(self, tree: ast.Module) -> None:
-        """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), for files
-        that mention them at all."""
+        """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), in the
+        top-level statements whose text mentions them at all."""
         if self.lines is not None and b".queryset" not in self.source and not (
             b"as_view(" in self.source and b"queryset=" in self.source
         ):
             return
         s = self.s
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr == "queryset":
-                root = dotted(node.value)
-                if root and root not in ("self",):
-                    s.class_queryset_reads.add(self.resolve(root) or f"?{root}")
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "as_view"
-                and any(k.arg == "queryset" for k in node.keywords)
-            ):
-                root = dotted(node.func.value)
-                if root:
-                    s.as_view_querysets.add(self.resolve(root) or f"?{root}")
+        for stmt in tree.body:
+            if not (self.mentions(stmt, b".queryset") or self.mentions(stmt, b"queryset=")):
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Attribute) and node.attr == "queryset":
+                    root = dotted(node.value)
+                    if root and root not in ("self",):
+                        s.class_queryset_reads.add(self.resolve(root) or f"?{root}")
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "as_view"
+                    and any(k.arg == "queryset" for k in node.keywords)
+                ):
+                    root = dotted(node.func.value)
+                    if root:
+                        s.as_view_querysets.add(self.resolve(root) or f"?{root}")
 
     def read_calls(self, tree: ast.Module) -> None:
         """QS007's facts: every call of a resolvable name (and `self.m()` in a method), with
@@ -590,7 +596,8 @@ class _Summariser:
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = stmt.args
-                if self.mentions(stmt, b"queryset"):
+                if _SELF_QUERYSET.search(b"".join(self.lines[stmt.lineno - 1 : stmt.end_lineno])
+                                         if self.lines is not None else b"self.queryset"):
                     self.read_queryset_uses(stmt, cls)
                 returns = _returns(stmt, self.lines)
                 literal_locals = _literal_locals(stmt) if any(isinstance(r, ast.Name) for r in returns) else ()
@@ -677,17 +684,19 @@ class _Summariser:
 
     def read_queryset_uses(self, method: ast.AST, cls: ClassSummary) -> None:
         parents: dict[int, ast.AST] = {}
-        for node in ast.walk(method):
+        uses: list[ast.Attribute] = []
+        todo = deque([method])
+        while todo:  # one walk (in `ast.walk`'s order): `self.queryset` nodes, every node's parent
+            node = todo.popleft()
             for child in ast.iter_child_nodes(node):
                 parents[id(child)] = node
-        for node in ast.walk(method):
-            if not (
-                isinstance(node, ast.Attribute)
-                and node.attr == "queryset"
-                and isinstance(node.value, ast.Name)
-                and node.value.id == "self"
+                todo.append(child)
+            if (
+                type(node) is ast.Attribute and node.attr == "queryset"
+                and type(node.value) is ast.Name and node.value.id == "self"
             ):
-                continue
+                uses.append(node)
+        for node in uses:
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 cls.queryset_assigned.append(method.name)
                 continue
