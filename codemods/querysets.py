@@ -13,7 +13,7 @@ annotation, a custom manager method, a class from outside the project), or UNKNO
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import ast
 import re
@@ -433,73 +433,76 @@ class ChainTyper:
         result = meet(passed)
         return result if result.kind == QUERYSET and result.confidence == PROVEN else None
 
-    def passed_by_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+    def passed_by_callers(self, function: str, position: int, keyword: str,
+                          home: Optional["ExprTyper"] = None) -> Optional[QsType]:
         """What every project caller of the module-level `function` passes for a parameter (at
         `position`, or as `keyword`), typed in the caller's own scope (`f(order)` with
         `order = Order.objects.get(...)` there): a QuerySet, a model instance or a model, the
         same model and classes from every caller, each proven. None when a caller passes
         anything else, leaves the parameter to its default, hides it in `*args`/`**kwargs`,
-        when there is no caller, or when the function is handed over (callers unseen)."""
+        when there is no caller, when the function is handed over or aliased (callers unseen).
+        `home`: the typer of the function's own module, when the caller has one."""
         memo = self.__dict__.setdefault("_passed_memo", {})
         key = (function, position, keyword)
         if key not in memo:
             memo[key] = None  # recursion guard: a caller's argument typed from this parameter
-            memo[key] = self._passed_by_callers(function, position, keyword)
+            memo[key] = self._passed_by_callers(function, position, keyword, home)
         return memo[key]
 
-    def _passed_by_callers(self, function: str, position: int, keyword: str) -> Optional[QsType]:
+    def _passed_by_callers(self, function: str, position: int, keyword: str,
+                           home: Optional["ExprTyper"]) -> Optional[QsType]:
         """(see `passed_by_callers`) Module by module, the function's own first, giving up at
         the first caller that passes anything unproven: most functions have one, and the
         other modules are then never read."""
         index = self.index
-        home = function.rpartition(".")[0]
-        modules = sorted(index.modules_naming(function), key=lambda m: (m != home, m))
+        own, _, name = function.rpartition(".")
         passed: list[QsType] = []
-        for module in modules:
-            sites = index.call_sites_in(module, function)
-            if not sites:
-                continue
-            found = self._caller_typer(module, function.rpartition(".")[2])
-            if found is None:
-                return None
-            typer, calls_by_line = found
-            lines = [line for _, _, line, _ in sites]
-            calls = [
-                call for line in sorted(set(lines)) for call in calls_by_line.get(line, [])
-                if index.resolve(typer.qualified(call.func) or "") == function
-            ]
-            if len(calls) != len(lines):
-                return None  # a call this reading does not pair with the index's sites
+        for module in sorted(index.modules_naming(function), key=lambda m: (m != own, m)):
+            typer = home if module == own and home is not None and home.reads_every_use(name) else None
+            if typer is None and not self._may_only_call(module, function, name):
+                return None  # named otherwise than in a call (`path("x", views.f)`): seen in the text
+            typer = typer or self._caller_typer(module, name)
+            calls = typer.calls_of(function, name) if typer is not None else None
+            if calls is None:
+                return None  # unreadable, or the function is used otherwise than called
             for call in calls:
                 argument = _argument_for(call, position, keyword)
                 if argument is None:
                     return None
                 passed.append(typer.type_of(argument))
-            if _agreed(passed) is None:
+            if calls and _agreed(passed) is None:
                 return None
         if not passed or index.handed_over_sites(function):
             return None
         return _agreed(passed)
 
-    def _caller_typer(self, module: str, name: str):
-        """An `ExprTyper` of another module and its calls by line, for the calls of the
-        function `name` (read once per module and name). Bodies of functions that do not
-        name it are not read (`quiet_definitions`): an argument is typed in the function
-        holding the call, and module-level bindings are always read."""
+    def _may_only_call(self, module: str, function: str, name: str) -> bool:
+        """A look at the text before reading a module for its calls of `function`: each time it
+        names it (as a whole word), a call follows (`name(`), except in one import of it by
+        that name. False when it may be used otherwise (passed on, aliased): its callers are
+        then unseen, and reading the module would only find that out."""
+        summary = self.index.modules[module]
+        try:
+            data = self.index.source_bytes(summary.path)
+        except OSError:
+            return False
+        imported = 1 if self.index.resolve(summary.imports.get(name, "")) == function else 0
+        word = re.compile(rb"(?<![\w])%s\b(?!\s*\()" % re.escape(name.encode()))
+        return sum(1 for _ in word.finditer(data)) <= imported
+
+    def _caller_typer(self, module: str, name: str) -> Optional["ExprTyper"]:
+        """An `ExprTyper` of another module for the calls of the function `name` (read once
+        per module and name). Bodies of functions that do not name it are not read
+        (`quiet_definitions`): an argument is typed in the function holding the call, and
+        module-level bindings are always read."""
         typers = self.__dict__.setdefault("_caller_typers", {})
         if (module, name) not in typers:
             summary = self.index.modules[module]
             try:
                 tree, _, _, skip = self.index.read_for_facts(summary.path, lambda data: (name,))
-                scopes = ScopeMap(tree, skip)
+                typers[(module, name)] = ExprTyper(ScopeMap(tree, skip), summary, self)
             except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
                 typers[(module, name)] = None
-                return None
-            calls_by_line: dict[int, list[ast.Call]] = {}
-            for node in scopes.parents:
-                if type(node) is ast.Call:
-                    calls_by_line.setdefault(node.lineno, []).append(node)
-            typers[(module, name)] = (ExprTyper(scopes, summary, self), calls_by_line)
         return typers[(module, name)]
 
     def manager_users(self) -> dict[str, list[str]]:
@@ -744,6 +747,51 @@ class ExprTyper:
             and expr.id == name
             and self.scopes.binding_scope(expr) is None
         )
+
+    def reads_every_use(self, name: str) -> bool:
+        """Does this typer's scope map walk every body that names `name` (as a whole word)?
+        A file's analysis leaves bodies that name nothing relevant unread (`codemods.quiet`)."""
+        skipped = self.scopes.skip_bodies
+        if not skipped:
+            return True
+        try:
+            data = self.chains.index.source_bytes(self.summary.path)
+        except OSError:
+            return False
+        word = re.compile(rb"(?<![\w])%s(?![\w])" % re.escape(name.encode()))
+        lines = data.splitlines(keepends=True)
+        for node in _definitions(self.scopes.tree):
+            if id(node) in skipped:
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                if word.search(b"".join(lines[start - 1 : node.end_lineno])):
+                    return False
+        return True
+
+    def calls_of(self, function: str, name: str) -> Optional[list[ast.Call]]:
+        """The calls of the module-level `function` (whose own name is `name`) in the code this
+        typer reads, in order; None when the module also uses it otherwise (passes it on,
+        binds it to another name, imports it under another name): callers then go unseen."""
+        index = self.chains.index
+        if any(alias != name and index.resolve(target) == function for alias, target in self.summary.imports.items()):
+            return None
+        uses = self._cache.get("uses")
+        if uses is None:  # every name and attribute read, by identifier (one walk, for every function)
+            uses = self._cache["uses"] = {}
+            for node, parent in self.scopes.parents.items():
+                kind = type(node)
+                if kind is ast.Name and type(node.ctx) is ast.Load:
+                    uses.setdefault(node.id, []).append((node, parent))
+                elif kind is ast.Attribute and type(node.ctx) is ast.Load:
+                    uses.setdefault(node.attr, []).append((node, parent))
+        calls = []
+        for node, parent in uses.get(name, ()):
+            if index.resolve(self.qualified(node) or "") != function:
+                continue
+            if type(parent) is not ast.Call or parent.func is not node:
+                return None
+            calls.append(parent)
+        calls.sort(key=lambda call: (call.lineno, call.col_offset))
+        return calls
 
     chain = staticmethod(chain_steps)
 
@@ -1084,7 +1132,7 @@ class ExprTyper:
         else:
             return None  # *args / **kwargs
         qualname = f"{self.summary.module}.{function.name}"
-        return self.chains.passed_by_callers(qualname, position, keyword)
+        return self.chains.passed_by_callers(qualname, position, keyword, home=self)
 
     def parameters_building_querysets(self, function: ast.AST) -> frozenset:
         """(the summariser's rule, on the same bytes: see `index.parameters_building_querysets`)"""
@@ -1221,3 +1269,13 @@ def _has_default(function: ast.AST, arg: ast.arg) -> bool:
     if arg in args.kwonlyargs:
         return args.kw_defaults[args.kwonlyargs.index(arg)] is not None
     return False
+
+
+def _definitions(tree: ast.Module) -> Iterator[ast.AST]:
+    """Top-level functions and classes, and the classes' methods (what `codemods.quiet` may
+    leave unread)."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node
+        if isinstance(node, ast.ClassDef):
+            yield from (m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)))

@@ -158,6 +158,41 @@ def test_noop_parameter_without_callers_or_with_unseen_ones():
         assert ".exists()" not in out["shop/stats.py"], name
 
 
+def test_noop_callers_unseen_through_an_alias_or_a_reference_or_a_quiet_body():
+    # each caller reading must see every use of the function: one passes a list
+    get = "Customer.objects.get(pk=1)"
+    cases = {
+        "imported under another name": (
+            "from shop.stats import notify as tell\n\n\ndef f():\n    tell([])\n"
+        ),
+        "a module attribute handed over": (
+            "from shop import stats\n\n\ndef f():\n    register(stats.notify)\n"
+        ),
+        "a reference in a URLconf": (
+            "from django.urls import path\n\nfrom shop import stats\n\nurlpatterns = [path('x', stats.notify)]\n"
+        ),
+    }
+    for name, other in cases.items():
+        files = {
+            "shop/stats.py": NOTIFY,
+            "shop/views.py": f"from shop.models import Customer\nfrom shop.stats import notify\n\n\ndef f():\n    notify({get})\n",
+            "shop/other.py": other,
+        }
+        out = project(files)
+        assert ".exists()" not in out["shop/stats.py"], name
+    # a caller in the function's own module whose body names nothing else the analysis reads
+    home = NOTIFY + "\n\ndef quiet():\n    return notify([1, 2])\n"
+    files = {
+        "shop/stats.py": home,
+        "shop/views.py": f"from shop.models import Customer\nfrom shop.stats import notify\n\n\ndef f():\n    notify({get})\n",
+    }
+    assert ".exists()" not in project(files)["shop/stats.py"]
+    # the same module, every caller passing an instance: typed (the check is not just a refusal)
+    home = "from shop.models import Customer\n\n\n" + NOTIFY + f"\n\ndef loud():\n    return notify({get})\n"
+    out = project({"shop/stats.py": home})
+    assert 'customer.orders.filter(status="late").exists()' in out["shop/stats.py"]
+
+
 def test_noop_loop_variable_over_values_list_passed_on():
     # a caller passing a loop variable over values_list() rows (tuples): not an instance
     out = project({
