@@ -477,18 +477,22 @@ class ChainTyper:
         return _agreed(passed)
 
     def _may_only_call(self, module: str, function: str, name: str) -> bool:
-        """A look at the text before reading a module for its calls of `function`: each time it
-        names it (as a whole word), a call follows (`name(`), except in one import of it by
-        that name. False when it may be used otherwise (passed on, aliased): its callers are
-        then unseen, and reading the module would only find that out."""
+        """A look at the text before reading a module for its calls of `function`: False when
+        it names it as a value (`path("x", views.f)`, `register(f)`, `g = f`) outside an
+        import line (one more is allowed where the module imports it by that name: a
+        parenthesised import list). Its callers are then unseen, and reading the module would
+        only find that out (`ExprTyper.calls_of` is the check; this only saves the reading)."""
         summary = self.index.modules[module]
         try:
             data = self.index.source_bytes(summary.path)
         except OSError:
             return False
         imported = 1 if self.index.resolve(summary.imports.get(name, "")) == function else 0
-        word = re.compile(rb"(?<![\w])%s\b(?!\s*\()" % re.escape(name.encode()))
-        return sum(1 for _ in word.finditer(data)) <= imported
+        value = re.compile(
+            rb"^(?![ \t]*(?:from|import)\b).*(?<![\w])%s(?:[ \t]*[,)\]}]|[ \t]*(?:#.*)?\r?$)"
+            % re.escape(name.encode()), re.MULTILINE,
+        )
+        return sum(1 for _ in value.finditer(data)) <= imported
 
     def _caller_typer(self, module: str, name: str) -> Optional["ExprTyper"]:
         """An `ExprTyper` of another module for the calls of the function `name` (read once
