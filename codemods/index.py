@@ -940,8 +940,9 @@ class ProjectIndex:
     def tree_of(self, path: str, data: Optional[bytes] = None) -> ast.Module:
         """A module's tree, for a fact read on demand: the one the engine keeps for the
         file's analysis when it still has it (parsed from the same bytes, `data` or
-        `source_bytes`), else parsed again. A kept tree is shared, never taken (and never
-        changed: every reader only reads)."""
+        `source_bytes`), else parsed again (and kept, within the trees' budget: with -j, a
+        worker reads the files the other parsed, often for more than one fact). A kept tree
+        is shared, never taken (and never changed: every reader only reads)."""
         if data is None:
             data = self.source_bytes(path)
         trees = getattr(self, "trees", None)
@@ -950,6 +951,8 @@ class ProjectIndex:
             from .trees import parse_frozen  # what lives to the end is kept from collections
 
             tree = parse_frozen(data, path)
+            if trees is not None:
+                trees.keep_read(path, data, tree)  # another fact may read it (up to the budget)
         return tree
 
     def read_for_facts(self, path: str, words: Callable[[bytes], Optional[Iterable[str]]]):

@@ -25,9 +25,13 @@ class Trees:
         self.size = 0
 
     def keep(self, source: SourceFile, tree: ast.Module) -> None:
-        if self.size + len(source.data) <= self.BUDGET:
-            self.kept[source.abspath] = (source.data, tree)
-            self.size += len(source.data)
+        self.keep_read(source.abspath, source.data, tree)
+
+    def keep_read(self, abspath: str, data: bytes, tree: ast.Module) -> None:
+        """Also a tree parsed again for a fact read on demand (the file's own was not kept)."""
+        if abspath not in self.kept and self.size + len(data) <= self.BUDGET:
+            self.kept[abspath] = (data, tree)
+            self.size += len(data)
 
     def take(self, abspath: str) -> Optional[ast.Module]:
         """The tree for the file's analysis. It stays kept (to the end of the run): facts read
