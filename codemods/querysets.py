@@ -248,6 +248,12 @@ class ChainTyper:
         acts on? Every typing rule starts from such a name (a model, a module holding one, a
         function or constant giving one, a view/manager class for `self.get_queryset()`, a
         QuerySet class for annotations), so code naming none of them has no finding."""
+        memo = self.__dict__.setdefault("_relevant_globals", {})
+        if qualname not in memo:
+            memo[qualname] = self._global_is_relevant(qualname)
+        return memo[qualname]
+
+    def _global_is_relevant(self, qualname: str) -> bool:
         index = self.index
         if qualname in (GET_USER_MODEL, GET_OBJECT_OR_404) or qualname in QUERYSET_ANNOTATIONS:
             return True
