@@ -305,6 +305,7 @@ def _orders_through_relation(node: ast.AST) -> bool:
 
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _statements(func: ast.AST) -> Iterator[ast.stmt]:
@@ -330,12 +331,23 @@ def _returns(func: ast.AST, source_lines: Optional[list[bytes]] = None) -> list[
         segment = b"".join(source_lines[func.lineno - 1 : func.end_lineno])
         if b"yield" in segment:
             return [None]
+        if b"return" not in segment:
+            return []
     found: list[Optional[ast.expr]] = []
-    for node in _statements(func):
-        if isinstance(node, ast.Return):
+    stack = list(func.body)  # (`_statements`, inlined: this runs for every function)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Return:
             found.append(node.value)
-        elif source_lines is None and isinstance(node, ast.Expr) and isinstance(node.value, (ast.Yield, ast.YieldFrom)):
+        elif kind in _DEFINITIONS:
+            continue
+        elif source_lines is None and kind is ast.Expr and isinstance(node.value, (ast.Yield, ast.YieldFrom)):
             found.append(None)
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(block)
     return found
 
 
@@ -465,29 +477,40 @@ class _Summariser:
 
     def read_usage(self, tree: ast.Module) -> None:
         """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), in the
-        top-level statements whose text mentions them at all."""
+        statements whose text mentions them at all."""
         if self.lines is not None and b".queryset" not in self.source and not (
             b"as_view(" in self.source and b"queryset=" in self.source
         ):
             return
         s = self.s
-        for stmt in tree.body:
-            if not (self.mentions(stmt, b".queryset") or self.mentions(stmt, b"queryset=")):
+        for node in self._mentioning(tree.body, (b".queryset", b"queryset=")):
+            if isinstance(node, ast.Attribute) and node.attr == "queryset":
+                root = dotted(node.value)
+                if root and root not in ("self",):
+                    s.class_queryset_reads.add(self.resolve(root) or f"?{root}")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "as_view"
+                and any(k.arg == "queryset" for k in node.keywords)
+            ):
+                root = dotted(node.func.value)
+                if root:
+                    s.as_view_querysets.add(self.resolve(root) or f"?{root}")
+
+    def _mentioning(self, body: list[ast.stmt], words: tuple[bytes, ...]) -> Iterator[ast.AST]:
+        """Every node of the statements whose text holds one of `words`; a class is entered
+        statement by statement (a form's one `self.fields[...].queryset` line does not walk
+        all its methods)."""
+        for stmt in body:
+            if not any(self.mentions(stmt, word) for word in words):
                 continue
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Attribute) and node.attr == "queryset":
-                    root = dotted(node.value)
-                    if root and root not in ("self",):
-                        s.class_queryset_reads.add(self.resolve(root) or f"?{root}")
-                elif (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "as_view"
-                    and any(k.arg == "queryset" for k in node.keywords)
-                ):
-                    root = dotted(node.func.value)
-                    if root:
-                        s.as_view_querysets.add(self.resolve(root) or f"?{root}")
+            if isinstance(stmt, ast.ClassDef):
+                yield from self._mentioning(stmt.body, words)
+                for part in (*stmt.decorator_list, *stmt.bases, *stmt.keywords):
+                    yield from ast.walk(part)
+            else:
+                yield from ast.walk(stmt)
 
     def read_calls(self, tree: ast.Module) -> None:
         """QS007's facts: every call of a resolvable name (and `self.m()` in a method), with
@@ -680,7 +703,8 @@ class _Summariser:
         """Does the source of `node` contain `word`? (a cheap gate before a deep walk)"""
         if self.lines is None:
             return True
-        return word in b"".join(self.lines[node.lineno - 1 : node.end_lineno])
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+        return word in b"".join(self.lines[start - 1 : node.end_lineno])
 
     def read_queryset_uses(self, method: ast.AST, cls: ClassSummary) -> None:
         parents: dict[int, ast.AST] = {}

@@ -395,3 +395,85 @@ def test_qs008_reads_the_same_writes_without_the_bodies_that_name_no_write(folde
     quick, full, skipped = write_facts(root)
     assert quick == full
     assert len([row for row in full if row[0] == "write"]) >= 4 and skipped >= 2  # writes found, bodies unread
+
+
+QUERYSET_READS = '''\
+from django.views.generic import ListView
+
+from shop import views
+from shop.models import Order
+
+
+def helper():
+    return views.OrderList.queryset.filter(pk=1)
+
+
+@decorate(source=views.Archive.queryset)
+class Orders(ListView):
+    queryset = Order.objects.all()
+
+    def get(self, request):
+        return len(self.queryset)
+
+    def other(self):
+        return 1
+
+    def get_queryset(self):
+        return (self)  .queryset
+
+    def post(self, request):
+        self.queryset = self.queryset.filter(pk=2)
+        return self.queryset.count()
+
+
+class Form:
+    def __init__(self):
+        self.fields["x"].queryset = Order.objects.none()
+
+    def unrelated(self):
+        return self.get_queryset()
+
+
+@decorate(source=views.Other.queryset)
+class Plain:
+    pass
+
+
+urlpatterns = [views.Archive.as_view(queryset=Order.objects.none())]
+'''
+
+
+def _queryset_facts(summary):
+    classes = {
+        name: (cls.queryset_reads, cls.queryset_assigned, cls.get_queryset_returns_attr)
+        for name, cls in summary.classes.items()
+    }
+    return summary.class_queryset_reads, summary.as_view_querysets, classes
+
+
+@pytest.mark.parametrize("folder", ["samples", "reads"])
+def test_the_index_reads_queryset_uses_only_where_the_text_names_them_and_misses_none(folder, tmp_path):
+    # the summariser looks for `.queryset` reads only in statements (and methods) whose text
+    # names them; without the text (`source=b""`) it walks everything: the facts are the same
+    import ast
+
+    from codemods.index import summarise
+
+    if folder == "reads":
+        paths = [tmp_path / "shop" / "urls.py"]
+        write_project(tmp_path, {"shop/__init__.py": "", "shop/urls.py": QUERYSET_READS})
+    else:
+        paths = sorted((REPO / folder).rglob("*.py"))
+    compared = 0
+    for path in paths:
+        data = path.read_bytes()
+        tree = ast.parse(data)
+        gated, walked = summarise(str(path), data, tree), summarise(str(path), b"", tree)
+        assert _queryset_facts(gated) == _queryset_facts(walked), path
+        compared += bool(gated.class_queryset_reads or gated.as_view_querysets
+                         or any(c.queryset_reads or c.queryset_assigned for c in gated.classes.values()))
+    assert compared >= 1
+    if folder == "reads":
+        reads, as_view, classes = _queryset_facts(gated)
+        assert reads == {"shop.views.OrderList", "shop.views.Archive", "shop.views.Other"} and as_view == {"shop.views.Archive"}
+        assert classes["Orders"] == ([("get", 16), ("get_queryset", 22)], ["post"], True)
