@@ -982,7 +982,7 @@ class ProjectIndex:
     def read_for_facts(self, path: str, words: Callable[[bytes], Optional[Iterable[str]]]):
         """Another module read for a fact: `(tree, text, lines, skip_bodies)`, the tree the
         engine keeps (or parsed again), and the functions whose text names none of
-        `words(data)` left unread (`codemods.quiet`; `None`: read every body)."""
+        `words(data)` (or holds no match, when it is a pattern) left unread (`codemods.quiet`; `None`: read every body)."""
         from .files import split_lines
         from .quiet import quiet_definitions
 
@@ -991,7 +991,9 @@ class ProjectIndex:
         text = data.decode("utf-8", "replace")
         lines = split_lines(text)
         wanted = words(data)
-        return tree, text, lines, quiet_definitions(tree, text, lines, None if wanted is None else set(wanted))
+        if wanted is not None and not isinstance(wanted, re.Pattern):
+            wanted = set(wanted)
+        return tree, text, lines, quiet_definitions(tree, text, lines, wanted)
 
     def call_graph(self, module: str) -> ModuleSummary:
         """The module's summary with QS007's call facts read (once; from its tree)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -43,8 +44,9 @@ WRITE_METHODS = frozenset(
 )
 # A module holding none of these bytes makes no write call: it is not analysed for writes
 WRITE_WORDS = tuple(f".{m}(".encode() for m in (*WRITE_METHODS, "register"))
-# A function naming none of these holds no write call: its body is not analysed for writes
-FACT_WORDS = frozenset({*WRITE_METHODS, "register"})
+# A function holding no such text holds no write call: its body is not analysed for writes
+# (`x.save(`, `x .save (`, `x.\` and `save(` on the next line; `write_calls` reads attribute calls only)
+WRITE_CALL = re.compile(r"\.[\s\\]*(?:%s)[\s\\]*\(" % "|".join(sorted({*WRITE_METHODS, "register"})))
 # Bytes that make ProjectFacts walk a module whole (read_settings, read_url_wrapping, read_receivers)
 WHOLE_MODULE_WORDS = (b"CacheMiddleware", b"CACHE_MIDDLEWARE_SECONDS", b"cache_page", *SIGNAL_WORDS)
 # What a cached class-based view runs for a GET (the only requests the cache answers).
@@ -120,14 +122,14 @@ class ProjectFacts:
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
-    def words(self, data: bytes) -> Optional[frozenset]:
-        """What a function of the module must name for its body to be analysed: a write
-        method or `register`. Typing a call's receiver reads its own function, the module's
+    def words(self, data: bytes) -> Optional[re.Pattern]:
+        """What a function of the module must hold for its body to be analysed: a call of a
+        write method or of `register`. Typing a call's receiver reads its own function, the module's
         and classes' bindings and the index, never another function's body (see
         codemods.quiet: a function saying `global` is always read). None (every body) in a
         module the settings, URLconf or receiver readers walk whole: they type nodes anywhere
         in it."""
-        return None if any(word in data for word in WHOLE_MODULE_WORDS) else FACT_WORDS
+        return None if any(word in data for word in WHOLE_MODULE_WORDS) else WRITE_CALL
 
     def read_settings(self, summary) -> tuple[bool, Optional[str]]:
         """(MIDDLEWARE lists both cache middlewares, CACHE_MIDDLEWARE_SECONDS as written)."""

@@ -11,9 +11,10 @@ project-wide facts (QS008's writes) uses it with its own words.
 from __future__ import annotations
 
 import ast
+import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 
 def lines_naming(lines: list[str], words: Iterable[str], text: Optional[str] = None) -> list[int]:
@@ -41,14 +42,27 @@ def lines_naming(lines: list[str], words: Iterable[str], text: Optional[str] = N
     return sorted(hits)
 
 
-def quiet_definitions(tree: ast.Module, text: str, lines: list[str], words: Optional[set[str]]) -> frozenset:
+def lines_matching(lines: list[str], pattern: re.Pattern, text: Optional[str] = None) -> list[int]:
+    """The numbers of the lines where a match of `pattern` starts, in order."""
+    if text is None:
+        text = "".join(lines)
+    starts = list(accumulate(map(len, lines), initial=0))
+    return sorted({bisect_right(starts, match.start()) for match in pattern.finditer(text)})
+
+
+def quiet_definitions(tree: ast.Module, text: str, lines: list[str],
+                      words: Union[None, set[str], re.Pattern]) -> frozenset:
     """The ids of the functions and methods whose source (decorators included) names none of
-    `words` (None: every definition may matter). Top-level functions and the methods of
-    top-level classes are checked; a class body itself is always read. A function that says
-    `global` is never quiet: it may bind a module-level name, and the typing reads those."""
+    `words` (or holds no match of a pattern; None: every definition may matter). Top-level
+    functions and the methods of top-level classes are checked; a class body itself is always
+    read. A function that says `global` is never quiet: it may bind a module-level name, and
+    the typing reads those."""
     if words is None:
         return frozenset()
-    hits = lines_naming(lines, {*words, "global"}, text)
+    if isinstance(words, re.Pattern):
+        hits = sorted({*lines_naming(lines, {"global"}, text), *lines_matching(lines, words, text)})
+    else:
+        hits = lines_naming(lines, {*words, "global"}, text)
     quiet = set()
 
     def is_quiet(node: ast.AST) -> bool:
