@@ -913,6 +913,14 @@ class ProjectIndex:
         """Follow re-exports (`from .models import Order` in a package) to the defining name."""
         if name in self.classes or _depth > 20:
             return name
+        if _depth == 0:  # (the index does not change once built: each name is followed once)
+            memo = self.__dict__.setdefault("_resolved", {})
+            if name not in memo:
+                memo[name] = self._resolve(name, 0)
+            return memo[name]
+        return self._resolve(name, _depth)
+
+    def _resolve(self, name: str, _depth: int) -> str:
         module, _, attr = name.rpartition(".")
         summary = self.modules.get(module)
         if summary is not None and attr in summary.imports:
@@ -1322,7 +1330,12 @@ class ProjectIndex:
         same_module = f"{source.module}.{name}"
         if "." not in target and same_module in self.classes:
             return same_module
-        candidates = [q for q, c in self.classes.items() if c.name == name and self.is_model(q)]
+        if getattr(self, "_models_by_name", None) is None:
+            self._models_by_name: dict[str, list[str]] = {}
+            for qualname, cls in self.classes.items():
+                if self.is_model(qualname):
+                    self._models_by_name.setdefault(cls.name, []).append(qualname)
+        candidates = self._models_by_name.get(name, [])
         return candidates[0] if len(candidates) == 1 else None
 
     def _reverse_relations(self) -> dict[str, list[tuple[str, Relation]]]:

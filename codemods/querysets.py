@@ -494,11 +494,16 @@ class ChainTyper:
         except OSError:
             return False
         imported = 1 if self.index.resolve(summary.imports.get(name, "")) == function else 0
-        value = re.compile(
-            rb"^(?![ \t]*(?:from|import)\b).*(?<![\w])%s(?:[ \t]*[,)\]}]|[ \t]*(?:#.*)?\r?$)"
-            % re.escape(name.encode()), re.MULTILINE,
-        )
-        return sum(1 for _ in value.finditer(data)) <= imported
+        values = 0
+        for match in re.finditer(rb"(?<![\w])%s\b" % re.escape(name.encode()), data):
+            start = data.rfind(b"\n", 0, match.start()) + 1
+            end = data.find(b"\n", match.end())
+            line, rest = data[start:end if end != -1 else len(data)], data[match.end():end if end != -1 else len(data)]
+            if _VALUE_END.match(rest) and not _IMPORT_LINE.match(line):
+                values += 1
+                if values > imported:
+                    return False
+        return True
 
     def _caller_typer(self, module: str, name: str) -> Optional["ExprTyper"]:
         """An `ExprTyper` of another module for the calls of the function `name` (read once
@@ -698,6 +703,11 @@ class ChainTyper:
                     return QsType(OTHER, PROVEN, why=f"`{name}()` returns {a_kind(result.kind)}, not a QuerySet")
                 return None
         return None
+
+
+# what follows a name used as a value (`f,` `f)` `f]` `f}` or the line's end), and an import line
+_VALUE_END = re.compile(rb"[ \t]*(?:[,)\]}]|#|\r?$)")
+_IMPORT_LINE = re.compile(rb"[ \t]*(?:from|import)\b")
 
 
 class ExprTyper:
