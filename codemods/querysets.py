@@ -326,9 +326,10 @@ class ChainTyper:
         if any(cls.meta_model for cls in summary.classes.values()):
             names.add("instance")  # a ModelForm's `self.instance`
         names.update(lookalike_words(text))
+        called = set(SELF_CALL.findall(text)) if summary.classes and "self." in text else ()
         for cls in summary.classes.values():
-            for method, returns in cls.method_returns.items():
-                if f"self.{method}(" in text and self.returns_queryset(returns):
+            for method in called & cls.method_returns.keys():
+                if self.returns_queryset(cls.method_returns[method]):
                     names.add(method)  # `self.method()` is typed from its returns
         if summary.queryset_parameters:
             # a parameter typed from its callers reaches a QuerySet only through such a call
@@ -1229,6 +1230,9 @@ class ExprTyper:
 
 LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")
 SET_ACCESSOR = re.compile(r"\b(\w+_set)\.")
+
+
+SELF_CALL = re.compile(r"self\.(\w+)\(")  # `self.method(` as `relevant_names` looked for it
 
 
 def lookalike_words(text: str) -> set[str]:
