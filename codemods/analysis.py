@@ -269,6 +269,9 @@ class FileAnalysis:
         comment = self.deliberate_comment(site)
         if comment:
             return Verdict(t, True, skip=comment)
+        prefetched = self.reads_prefetched(expr)
+        if prefetched:
+            return Verdict(t, True, skip=f"{prefetched}: `.{method}()` reads them as well and gains nothing")
         sliced = self.sliced_receiver_problem(expr, site, method)
         if sliced:
             return Verdict(t, True, skip=sliced)
@@ -326,6 +329,69 @@ class FileAnalysis:
         if earlier:
             return f"{listed} ({earlier[0]})"
         return None
+
+    # -- prefetched relations -----------------------------------------------------------
+    def reads_prefetched(self, expr: ast.AST) -> Optional[str]:
+        """`item.variations.all()` of a loop variable over a QuerySet that prefetches
+        `variations` (`prefetch_related("variations")`, or `items__variations` one loop out)
+        reads the rows the prefetch fetched: Django's count()/exists() read that cache too.
+        The reason, also when a lookup the tool cannot read (a `Prefetch` object, a name) may
+        prefetch it; None otherwise."""
+        root, steps = self.typer.chain(expr)
+        if not isinstance(root, ast.Name) or len(steps) != 3 or steps[1:] != [".all", "()"]:
+            return None  # any other step clones the QuerySet without the prefetched rows
+        relation = steps[0][1:]
+        lookups = self.prefetched_lookups(root, set())
+        if lookups is None:
+            return f"`{root.id}` comes from a QuerySet with a prefetch the tool cannot read, which may have fetched `{relation}`"
+        if any(lookup == relation or lookup.startswith(relation + "__") for lookup in lookups):
+            return f"`{root.id}.{relation}` was prefetched by `prefetch_related()`"
+        return None
+
+    def prefetched_lookups(self, name: ast.Name, seen: set) -> Optional[set[str]]:
+        """The prefetch lookups that hold for the instances a loop variable `name` takes
+        (relative to them); None when one cannot be read. `seen`: the bindings followed."""
+        lookups: set[str] = set()
+        for binding in self.local_bindings(name) or []:
+            if binding.kind == "loop" and binding.value is not None and id(binding) not in seen:
+                seen.add(id(binding))
+                found = self.chain_prefetches(self.typer.listed_queryset(binding.value), seen)
+                if found is None:
+                    return None
+                lookups |= found
+        return lookups
+
+    def chain_prefetches(self, expr: ast.AST, seen: set) -> Optional[set[str]]:
+        """The `prefetch_related()` lookups along a QuerySet chain, through the local names it
+        starts from and, for `outer.<rel>.all()`, the `<rel>__...` lookups of `outer`'s loop."""
+        lookups: set[str] = set()
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "prefetch_related":
+                for argument in node.args:
+                    if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+                        return None  # Prefetch(...), a name, None (clears them), *lookups
+                    lookups.add(argument.value)
+                if node.keywords:
+                    return None
+            node = node.func if isinstance(node, ast.Call) else node.value
+        if not isinstance(node, ast.Name) or self.local_bindings(node) is None:
+            return lookups
+        _, steps = self.typer.chain(expr)
+        if len(steps) == 3 and steps[1:] == [".all", "()"]:
+            outer = self.prefetched_lookups(node, seen)
+            if outer is None:
+                return None
+            prefix = steps[0][1:] + "__"
+            lookups |= {lookup[len(prefix):] for lookup in outer if lookup.startswith(prefix)}
+        for binding in self.local_bindings(node):
+            if binding.kind == "assign" and binding.value is not None and id(binding) not in seen:
+                seen.add(id(binding))
+                found = self.chain_prefetches(binding.value, seen)
+                if found is None:
+                    return None
+                lookups |= found
+        return lookups
 
     # -- reuse ---------------------------------------------------------------------------
     def repeated_in_loop(self, name: ast.Name) -> Optional[str]:
