@@ -364,6 +364,7 @@ class FileAnalysis:
     def chain_prefetches(self, expr: ast.AST, seen: set) -> Optional[set[str]]:
         """The `prefetch_related()` lookups along a QuerySet chain, through the local names it
         starts from and, for `outer.<rel>.all()`, the `<rel>__...` lookups of `outer`'s loop."""
+        expr = self.typer.listed_queryset(expr)  # `list(qs)` holds qs's instances
         lookups: set[str] = set()
         node = expr
         while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):

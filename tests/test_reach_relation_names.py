@@ -235,7 +235,7 @@ def test_prefetch_reached_through_a_local_name_and_a_rebinding():
 
         def f(event: Event):
             items = event.items.prefetch_related("variations")
-            items = items.filter(pk__gt=0)
+            items = list(items.filter(pk__gt=0))
             return [item for item in items if item.variations.all()]
         """)
 
