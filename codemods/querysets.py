@@ -399,6 +399,30 @@ class ChainTyper:
             return None
         return QsType(MANAGER, LIKELY, model=target, classes=self.related_manager_classes(target))
 
+    def manager_of_named_model(self, owner: Optional[str], name: str) -> tuple[Optional[QsType], str]:
+        """`event.items` / `self.event.items` where the relation name `items` alone does not
+        decide (something else of the project has an attribute so named) but the object's
+        own name does: exactly one concrete model is named so (`event`: `Event`,
+        `order_line`: `OrderLine`), it has `items` as a related manager, and that gives the
+        one model every `items` accessor gives. (None, model name) otherwise."""
+        if owner is None:
+            return None, ""
+        if getattr(self, "_models_by_name", None) is None:
+            by_name: dict[str, list[str]] = {}
+            for qualname, cls in self.index.classes.items():
+                if self.index.is_model(qualname) and not self.index.is_abstract_model(qualname):
+                    by_name.setdefault(cls.name.lower(), []).append(qualname)
+            self._models_by_name = by_name
+        models = self._models_by_name.get(owner.replace("_", "").lower(), [])
+        target = self.model_by_relation_name(name)
+        if len(models) != 1 or target is None:
+            return None, ""
+        relation = self.index.relation_of(models[0], name)
+        if relation != ("manager", target):
+            return None, ""
+        model = models[0].rpartition(".")[2]
+        return QsType(MANAGER, LIKELY, model=target, classes=self.related_manager_classes(target)), model
+
     def plain_attribute_in_text(self, name: str) -> bool:
         """Does the project's text store `<name>` as a plain attribute anywhere (`x.<name> =
         ...`, `setattr(x, "<name>", ...)`, an annotated class attribute without a value) or
@@ -962,14 +986,17 @@ class ExprTyper:
                 and steps[position + 1].startswith(".") and steps[position + 2] == "()"
             ):
                 continue
+            owner_code = cut(ast.unparse(accessor.value))
             manager = self.chains.manager_by_relation_name(accessor.attr)
+            why = f"typed by its relation name `{accessor.attr}` only: the object it is read from (`{owner_code}`) is unknown"
+            if manager is None:
+                manager, model = self.chains.manager_of_named_model(_last_name(accessor.value), accessor.attr)
+                why = f"typed by its names only: `{owner_code}` is taken for an instance of `{model}`, whose relation `{accessor.attr}` it reads"
             if manager is None:
                 continue
             owner = self.type_of(accessor.value)
             if owner.kind != NOTHING or owner.confidence != UNKNOWN or owner.near:
                 continue  # typed as something else (or maybe a QuerySet): not for its name to say
-            owner_code = cut(ast.unparse(accessor.value))
-            why = f"typed by its relation name `{accessor.attr}` only: the object it is read from (`{owner_code}`) is unknown"
             return self.chains.type_chain(replace(manager, why=why), steps[position + 1:])
         return None
 
@@ -1288,6 +1315,13 @@ class ExprTyper:
 
 LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")
 SET_ACCESSOR = re.compile(r"\b(\w+_set)\.")
+
+
+def _last_name(expr: ast.AST) -> Optional[str]:
+    """`self.event` / `event` -> "event"; None for anything else."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def lookalike_words(text: str) -> set[str]:

@@ -228,6 +228,39 @@ def test_prefetch_one_loop_out_is_followed_through_the_relation():
     assert [f.skip_reason.split(":")[0] for f in findings] == ["`item.variations` was prefetched by `prefetch_related()`"]
 
 
+def test_prefetches_through_a_path_an_or_a_function_call_and_a_comment_are_seen():
+    findings = left("""\
+        from django.db.models import prefetch_related_objects
+
+        from shop.models import Event
+
+
+        def through_a_path(event: Event):
+            lines = list(event.quotas.prefetch_related("event__items"))
+            return [q for q in lines if q.event.items.all()]
+
+
+        def through_an_or(event: Event, given=None):
+            items = given or event.items.prefetch_related("variations")
+            return [item for item in items if len(item.variations.all()) > 0]
+
+
+        def through_a_call(items):
+            prefetch_related_objects(items, "quotas__items")
+            return [i for i in items if not i.quotas.all()]
+
+
+        def said_in_a_comment(event: Event):
+            return [q for q in event.quotas.all() if q.items.all()]  # reads the prefetch cache
+        """)
+    assert [f.skip_reason.split(":")[0] for f in findings] == [
+        "`q.event.items` was prefetched by `prefetch_related()`",
+        "`item.variations` was prefetched by `prefetch_related()`",
+        "`i.quotas` was prefetched by `prefetch_related()`",
+        "a comment on the line says `q.items` reads prefetched rows",
+    ]
+
+
 def test_prefetch_reached_through_a_local_name_and_a_rebinding():
     left("""\
         from shop.models import Event
@@ -254,6 +287,36 @@ def test_prefetch_of_another_relation_does_not_hide_a_fresh_query():
         """
     outcome = rewrite(source, path="shop/forms.py", files=FILES)
     assert "if not i.variations.exists()]" in outcome.output or "if not i.variations.all().exists()]" in outcome.output
+
+
+# `items` is also a plain attribute of a form here: the relation name alone does not decide
+STORED = """\
+class OrderPositionAddForm:
+    def __init__(self, items):
+        self.items = items
+"""
+
+
+def test_stored_name_is_typed_through_a_receiver_named_like_a_model_only():
+    source = """\
+        class AutoCheckinForm:
+            def __init__(self, event, source):
+                self.event = event
+                self.source = source
+
+            def choices(self):
+                return [item.pk for item in self.event.items.all() if len(item.variations.all()) > 0]
+
+            def others(self):
+                return len(self.source.items.all()), len(self.basket.items.all())
+        """
+    outcome = rewrite(source, path="shop/forms.py", files={**FILES, "shop/orders.py": STORED}, unsafe=True)
+    assert outcome.output == textwrap.dedent(source).replace(
+        "if len(item.variations.all()) > 0]", "if item.variations.all().exists()]"
+    )
+    (finding,) = outcome.findings
+    assert finding.fix.applicability == "unsafe"
+    assert "`self.event` is taken for an instance of `Event`, whose relation `items` it reads" in finding.message
 
 
 # -- on the real database ----------------------------------------------------------------------
