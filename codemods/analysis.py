@@ -338,7 +338,13 @@ class FileAnalysis:
         `item__questions`) reads the rows the prefetch fetched: Django's count()/exists()
         read that cache too. The reason, also when a lookup the tool cannot read (a
         `Prefetch` object, a name) may prefetch it or a comment on the line speaks of a
-        prefetch; None otherwise."""
+        prefetch; None otherwise. A local name: when every value bound to it reads them."""
+        if isinstance(expr, ast.Name):
+            bindings = self.local_bindings(expr) or []
+            if not bindings or any(b.kind != "assign" or b.value is None for b in bindings):
+                return None
+            reasons = [self.reads_prefetched(b.value) for b in bindings]
+            return reasons[0] if all(reasons) else None
         root, steps = self.typer.chain(expr)
         if not isinstance(root, ast.Name) or len(steps) < 3 or steps[-2:] != [".all", "()"]:
             return None  # any other step clones the QuerySet without the prefetched rows

@@ -250,12 +250,21 @@ def test_prefetches_through_a_path_an_or_a_function_call_and_a_comment_are_seen(
             return [i for i in items if not i.quotas.all()]
 
 
+        def through_a_name(items):
+            prefetch_related_objects(items, "quotas")
+            for i in items:
+                quotas = i.quotas.all()
+                if quotas:
+                    yield [q.pk for q in quotas]
+
+
         def said_in_a_comment(event: Event):
             return [q for q in event.quotas.all() if q.items.all()]  # reads the prefetch cache
         """)
     assert [f.skip_reason.split(":")[0] for f in findings] == [
         "`q.event.items` was prefetched by `prefetch_related()`",
         "`item.variations` was prefetched by `prefetch_related()`",
+        "`i.quotas` was prefetched by `prefetch_related()`",
         "`i.quotas` was prefetched by `prefetch_related()`",
         "a comment on the line says `q.items` reads prefetched rows",
     ]
