@@ -269,6 +269,9 @@ class FileAnalysis:
         comment = self.deliberate_comment(site)
         if comment:
             return Verdict(t, True, skip=comment)
+        prefetched = self.reads_prefetched(expr)
+        if prefetched:
+            return Verdict(t, True, skip=f"{prefetched}: `.{method}()` reads them as well and gains nothing")
         sliced = self.sliced_receiver_problem(expr, site, method)
         if sliced:
             return Verdict(t, True, skip=sliced)
@@ -326,6 +329,108 @@ class FileAnalysis:
         if earlier:
             return f"{listed} ({earlier[0]})"
         return None
+
+    # -- prefetched relations -----------------------------------------------------------
+    def reads_prefetched(self, expr: ast.AST) -> Optional[str]:
+        """`item.variations.all()` of a loop variable over a QuerySet that prefetches
+        `variations` (`prefetch_related("variations")`, `items__variations` one loop out,
+        `prefetch_related_objects(items, "variations")`; `pos.item.questions.all()` with
+        `item__questions`) reads the rows the prefetch fetched: Django's count()/exists()
+        read that cache too. The reason, also when a lookup the tool cannot read (a
+        `Prefetch` object, a name) may prefetch it or a comment on the line speaks of a
+        prefetch; None otherwise. A local name: when every value bound to it reads them."""
+        if isinstance(expr, ast.Name):
+            bindings = self.local_bindings(expr) or []
+            if not bindings or any(b.kind != "assign" or b.value is None for b in bindings):
+                return None
+            reasons = [self.reads_prefetched(b.value) for b in bindings]
+            return reasons[0] if all(reasons) else None
+        root, steps = self.typer.chain(expr)
+        if not isinstance(root, ast.Name) or len(steps) < 3 or steps[-2:] != [".all", "()"]:
+            return None  # any other step clones the QuerySet without the prefetched rows
+        if not all(step.startswith(".") for step in steps[:-2]):
+            return None
+        path = "__".join(step[1:] for step in steps[:-2])
+        shown = f"{root.id}.{path.replace('__', '.')}"
+        if any("prefetch" in c.lower() for n in range(expr.lineno, expr.end_lineno + 1) for c in _comments(self.line_text(n))):
+            return f"a comment on the line says `{shown}` reads prefetched rows"
+        lookups = self.prefetched_lookups(root, set())
+        if lookups is None:
+            return f"`{root.id}` comes from a QuerySet with a prefetch the tool cannot read, which may have fetched `{shown}`"
+        if any(lookup == path or lookup.startswith(path + "__") for lookup in lookups):
+            return f"`{shown}` was prefetched by `prefetch_related()`"
+        return None
+
+    def prefetched_lookups(self, name: ast.Name, seen: set) -> Optional[set[str]]:
+        """The prefetch lookups that hold for the instances a loop variable `name` takes
+        (relative to them); None when one cannot be read. `seen`: the bindings followed."""
+        lookups: set[str] = set()
+        for binding in self.local_bindings(name) or []:
+            if binding.kind == "loop" and binding.value is not None and id(binding) not in seen:
+                seen.add(id(binding))
+                found = self.chain_prefetches(self.typer.listed_queryset(binding.value), seen)
+                if found is None:
+                    return None
+                lookups |= found
+        return lookups
+
+    def chain_prefetches(self, expr: ast.AST, seen: set) -> Optional[set[str]]:
+        """The `prefetch_related()` lookups along a QuerySet chain (both sides of an `or` or
+        an `if`-expression), through the local names it starts from (and the
+        `prefetch_related_objects(name, ...)` calls on them) and, for `outer.<rel>.all()`,
+        the `<rel>__...` lookups of `outer`'s loop."""
+        expr = self.typer.listed_queryset(expr)  # `list(qs)` holds qs's instances
+        if isinstance(expr, (ast.BoolOp, ast.IfExp)):
+            lookups: set[str] = set()
+            for part in (expr.values if isinstance(expr, ast.BoolOp) else (expr.body, expr.orelse)):
+                found = self.chain_prefetches(part, seen)
+                if found is None:
+                    return None
+                lookups |= found
+            return lookups
+        lookups = set()
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "prefetch_related":
+                found = _lookup_strings(node.args, node.keywords)
+                if found is None:
+                    return None  # Prefetch(...), a name, None (clears them), *lookups
+                lookups |= found
+            node = node.func if isinstance(node, ast.Call) else node.value
+        if not isinstance(node, ast.Name) or self.local_bindings(node) is None:
+            return lookups
+        _, steps = self.typer.chain(expr)
+        if len(steps) == 3 and steps[1:] == [".all", "()"]:
+            outer = self.prefetched_lookups(node, seen)
+            if outer is None:
+                return None
+            prefix = steps[0][1:] + "__"
+            lookups |= {lookup[len(prefix):] for lookup in outer if lookup.startswith(prefix)}
+        for binding in self.local_bindings(node):
+            if binding.kind == "assign" and binding.value is not None and id(binding) not in seen:
+                seen.add(id(binding))
+                found = self.chain_prefetches(binding.value, seen)
+                if found is None:
+                    return None
+                lookups |= found
+        if not steps:
+            found = self.prefetched_by_call(node)
+            if found is None:
+                return None
+            lookups |= found
+        return lookups
+
+    def prefetched_by_call(self, name: ast.Name) -> Optional[set[str]]:
+        """The lookups of `prefetch_related_objects(<name>, ...)` calls on a local name."""
+        lookups: set[str] = set()
+        for node in self.scopes.references(self.scopes.binding_scope(name), name.id):
+            call = self.parents.get(node)
+            if isinstance(call, ast.Call) and call.args[:1] == [node] and _called_name(call.func) == "prefetch_related_objects":
+                found = _lookup_strings(call.args[1:], call.keywords)
+                if found is None:
+                    return None
+                lookups |= found
+        return lookups
 
     # -- reuse ---------------------------------------------------------------------------
     def repeated_in_loop(self, name: ast.Name) -> Optional[str]:
@@ -440,6 +545,13 @@ def _offset_slice(expr: ast.AST) -> bool:
         return False
     lower = expr.slice.lower
     return lower is not None and not (isinstance(lower, ast.Constant) and lower.value == 0)
+
+
+def _lookup_strings(arguments: list, keywords: list) -> Optional[set[str]]:
+    """The lookups of `prefetch_related(...)` arguments when all are strings; None otherwise."""
+    if keywords or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in arguments):
+        return None
+    return {a.value for a in arguments}
 
 
 def _called_name(func: ast.AST) -> Optional[str]:

@@ -12,6 +12,7 @@ Nothing here imports the code it reads.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -1368,6 +1369,44 @@ class ProjectIndex:
             if name == attr and "%(" not in name and name != "+":
                 return ("instance" if relation.kind == "o2o" else "manager", source)
         return None
+
+    def relation_accessors(self) -> dict[str, set[tuple[str, Optional[str]]]]:
+        """Every relation accessor of the project's models (a relation field's name, a
+        reverse accessor: `related_name` or `<model>_set`) -> what it gives on the models
+        that have it: ("manager", model) or ("instance", model); ("?", None) where the model
+        cannot be resolved, the declaring model is abstract (each concrete child has its
+        own) or a name pattern (`%(class)s_items`, kept with `*` for the pattern) may make it.
+        Built once per index."""
+        if getattr(self, "_accessors", None) is None:
+            accessors: dict[str, set[tuple[str, Optional[str]]]] = {}
+            for cls in self.classes.values():
+                if not cls.relations or not self.is_model(cls.qualname):
+                    continue
+                abstract = self.is_abstract_model(cls.qualname)
+                for relation in cls.relations:
+                    target = self._model_by_reference(cls, relation.target)
+                    kind = "manager" if relation.kind == "m2m" else "instance"
+                    accessors.setdefault(relation.field, set()).add((kind, target) if target else ("?", None))
+                    name = relation.related_name
+                    if name is None:
+                        name = cls.name.lower() if relation.kind == "o2o" else cls.name.lower() + "_set"
+                    if name.endswith("+"):
+                        continue
+                    pattern = "%(" in name or abstract or target is None
+                    reverse = "instance" if relation.kind == "o2o" else "manager"
+                    key = re.sub(r"%\(\w+\)s", "*", name) if "%(" in name else name
+                    accessors.setdefault(key, set()).add(("?", None) if pattern else (reverse, cls.qualname))
+            self._accessors = accessors
+        return self._accessors
+
+    def accessor(self, name: str) -> set[tuple[str, Optional[str]]]:
+        """What `x.<name>` gives on the project's models that have it (`relation_accessors`),
+        ("?", None) among them when a name pattern may make it too."""
+        accessors = self.relation_accessors()
+        found = set(accessors.get(name, ()))
+        if found and any("*" in key and fnmatch.fnmatchcase(name, key) for key in accessors):
+            found.add(("?", None))
+        return found
 
     def subclasses(self, qualname: str) -> list[str]:
         """Project classes that derive from `qualname`, directly or not."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator, Optional, Sequence
 
 import ast
+import fnmatch
 import re
 
 from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, ast_chain, chain_steps, dotted
@@ -23,7 +24,7 @@ from .index import annotated_with_queryset, defines_name, exports_name, paramete
 from .options import Options
 from .project import Project
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
-from .wording import a_kind
+from .wording import a_kind, cut
 
 from .kinds import (  # noqa: F401 - re-exported: the passes import them from here too
     UNKNOWN,
@@ -43,6 +44,20 @@ from .kinds import (  # noqa: F401 - re-exported: the passes import them from he
     QUERYSET_BUILDERS,
 )
 
+# reverse accessors and many-to-many fields of Django's own models (User.groups, ...): the
+# relation-name typing cannot tell them from a project's relation of the same name
+DJANGO_ACCESSORS = frozenset(
+    "groups user_permissions permissions user_set group_set permission_set logentry_set "
+    "redirect_set flatpage_set sites".split()
+)
+# `x.<name> = ...` / `x.<name>: T = ...` / `x.<name> += ...`, `setattr(x, "<name>", ...)`, and an
+# annotated class attribute without a value (`<name>: list` in a dataclass or a TypedDict)
+STORED_ATTRIBUTE = re.compile(
+    rb"\n[ \t]*(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
+    rb"|setattr\([^,)\n]*,\s*['\"](\w+)['\"]"
+)
+DEFAULT_RELATED_NAME = re.compile(rb"default_related_name\s*=\s*['\"]([^'\"]+)['\"]")
+RELATION_STEP = re.compile(r"\.(\w+)\.(?:%s)\(" % "|".join(sorted(QUERYSET_BUILDERS)))
 # QuerySet methods no other common library's objects have (unlike `filter`, `all`, `order_by`).
 DJANGO_ONLY_METHODS = frozenset({"values_list", "select_related", "prefetch_related", "only", "annotate"})
 ROW_CHANGING = frozenset({"values", "values_list", "dates", "datetimes"})
@@ -326,6 +341,7 @@ class ChainTyper:
         if any(cls.meta_model for cls in summary.classes.values()):
             names.add("instance")  # a ModelForm's `self.instance`
         names.update(lookalike_words(text))
+        names.update(self.relation_name_words(text))
         called = set(SELF_CALL.findall(text)) if summary.classes and "self." in text else ()
         for cls in summary.classes.values():
             for method in called & cls.method_returns.keys():
@@ -352,6 +368,96 @@ class ChainTyper:
                 return _past_unknown(current, steps[i:])
             current = self.step(current, step)
         return current
+
+    def manager_by_relation_name(self, name: str) -> Optional[QsType]:
+        """`x.<name>` of an `x` the tool cannot type, taken for a related manager by its name
+        alone: `<name>` is a to-many accessor (a many-to-many field, a `related_name`, a
+        `<model>_set`) of the project's models that gives ONE model wherever it is declared,
+        no accessor of Django's own models, and nothing else of the project has an attribute
+        or method so named. Likely at most (a class outside the project may have one); None
+        when the name does not qualify. Each name is judged once per index."""
+        memo = self.__dict__.setdefault("_by_relation_name", {})
+        if name not in memo:
+            memo[name] = self._manager_by_relation_name(name)
+        return memo[name]
+
+    def model_by_relation_name(self, name: str) -> Optional[str]:
+        """The one model the to-many accessor `<name>` gives on every project model that has
+        it (none of Django's own models has it); None otherwise."""
+        found = self.index.accessor(name)
+        if len(found) != 1 or name in DJANGO_ACCESSORS:
+            return None
+        kind, target = next(iter(found))
+        return target if kind == "manager" else None
+
+    def related_manager_classes(self, model: str) -> tuple[str, ...]:
+        """A related manager subclasses the model's default manager: its overrides count."""
+        return tuple(c for info in self.index.managers(model)[0].values() for c in info.classes)
+
+    def _manager_by_relation_name(self, name: str) -> Optional[QsType]:
+        index = self.index
+        target = self.model_by_relation_name(name)
+        if target is None:
+            return None
+        for cls in index.classes.values():
+            if name in cls.methods or (name in cls.attrs and all(r.field != name for r in cls.relations)):
+                return None  # a property, a method, a serializer's or a form's field
+        if self.plain_attribute_in_text(name):
+            return None
+        return QsType(MANAGER, LIKELY, model=target, classes=self.related_manager_classes(target))
+
+    def manager_of_named_model(self, owner: Optional[str], name: str) -> tuple[Optional[QsType], str]:
+        """`event.items` / `self.event.items` where the relation name `items` alone does not
+        decide (something else of the project has an attribute so named) but the object's
+        own name does: exactly one concrete model is named so (`event`: `Event`,
+        `order_line`: `OrderLine`), it has `items` as a related manager, and that gives the
+        one model every `items` accessor gives. (None, model name) otherwise."""
+        if owner is None:
+            return None, ""
+        if getattr(self, "_models_by_name", None) is None:
+            by_name: dict[str, list[str]] = {}
+            for qualname, cls in self.index.classes.items():
+                if self.index.is_model(qualname) and not self.index.is_abstract_model(qualname):
+                    by_name.setdefault(cls.name.lower(), []).append(qualname)
+            self._models_by_name = by_name
+        models = self._models_by_name.get(owner.replace("_", "").lower(), [])
+        target = self.model_by_relation_name(name)
+        if len(models) != 1 or target is None:
+            return None, ""
+        relation = self.index.relation_of(models[0], name)
+        if relation != ("manager", target):
+            return None, ""
+        model = models[0].rpartition(".")[2]
+        return QsType(MANAGER, LIKELY, model=target, classes=self.related_manager_classes(target)), model
+
+    def plain_attribute_in_text(self, name: str) -> bool:
+        """Does the project's text store `<name>` as a plain attribute anywhere (`x.<name> =
+        ...`, `setattr(x, "<name>", ...)`, an annotated class attribute without a value) or
+        make it a reverse accessor through `Meta.default_related_name`? The project's text is
+        read once for every name."""
+        if getattr(self, "_stored_names", None) is None:
+            stored: set[str] = set()
+            patterns: set[str] = set()
+            for summary in self.index.modules.values():
+                try:
+                    data = self.index.source_bytes(summary.path)
+                except OSError:
+                    patterns.add("*")  # unreadable now: any name may be stored there
+                    continue
+                for match in STORED_ATTRIBUTE.finditer(data):
+                    stored.add((match.group(1) or match.group(2) or match.group(3)).decode())
+                if b"default_related_name" in data:
+                    patterns.update(re.sub(r"%\(\w+\)s", "*", v.decode("utf-8", "replace"))
+                                    for v in DEFAULT_RELATED_NAME.findall(data))
+            self._stored_names = (stored, patterns)
+        stored, patterns = self._stored_names
+        return name in stored or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    def relation_name_words(self, text: str) -> set[str]:
+        """The relation names `type_by_relation_name` may type in `text` (`.items.all(`): a
+        word for the cheap check, so the names of one model only, not read further."""
+        accessors = self.index.relation_accessors()
+        return {n for n in RELATION_STEP.findall(text) if n in accessors and self.model_by_relation_name(n)}
 
     def unseen_model_manager(self, attr: str) -> QsType:
         """`x._default_manager` / `x._base_manager` of an `x` the tool cannot type: Django sets
@@ -588,9 +694,10 @@ class ChainTyper:
         if kind == "manager":
             # a related manager subclasses the target's default manager: its overrides count
             classes = tuple(c for info in self.index.managers(target)[0].values() for c in info.classes)
-            return QsType(MANAGER, t.confidence, model=target, classes=classes, why="a related manager")
+            why = t.why if t.confidence == LIKELY and t.why else "a related manager"
+            return QsType(MANAGER, t.confidence, model=target, classes=classes, why=why)
         if kind == "instance":
-            return QsType(INSTANCE, t.confidence, model=target)
+            return QsType(INSTANCE, t.confidence, model=target, why=t.why)
         return NOT_KNOWN
 
     def method_result(self, t: QsType) -> QsType:
@@ -884,7 +991,7 @@ class ExprTyper:
             return NOT_KNOWN
         typed = self._type_rooted_chain(root, steps)
         if typed.kind in (NOTHING, OTHER) and typed.confidence == UNKNOWN and not typed.near:
-            looks = self.looks_like_queryset(expr)
+            looks = self.looks_like_queryset(expr) or self.type_by_relation_name(expr)
             if looks is not None:
                 return looks
         return typed
@@ -912,7 +1019,54 @@ class ExprTyper:
             )
             if lookup or accessor or method in DJANGO_ONLY_METHODS:
                 start = QsType(QUERYSET, LIKELY, why=f"`.{method}()` looks like a QuerySet's, but the tool cannot see where it comes from")
-                return self.chains.type_chain(start, steps[position + 1:])
+                return self.chains.type_chain(self.model_by_accessor(start, owner), steps[position + 1:])
+        return None
+
+    def model_by_accessor(self, start: QsType, owner: ast.AST) -> QsType:
+        """A chain only a QuerySet makes, called on `x.<rel>` of an `x` the tool cannot type:
+        its model is the one `<rel>` names (`ChainTyper.model_by_relation_name`), if any."""
+        if not isinstance(owner, ast.Attribute) or not isinstance(owner.value, ast.Attribute):
+            return start
+        accessor = owner.value
+        model = self.chains.model_by_relation_name(accessor.attr)
+        if model is None:
+            return start
+        typed = self.type_of(accessor.value)
+        if typed.kind != NOTHING or typed.confidence != UNKNOWN or typed.near:
+            return start
+        why = f"{start.why}; its model is taken from the relation name `{accessor.attr}`"
+        return replace(start, model=model, classes=self.chains.related_manager_classes(model), why=why)
+
+    def type_by_relation_name(self, expr: ast.AST) -> Optional[QsType]:
+        """`x.<rel>.all()` / `x.<rel>.filter(...)` where the tool cannot type `x` but `<rel>`
+        names one related manager of the project's models and nothing else
+        (`ChainTyper.manager_by_relation_name`): likely a QuerySet of that model, never proven."""
+        _, steps = self.chain(expr)
+        nodes = []
+        node = expr
+        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+            nodes.append(node)
+            node = node.func if isinstance(node, ast.Call) else node.value
+        nodes.reverse()  # nodes[i] is the expression after steps[:i + 1]
+        for position in range(len(steps) - 3, -1, -1):
+            accessor = nodes[position]
+            if not (
+                isinstance(accessor, ast.Attribute) and steps[position + 1][1:] in QUERYSET_BUILDERS
+                and steps[position + 1].startswith(".") and steps[position + 2] == "()"
+            ):
+                continue
+            owner_code = cut(ast.unparse(accessor.value))
+            manager = self.chains.manager_by_relation_name(accessor.attr)
+            why = f"typed by its relation name `{accessor.attr}` only: the object it is read from (`{owner_code}`) is unknown"
+            if manager is None:
+                manager, model = self.chains.manager_of_named_model(_last_name(accessor.value), accessor.attr)
+                why = f"typed by its names only: `{owner_code}` is taken for an instance of `{model}`, whose relation `{accessor.attr}` it reads"
+            if manager is None:
+                continue
+            owner = self.type_of(accessor.value)
+            if owner.kind != NOTHING or owner.confidence != UNKNOWN or owner.near:
+                continue  # typed as something else (or maybe a QuerySet): not for its name to say
+            return self.chains.type_chain(replace(manager, why=why), steps[position + 1:])
         return None
 
     def _type_rooted_chain(self, root: ast.Name, steps: list[str]) -> QsType:
@@ -1082,7 +1236,7 @@ class ExprTyper:
             elif binding.kind == "loop":
                 iterated = self.type_of(self.listed_queryset(binding.value))
                 if iterated.kind == QUERYSET:
-                    types.append(QsType(INSTANCE, iterated.confidence, model=iterated.model))
+                    types.append(QsType(INSTANCE, iterated.confidence, model=iterated.model, why=iterated.why))
                 else:
                     types.append(QsType(NOTHING, UNKNOWN, why=f"`{name}` is a loop variable"))
             else:
@@ -1233,6 +1387,13 @@ SET_ACCESSOR = re.compile(r"\b(\w+_set)\.")
 
 
 SELF_CALL = re.compile(r"self\.(\w+)\(")  # `self.method(` as `relevant_names` looked for it
+
+
+def _last_name(expr: ast.AST) -> Optional[str]:
+    """`self.event` / `event` -> "event"; None for anything else."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def lookalike_words(text: str) -> set[str]:

@@ -686,7 +686,9 @@ def test_parameter_annotated_with_a_model_is_an_instance():
     )
 
 
-def test_noop_unannotated_parameter_stays_unknown():
+def test_noop_unannotated_parameter_is_typed_by_its_names_only_unsafe():
+    # the parameter itself stays unknown; `orders` (one model's related manager, nothing
+    # else so named) and `customer` make it likely a QuerySet: an unsafe fix, not applied
     outcome = check_noop(
         """\
         def buys(customer):
@@ -694,7 +696,9 @@ def test_noop_unannotated_parameter_stays_unknown():
         """,
         **QS001,
     )
-    assert outcome.findings == []
+    (finding,) = outcome.findings
+    assert finding.fix.applicability == "unsafe" and not finding.fix.applied
+    assert "typed by its relation name `orders` only" in finding.message
 
 
 def test_manager_alias_from_queryset_in_another_module():

@@ -500,8 +500,16 @@ PREFETCHED_LOOP = module(
 )
 
 
-def test_prefetched_related_manager_in_a_loop_adds_no_query(pks):
-    after = tool_rewrites(PREFETCHED_LOOP, [("QS001", "safe"), ("QS002", "safe")])
+def test_prefetched_related_manager_in_a_loop_is_left_for_the_rewrite_gains_nothing(pks):
+    # the loop variable's relation was prefetched: both sites are left (skipped, with the reason)
+    outcome = run_tool(PREFETCHED_LOOP, unsafe=True)
+    assert outcome.output == PREFETCHED_LOOP
+    assert sorted(f.code for f in outcome.findings) == ["QS001", "QS002"]
+    assert all(not f.fix and "`o.items` was prefetched" in f.skip_reason for f in outcome.findings)
+    # the rewrite it would make reads the same prefetched rows: no query more, none less
+    after = PREFETCHED_LOOP.replace("len(o.items.all())", "o.items.count()").replace(
+        "bool(o.items.all())", "o.items.exists()"
+    )
     before_run, after_run = assert_not_worse(PREFETCHED_LOOP, after, "f")
     assert before_run.result == [(2, True), (1, True), (0, False), (1, True), (0, False)]
     assert before_run.queries == after_run.queries == 2
