@@ -429,6 +429,8 @@ def _dependency_keys(index: ProjectIndex, chains: ChainTyper, options: Options,
         # Manager/QuerySet class serves (`self` in its methods) and every Meta.ordering
         sorted(chains.manager_users().items()),
         sorted((c.qualname, c.ordering) for c in index.classes.values() if c.ordering),
+        # typing by relation names: which accessors qualify (names defined or stored anywhere)
+        chains.relation_name_facts(),
         # what each pass says its results depend on (every pass: one cache serves them all)
         [(info.code, info.dependency_facts(index, chains))
          for info in registry.PASSES if info.dependency_facts is not None],

@@ -192,6 +192,10 @@ class ModuleSummary:
     page_cache: bool = False  # mentions cache_page or the cache middleware (its QS008 result reads writes anywhere)
     # a module-level function has a parameter annotated with a QuerySet: its typing reads callers anywhere
     queryset_parameters: bool = False
+    # names stored as plain attributes (`x.NAME = ...`, `setattr(x, "NAME", ...)`, `NAME: T` in
+    # a class) and `Meta.default_related_name` values: typing by relation names reads them
+    stored_names: set[str] = field(default_factory=set)
+    default_related_names: list[str] = field(default_factory=list)
 
 
 def annotated_with_queryset(arg: ast.arg) -> bool:
@@ -200,6 +204,13 @@ def annotated_with_queryset(arg: ast.arg) -> bool:
 
 
 _BUILDER_CALL = re.compile(rb"\.(?:%s)\(" % b"|".join(sorted(w.encode() for w in QUERYSET_BUILDERS)))
+# `x.<name> = ...` / `x.<name>: T = ...` / `x.<name> += ...`, `setattr(x, "<name>", ...)`, and an
+# annotated class attribute without a value (`<name>: list` in a dataclass or a TypedDict)
+STORED_ATTRIBUTE = re.compile(
+    rb"\n[ \t]*(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
+    rb"|setattr\([^,)\n]*,\s*['\"](\w+)['\"]"
+)
+DEFAULT_RELATED_NAME = re.compile(rb"default_related_name\s*=\s*['\"]([^'\"]+)['\"]")
 # `self.queryset` as written (also `self .queryset`, across a line break or a parenthesis)
 _SELF_QUERYSET = re.compile(rb"\bself[\s\\)]*\.\s*queryset\b")
 _BUILDER_RUN = re.compile(rb"\b(\w+(?:\.\w+)*)%s" % _BUILDER_CALL.pattern)  # group: the run before it
@@ -475,6 +486,12 @@ class _Summariser:
         self.s.atomic_requests = b"ATOMIC_REQUESTS" in self.source
         self.s.select_for_update = b"select_for_update" in self.source
         self.s.page_cache = b"cache_page" in self.source or b"CacheMiddleware" in self.source
+        for match in STORED_ATTRIBUTE.finditer(self.source):
+            self.s.stored_names.add((match.group(1) or match.group(2) or match.group(3)).decode())
+        if b"default_related_name" in self.source:
+            self.s.default_related_names = [
+                v.decode("utf-8", "replace") for v in DEFAULT_RELATED_NAME.findall(self.source)
+            ]
 
     def read_usage(self, tree: ast.Module) -> None:
         """`Class.queryset` reads and `View.as_view(queryset=...)` calls (QS003), in the

@@ -50,13 +50,6 @@ DJANGO_ACCESSORS = frozenset(
     "groups user_permissions permissions user_set group_set permission_set logentry_set "
     "redirect_set flatpage_set sites".split()
 )
-# `x.<name> = ...` / `x.<name>: T = ...` / `x.<name> += ...`, `setattr(x, "<name>", ...)`, and an
-# annotated class attribute without a value (`<name>: list` in a dataclass or a TypedDict)
-STORED_ATTRIBUTE = re.compile(
-    rb"\n[ \t]*(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
-    rb"|setattr\([^,)\n]*,\s*['\"](\w+)['\"]"
-)
-DEFAULT_RELATED_NAME = re.compile(rb"default_related_name\s*=\s*['\"]([^'\"]+)['\"]")
 RELATION_STEP = re.compile(r"\.(\w+)\.(?:%s)\(" % "|".join(sorted(QUERYSET_BUILDERS)))
 # QuerySet methods no other common library's objects have (unlike `filter`, `all`, `order_by`).
 DJANGO_ONLY_METHODS = frozenset({"values_list", "select_related", "prefetch_related", "only", "annotate"})
@@ -395,16 +388,34 @@ class ChainTyper:
         return tuple(c for info in self.index.managers(model)[0].values() for c in info.classes)
 
     def _manager_by_relation_name(self, name: str) -> Optional[QsType]:
-        index = self.index
         target = self.model_by_relation_name(name)
-        if target is None:
-            return None
-        for cls in index.classes.values():
-            if name in cls.methods or (name in cls.attrs and all(r.field != name for r in cls.relations)):
-                return None  # a property, a method, a serializer's or a form's field
-        if self.plain_attribute_in_text(name):
-            return None
+        if target is None or name in self.names_defined() or self.plain_attribute_in_text(name):
+            return None  # a property, a method, a serializer's or a form's field, a stored attribute
         return QsType(MANAGER, LIKELY, model=target, classes=self.related_manager_classes(target))
+
+    def names_defined(self) -> set[str]:
+        """The names a class of the project defines as a method or a plain attribute (not a
+        relation field): `x.<name>` may be one of those."""
+        if getattr(self, "_names_defined", None) is None:
+            names: set[str] = set()
+            for cls in self.index.classes.values():
+                names.update(cls.methods)
+                fields = {r.field for r in cls.relations}
+                names.update(a for a in cls.attrs if a not in fields)
+            self._names_defined = names
+        return self._names_defined
+
+    def relation_name_facts(self) -> tuple:
+        """What typing by relation names reads of modules a file need not import (for the
+        cache's keys): each accessor, what it gives and whether it qualifies alone (the names
+        classes define or store anywhere decide that), and the names several concrete models
+        share (a model alone under its name matters only through its relations, above)."""
+        accessors = self.index.relation_accessors()
+        verdicts = [(n, sorted(accessors[n], key=repr), self.manager_by_relation_name(n) is not None)
+                    for n in sorted(accessors)]
+        self.manager_of_named_model("", "")  # (builds the models by name)
+        shared = sorted((name, sorted(models)) for name, models in self._models_by_name.items() if len(models) > 1)
+        return verdicts, shared
 
     def manager_of_named_model(self, owner: Optional[str], name: str) -> tuple[Optional[QsType], str]:
         """`event.items` / `self.event.items` where the relation name `items` alone does not
@@ -412,14 +423,14 @@ class ChainTyper:
         own name does: exactly one concrete model is named so (`event`: `Event`,
         `order_line`: `OrderLine`), it has `items` as a related manager, and that gives the
         one model every `items` accessor gives. (None, model name) otherwise."""
-        if owner is None:
-            return None, ""
         if getattr(self, "_models_by_name", None) is None:
             by_name: dict[str, list[str]] = {}
             for qualname, cls in self.index.classes.items():
                 if self.index.is_model(qualname) and not self.index.is_abstract_model(qualname):
                     by_name.setdefault(cls.name.lower(), []).append(qualname)
             self._models_by_name = by_name
+        if not owner:
+            return None, ""
         models = self._models_by_name.get(owner.replace("_", "").lower(), [])
         target = self.model_by_relation_name(name)
         if len(models) != 1 or target is None:
@@ -433,22 +444,14 @@ class ChainTyper:
     def plain_attribute_in_text(self, name: str) -> bool:
         """Does the project's text store `<name>` as a plain attribute anywhere (`x.<name> =
         ...`, `setattr(x, "<name>", ...)`, an annotated class attribute without a value) or
-        make it a reverse accessor through `Meta.default_related_name`? The project's text is
-        read once for every name."""
+        make it a reverse accessor through `Meta.default_related_name`? (Each module's text was
+        read for it by the index: `ModuleSummary.stored_names`.)"""
         if getattr(self, "_stored_names", None) is None:
             stored: set[str] = set()
             patterns: set[str] = set()
             for summary in self.index.modules.values():
-                try:
-                    data = self.index.source_bytes(summary.path)
-                except OSError:
-                    patterns.add("*")  # unreadable now: any name may be stored there
-                    continue
-                for match in STORED_ATTRIBUTE.finditer(data):
-                    stored.add((match.group(1) or match.group(2) or match.group(3)).decode())
-                if b"default_related_name" in data:
-                    patterns.update(re.sub(r"%\(\w+\)s", "*", v.decode("utf-8", "replace"))
-                                    for v in DEFAULT_RELATED_NAME.findall(data))
+                stored.update(summary.stored_names)
+                patterns.update(re.sub(r"%\(\w+\)s", "*", v) for v in summary.default_related_names)
             self._stored_names = (stored, patterns)
         stored, patterns = self._stored_names
         return name in stored or any(fnmatch.fnmatchcase(name, p) for p in patterns)
@@ -1055,17 +1058,19 @@ class ExprTyper:
                 and steps[position + 1].startswith(".") and steps[position + 2] == "()"
             ):
                 continue
-            owner_code = cut(ast.unparse(accessor.value))
-            manager = self.chains.manager_by_relation_name(accessor.attr)
-            why = f"typed by its relation name `{accessor.attr}` only: the object it is read from (`{owner_code}`) is unknown"
+            manager, model = self.chains.manager_by_relation_name(accessor.attr), ""
             if manager is None:
                 manager, model = self.chains.manager_of_named_model(_last_name(accessor.value), accessor.attr)
-                why = f"typed by its names only: `{owner_code}` is taken for an instance of `{model}`, whose relation `{accessor.attr}` it reads"
             if manager is None:
                 continue
             owner = self.type_of(accessor.value)
             if owner.kind != NOTHING or owner.confidence != UNKNOWN or owner.near:
                 continue  # typed as something else (or maybe a QuerySet): not for its name to say
+            owner_code = cut(ast.unparse(accessor.value))
+            if model:
+                why = f"typed by its names only: `{owner_code}` is taken for an instance of `{model}`, whose relation `{accessor.attr}` it reads"
+            else:
+                why = f"typed by its relation name `{accessor.attr}` only: the object it is read from (`{owner_code}`) is unknown"
             return self.chains.type_chain(replace(manager, why=why), steps[position + 1:])
         return None
 

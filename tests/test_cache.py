@@ -463,3 +463,45 @@ def test_a_cached_run_sees_a_meta_ordering_through_a_to_many_relation(tmp_path):
     assert applicability() == ["safe"]
     (tmp_path / "tags" / "models.py").write_text(tags + "\n    class Meta:\n        ordering = ['orders__id']\n")
     assert applicability() == ["unsafe"]
+
+
+RELATION_NAMES = {
+    "shop/models.py": """\
+        from django.db import models
+
+
+        class Event(models.Model):
+            name = models.CharField(max_length=10)
+
+
+        class Item(models.Model):
+            event = models.ForeignKey(Event, related_name="items", on_delete=models.CASCADE)
+        """,
+    "shop/forms.py": """\
+        class EventForm:
+            def choices(self):
+                return len(self.thing.items.all())
+        """,
+    "misc/notes.py": "VALUE = 1\n",
+}
+
+
+def test_typing_by_relation_name_is_redone_when_another_module_defines_or_stores_the_name(tmp_path):
+    # `self.thing.items.all()` is typed by the relation name `items` (an unsafe fix); a module
+    # the form does not import then gives something else an `items` attribute: a warm run
+    # must judge the form again, as a cold run would
+    write_project(tmp_path, RELATION_NAMES)
+    (tmp_path / "pyproject.toml").write_text("")
+    notes = tmp_path / "misc" / "notes.py"
+
+    def fixes(result):
+        return [f.code for f in result.findings if f.path.endswith("forms.py") and f.fix is not None]
+
+    assert fixes(run(tmp_path)) == ["QS002"]
+    for edit in ("class Box:\n    def items(self):\n        return []\n", "def f(box):\n    box.items = []\n"):
+        notes.write_text(edit)
+        warm = run(tmp_path)
+        assert fixes(warm) == [] and str(Path("shop/forms.py")) in warm.analysed, edit
+        assert fixes(run_in(tmp_path, use_cache=False)) == []
+        notes.write_text("VALUE = 1\n")
+        assert fixes(run(tmp_path)) == ["QS002"]
