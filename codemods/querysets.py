@@ -574,6 +574,8 @@ class ChainTyper:
         own, _, name = function.rpartition(".")
         passed: list[QsType] = []
         for module in sorted(index.modules_naming(function), key=lambda m: (m != own, m)):
+            if module != own and not self._imports_toward(module, function):
+                continue  # names it otherwise (an attribute, a word): no call of it resolves here
             typer = home if module == own and home is not None and home.reads_every_use(name) else None
             if typer is None and not self._may_only_call(module, function, name):
                 return None  # named otherwise than in a call (`path("x", views.f)`): seen in the text
@@ -591,6 +593,20 @@ class ChainTyper:
         if not passed or index.handed_over_sites(function):
             return None
         return _agreed(passed)
+
+    def _imports_toward(self, module: str, function: str) -> bool:
+        """Can a name of `module` resolve to the module-level `function` of another module: it
+        imports the function, its module or a package above it, or star-imports something?
+        (A call resolves only through the module's imports, as `ExprTyper.qualified` reads.)"""
+        summary = self.index.modules[module]
+        if summary.star_imports:
+            return True
+        own = function.rpartition(".")[0]
+        for target in summary.imports.values():
+            resolved = self.index.resolve(target)
+            if resolved == function or resolved == own or own.startswith(resolved + "."):
+                return True
+        return False
 
     def _may_only_call(self, module: str, function: str, name: str) -> bool:
         """A look at the text before reading a module for its calls of `function`: False when

@@ -193,6 +193,19 @@ def test_noop_callers_unseen_through_an_alias_or_a_reference_or_a_quiet_body():
     assert 'customer.orders.filter(status="late").exists()' in out["shop/stats.py"]
 
 
+def test_callers_are_read_only_where_an_import_leads_to_the_function():
+    get = "Customer.objects.get(pk=1)"
+    views = f"from shop.models import Customer\nfrom shop.stats import notify\n\n\ndef f():\n    notify({get})\n"
+    # a module that only names the word (an attribute of something else) is not a caller
+    word = "def g(report):\n    return report.notify([])\n"
+    out = project({"shop/stats.py": NOTIFY, "shop/views.py": views, "other/words.py": word})
+    assert 'customer.orders.filter(status="late").exists()' in out["shop/stats.py"]
+    # one that imports the package above it and calls the function through it is one
+    package = "import shop.stats\n\n\ndef g():\n    return shop.stats.notify([])\n"
+    out = project({"shop/stats.py": NOTIFY, "shop/views.py": views, "other/calls.py": package})
+    assert ".exists()" not in out["shop/stats.py"]
+
+
 def test_noop_loop_variable_over_values_list_passed_on():
     # a caller passing a loop variable over values_list() rows (tuples): not an instance
     out = project({
