@@ -425,9 +425,15 @@ def decode(data: bytes) -> str:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
+# what str.splitlines() breaks at besides \n
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as Python's tokenizer counts them: ended by \\n, \\r\\n or \\r only (str.splitlines
     also breaks at form feeds and other separators, which would shift every line number)."""
+    if _OTHER_BREAKS.search(text) is None:
+        return text.splitlines(keepends=True)  # the same lines, a few times faster
     return _LINE.findall(text)
 
 

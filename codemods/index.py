@@ -226,8 +226,25 @@ def parameters_building_querysets(function: ast.AST, lines: list[bytes]) -> froz
     if not _BUILDER_CALL.search(segment):
         return frozenset()
     # every name of a dotted run that ends in a builder call (`a.b.filter(`: a and b) is a root
-    roots = {part for run in _BUILDER_RUN.findall(segment) for part in run.split(b".")}
+    roots = {part for run in _builder_runs(segment) for part in run.split(b".")}
     return frozenset(a.arg for a in _parameters(function) if a.annotation is None and a.arg.encode() in roots)
+
+
+def _builder_runs(segment: bytes) -> list[bytes]:
+    """The dotted runs of names just before each builder call (what `_BUILDER_RUN` finds:
+    `a.b` of `a.b.filter(`), read backwards from each call (a regex tried at every word)."""
+    runs = []
+    for match in _BUILDER_CALL.finditer(segment):
+        end = start = match.start()
+        while start and segment[start - 1] in _RUN_BYTES:
+            start -= 1
+        run = segment[start:end].rpartition(b"..")[2].lstrip(b".")  # names joined by single dots
+        if run and not run.endswith(b"."):
+            runs.append(run)
+    return runs
+
+
+_RUN_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 
 
 def _parameters(function: ast.AST) -> list[ast.arg]:

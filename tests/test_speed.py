@@ -188,6 +188,29 @@ WORDS = st.sampled_from(["Order", "obj", "objects", "é", "x", "_x", "Order2"])
 PIECES = st.sampled_from(["Order", "obj", "objects", "_", "é", "1", " ", "\n", "\r\n", "\r", ".", "x", "²", "#"])
 
 
+LINE_PIECES = st.sampled_from(["a", " ", "\n", "\r\n", "\r", "\x0c", "\x0b", "\x1c", "\x85", "\u2028", "é", "#"])
+
+
+@settings(max_examples=400, derandomize=True, database=None)
+@given(st.lists(LINE_PIECES, max_size=30).map("".join))
+def test_split_lines_fast_path_gives_the_tokenizers_lines(text):
+    from codemods.files import _LINE
+
+    assert split_lines(text) == _LINE.findall(text)
+
+
+RUN_PIECES = st.sampled_from(["a", "b", "_", "1", ".", ".filter(", ".all(", "(", ")", " ", "é", "\n", "x.y"])
+
+
+@settings(max_examples=400, derandomize=True, database=None)
+@given(st.lists(RUN_PIECES, max_size=25).map("".join))
+def test_builder_runs_are_what_the_regex_finds(text):
+    from codemods.index import _BUILDER_RUN, _builder_runs
+
+    segment = text.encode()
+    assert _builder_runs(segment) == _BUILDER_RUN.findall(segment)
+
+
 @settings(max_examples=400, derandomize=True, database=None)
 @given(st.lists(PIECES, max_size=40).map("".join), st.sets(WORDS, min_size=1, max_size=4))
 def test_lines_naming_agrees_with_a_word_boundary_regex(text, words):
