@@ -573,9 +573,13 @@ class ChainTyper:
         index = self.index
         own, _, name = function.rpartition(".")
         passed: list[QsType] = []
-        for module in sorted(index.modules_naming(function), key=lambda m: (m != own, m)):
-            if module != own and not self._imports_toward(module, function):
-                continue  # names it otherwise (an attribute, a word): no call of it resolves here
+        word = name.encode()
+        for module in sorted(self._importers_toward(function), key=lambda m: (m != own, m)):
+            try:
+                if word not in index.source_bytes(index.modules[module].path):
+                    continue  # imports toward it, never names it
+            except OSError:
+                return None
             typer = home if module == own and home is not None and home.reads_every_use(name) else None
             if typer is None and not self._may_only_call(module, function, name):
                 return None  # named otherwise than in a call (`path("x", views.f)`): seen in the text
@@ -594,19 +598,28 @@ class ChainTyper:
             return None
         return _agreed(passed)
 
-    def _imports_toward(self, module: str, function: str) -> bool:
-        """Can a name of `module` resolve to the module-level `function` of another module: it
-        imports the function, its module or a package above it, or star-imports something?
-        (A call resolves only through the module's imports, as `ExprTyper.qualified` reads.)"""
-        summary = self.index.modules[module]
-        if summary.star_imports:
-            return True
+    def _importers_toward(self, function: str) -> set[str]:
+        """The modules where a name can resolve to the module-level `function`: its own, and
+        those importing the function, its module or a package above it, or star-importing
+        anything (a call resolves only through the module's imports, as
+        `ExprTyper.qualified` reads). A module naming it otherwise (`x.meta_values.all()`)
+        holds no call of it."""
+        if getattr(self, "_importers", None) is None:
+            importers: dict[str, set[str]] = {}
+            stars: set[str] = set()
+            for module, summary in self.index.modules.items():
+                if summary.star_imports:
+                    stars.add(module)
+                for target in summary.imports.values():
+                    importers.setdefault(self.index.resolve(target), set()).add(module)
+            self._importers = (importers, stars)
+        importers, stars = self._importers
         own = function.rpartition(".")[0]
-        for target in summary.imports.values():
-            resolved = self.index.resolve(target)
-            if resolved == function or resolved == own or own.startswith(resolved + "."):
-                return True
-        return False
+        found = {own, *stars, *importers.get(function, ())}
+        parts = own.split(".")
+        for end in range(1, len(parts) + 1):
+            found.update(importers.get(".".join(parts[:end]), ()))
+        return {m for m in found if m in self.index.modules}
 
     def _may_only_call(self, module: str, function: str, name: str) -> bool:
         """A look at the text before reading a module for its calls of `function`: False when
