@@ -1028,18 +1028,24 @@ class ExprTyper:
                 return looks
         return typed
 
-    def looks_like_queryset(self, expr: ast.AST) -> Optional[QsType]:
-        """A chain the index cannot type but which only a QuerySet (or a manager) makes: a
-        `filter()`/`exclude()` with a `field__lookup=` keyword, a Django-only method
-        (`values_list()`, `select_related()`, `only()`, ...) or a `<model>_set` accessor.
-        Likely a QuerySet, never proven: the fix is unsafe."""
+    def chain_nodes(self, expr: ast.AST) -> tuple[list[str], list[ast.AST]]:
+        """The chain's steps and, for each, the expression it ends (`nodes[i]` is the
+        expression after `steps[:i + 1]`)."""
         _, steps = self.chain(expr)
         nodes = []
         node = expr
         while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
             nodes.append(node)
             node = node.func if isinstance(node, ast.Call) else node.value
-        nodes.reverse()  # nodes[i] is the expression after steps[:i + 1]
+        nodes.reverse()
+        return steps, nodes
+
+    def looks_like_queryset(self, expr: ast.AST) -> Optional[QsType]:
+        """A chain the index cannot type but which only a QuerySet (or a manager) makes: a
+        `filter()`/`exclude()` with a `field__lookup=` keyword, a Django-only method
+        (`values_list()`, `select_related()`, `only()`, ...) or a `<model>_set` accessor.
+        Likely a QuerySet, never proven: the fix is unsafe."""
+        steps, nodes = self.chain_nodes(expr)
         for position in range(len(steps) - 1, 0, -1):
             call = nodes[position]
             if steps[position] != "()" or not isinstance(call, ast.Call):
@@ -1073,13 +1079,7 @@ class ExprTyper:
         """`x.<rel>.all()` / `x.<rel>.filter(...)` where the tool cannot type `x` but `<rel>`
         names one related manager of the project's models and nothing else
         (`ChainTyper.manager_by_relation_name`): likely a QuerySet of that model, never proven."""
-        _, steps = self.chain(expr)
-        nodes = []
-        node = expr
-        while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
-            nodes.append(node)
-            node = node.func if isinstance(node, ast.Call) else node.value
-        nodes.reverse()  # nodes[i] is the expression after steps[:i + 1]
+        steps, nodes = self.chain_nodes(expr)
         for position in range(len(steps) - 3, -1, -1):
             accessor = nodes[position]
             if not (
