@@ -13,7 +13,7 @@ annotation, a custom manager method, a class from outside the project), or UNKNO
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterator, Optional, Sequence
+from typing import Optional, Sequence
 
 import ast
 import fnmatch
@@ -23,6 +23,7 @@ from .index import ORDERING_JOIN, ModuleSummary, ProjectIndex, ast_chain, chain_
 from .index import annotated_with_queryset, defines_name, exports_name, parameters_building_querysets
 from .options import Options
 from .project import Project
+from .quiet import definitions
 from .scopes import FUNCTION_NODES, Binding, ScopeMap
 from .wording import a_kind, cut
 
@@ -413,9 +414,18 @@ class ChainTyper:
         accessors = self.index.relation_accessors()
         verdicts = [(n, sorted(accessors[n], key=repr), self.manager_by_relation_name(n) is not None)
                     for n in sorted(accessors)]
-        self.manager_of_named_model("", "")  # (builds the models by name)
-        shared = sorted((name, sorted(models)) for name, models in self._models_by_name.items() if len(models) > 1)
+        shared = sorted((name, sorted(models)) for name, models in self.concrete_models_by_name().items() if len(models) > 1)
         return verdicts, shared
+
+    def concrete_models_by_name(self) -> dict[str, list[str]]:
+        """Concrete models by their class name in lower case (built once per index)."""
+        if getattr(self, "_concrete_by_name", None) is None:
+            by_name: dict[str, list[str]] = {}
+            for qualname, cls in self.index.classes.items():
+                if self.index.is_model(qualname) and not self.index.is_abstract_model(qualname):
+                    by_name.setdefault(cls.name.lower(), []).append(qualname)
+            self._concrete_by_name = by_name
+        return self._concrete_by_name
 
     def manager_of_named_model(self, owner: Optional[str], name: str) -> tuple[Optional[QsType], str]:
         """`event.items` / `self.event.items` where the relation name `items` alone does not
@@ -423,15 +433,9 @@ class ChainTyper:
         own name does: exactly one concrete model is named so (`event`: `Event`,
         `order_line`: `OrderLine`), it has `items` as a related manager, and that gives the
         one model every `items` accessor gives. (None, model name) otherwise."""
-        if getattr(self, "_models_by_name", None) is None:
-            by_name: dict[str, list[str]] = {}
-            for qualname, cls in self.index.classes.items():
-                if self.index.is_model(qualname) and not self.index.is_abstract_model(qualname):
-                    by_name.setdefault(cls.name.lower(), []).append(qualname)
-            self._models_by_name = by_name
         if not owner:
             return None, ""
-        models = self._models_by_name.get(owner.replace("_", "").lower(), [])
+        models = self.concrete_models_by_name().get(owner.replace("_", "").lower(), [])
         target = self.model_by_relation_name(name)
         if len(models) != 1 or target is None:
             return None, ""
@@ -914,13 +918,11 @@ class ExprTyper:
         skipped = self.scopes.skip_bodies
         if not skipped:
             return True
-        try:
-            data = self.chains.index.source_bytes(self.summary.path)
-        except OSError:
+        lines = self.source_lines()
+        if not lines:
             return False
         word = re.compile(rb"(?<![\w])%s(?![\w])" % re.escape(name.encode()))
-        lines = data.splitlines(keepends=True)
-        for node in _definitions(self.scopes.tree):
+        for node in definitions(self.scopes.tree):
             if id(node) in skipped:
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 if word.search(b"".join(lines[start - 1 : node.end_lineno])):
@@ -1347,13 +1349,19 @@ class ExprTyper:
         """(the summariser's rule, on the same bytes: see `index.parameters_building_querysets`)"""
         key = ("building", id(function))
         if key not in self._cache:
-            if self._lines is None:
-                try:
-                    self._lines = self.chains.index.source_bytes(self.summary.path).splitlines(keepends=True)
-                except OSError:
-                    self._lines = []
-            self._cache[key] = parameters_building_querysets(function, self._lines) if self._lines else frozenset()
+            lines = self.source_lines()
+            self._cache[key] = parameters_building_querysets(function, lines) if lines else frozenset()
         return self._cache[key]
+
+    def source_lines(self) -> list[bytes]:
+        """The module's bytes as the engine read them, split in lines (read once; [] when
+        they cannot be read)."""
+        if self._lines is None:
+            try:
+                self._lines = self.chains.index.source_bytes(self.summary.path).splitlines(keepends=True)
+            except OSError:
+                self._lines = []
+        return self._lines
 
     def fresh_from_callers(self, arg: ast.arg) -> Optional[QsType]:
         """The QuerySet every caller passes for `arg` of a module-level function, when each
@@ -1489,12 +1497,3 @@ def _has_default(function: ast.AST, arg: ast.arg) -> bool:
         return args.kw_defaults[args.kwonlyargs.index(arg)] is not None
     return False
 
-
-def _definitions(tree: ast.Module) -> Iterator[ast.AST]:
-    """Top-level functions and classes, and the classes' methods (what `codemods.quiet` may
-    leave unread)."""
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield node
-        if isinstance(node, ast.ClassDef):
-            yield from (m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)))

@@ -14,7 +14,7 @@ import ast
 import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Iterable, Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 
 def lines_naming(lines: list[str], words: Iterable[str], text: Optional[str] = None) -> list[int]:
@@ -48,6 +48,16 @@ def lines_matching(lines: list[str], pattern: re.Pattern, text: Optional[str] = 
         text = "".join(lines)
     starts = list(accumulate(map(len, lines), initial=0))
     return sorted({bisect_right(starts, match.start()) for match in pattern.finditer(text)})
+
+
+def definitions(tree: ast.Module) -> Iterator[ast.AST]:
+    """Top-level functions and classes, and the classes' methods: the definitions
+    `quiet_definitions` may leave unread."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node
+        if isinstance(node, ast.ClassDef):
+            yield from (m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def quiet_definitions(tree: ast.Module, text: str, lines: list[str],
