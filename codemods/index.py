@@ -204,12 +204,15 @@ def annotated_with_queryset(arg: ast.arg) -> bool:
 
 
 _BUILDER_CALL = re.compile(rb"\.(?:%s)\(" % b"|".join(sorted(w.encode() for w in QUERYSET_BUILDERS)))
-# `x.<name> = ...` / `x.<name>: T = ...` / `x.<name> += ...`, `setattr(x, "<name>", ...)`, and an
-# annotated class attribute without a value (`<name>: list` in a dataclass or a TypedDict)
+# `x.<name> = ...` / `x.<name>: T = ...` / `x.<name> += ...`, and an annotated class attribute
+# without a value (`<name>: list` in a dataclass or a TypedDict); the lookahead makes the lines
+# that cannot match (most) fail at once
 STORED_ATTRIBUTE = re.compile(
-    rb"\n[ \t]*(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
-    rb"|setattr\([^,)\n]*,\s*['\"](\w+)['\"]"
+    rb"\n[ \t]*(?=[\w.]+[ \t]*[-+*/|&:=])"
+    rb"(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
 )
+# `setattr(x, "<name>", ...)`: a pattern of its own, as its literal start is found fast
+STORED_BY_SETATTR = re.compile(rb"setattr\([^,)\n]*,\s*['\"](\w+)['\"]")
 DEFAULT_RELATED_NAME = re.compile(rb"default_related_name\s*=\s*['\"]([^'\"]+)['\"]")
 # `self.queryset` as written (also `self .queryset`, across a line break or a parenthesis)
 _SELF_QUERYSET = re.compile(rb"\bself[\s\\)]*\.\s*queryset\b")
@@ -503,8 +506,17 @@ class _Summariser:
         self.s.atomic_requests = b"ATOMIC_REQUESTS" in self.source
         self.s.select_for_update = b"select_for_update" in self.source
         self.s.page_cache = b"cache_page" in self.source or b"CacheMiddleware" in self.source
+        self.read_stored_names()
+
+    def read_stored_names(self) -> None:
+        """The attribute names the module stores (`x.<name> = ...`, `setattr(x, "<name>", ...)`,
+        `<name>: T` in a class body) and its `default_related_name`s: what decides whether an
+        accessor's name is a relation's (querysets.type_by_relation_name)."""
+        stored = self.s.stored_names
         for match in STORED_ATTRIBUTE.finditer(self.source):
-            self.s.stored_names.add((match.group(1) or match.group(2) or match.group(3)).decode())
+            stored.add((match.group(1) or match.group(2)).decode())
+        if b"setattr(" in self.source:
+            stored.update(match.group(1).decode() for match in STORED_BY_SETATTR.finditer(self.source))
         if b"default_related_name" in self.source:
             self.s.default_related_names = [
                 v.decode("utf-8", "replace") for v in DEFAULT_RELATED_NAME.findall(self.source)

@@ -211,6 +211,30 @@ def test_builder_runs_are_what_the_regex_finds(text):
     assert _builder_runs(segment) == _BUILDER_RUN.findall(segment)
 
 
+# the one expression the stored-attribute scan was before it became two (and a lookahead)
+STORED_IN_ONE = re.compile(
+    rb"\n[ \t]*(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
+    rb"|setattr\([^,)\n]*,\s*['\"](\w+)['\"]"
+)
+STORED_PIECES = st.sampled_from([
+    "\n", "  ", "\t", "x", "a.b", ".", "_", "1", " = ", "==", "+=", "|=", ":", ": int", "[str]", "'", '"',
+    ",", "(", ")", "setattr(", "setattr(self, ", "'x'", "setattr(o, 'name'", "é", "\n    self.x = 1",
+    "\nname: list",
+])
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(st.lists(STORED_PIECES, max_size=30).map("".join))
+def test_stored_names_are_what_the_single_expression_finds(text):
+    from codemods.index import ModuleSummary, _Summariser
+
+    source = text.encode()
+    expected = {(m.group(1) or m.group(2) or m.group(3)).decode() for m in STORED_IN_ONE.finditer(source)}
+    summary = ModuleSummary(module="m", path="m.py", is_package=False)
+    _Summariser(summary, source).read_stored_names()
+    assert summary.stored_names == expected
+
+
 @settings(max_examples=400, derandomize=True, database=None)
 @given(st.lists(PIECES, max_size=40).map("".join), st.sets(WORDS, min_size=1, max_size=4))
 def test_lines_naming_agrees_with_a_word_boundary_regex(text, words):
