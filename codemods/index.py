@@ -666,8 +666,9 @@ class _Summariser:
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = stmt.args
-                if _SELF_QUERYSET.search(b"".join(self.lines[stmt.lineno - 1 : stmt.end_lineno])
-                                         if self.lines is not None else b"self.queryset"):
+                if self.lines is None or b"queryset" in self.source and _SELF_QUERYSET.search(
+                    b"".join(self.lines[stmt.lineno - 1 : stmt.end_lineno])
+                ):
                     self.read_queryset_uses(stmt, cls)
                 returns = _returns(stmt, self.lines)
                 literal_locals = _literal_locals(stmt) if any(isinstance(r, ast.Name) for r in returns) else ()
