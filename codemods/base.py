@@ -75,6 +75,19 @@ class Example:
 
 
 @dataclass(frozen=True)
+class ModuleFacts:
+    """What a pass reads in other modules through `ProjectIndex.module_fact(code, module, ...)`.
+    A parallel run has these made by the worker that holds each module's tree (no module is
+    parsed again for them, and the work is shared), for the files `asked_by` names: those are
+    analysed first, to learn what they ask for."""
+
+    # (index, typer, module) -> the fact, as `module_fact` would compute it (picklable)
+    compute: Callable[["ProjectIndex", "ChainTyper", str], Any] = field(repr=False)
+    # summary -> whether the file's analysis may ask for facts of other modules
+    asked_by: Callable[["ModuleSummary"], bool] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class PassInfo:
     code: str
     name: str
@@ -104,6 +117,8 @@ class PassInfo:
     # (index, typer) -> what its cached results depend on beyond the file and its imports
     # (hashable, sorted: it is digested into every cache key)
     dependency_facts: Optional[Callable[["ProjectIndex", "ChainTyper"], Any]] = field(repr=False, default=None)
+    # facts it reads in other modules (`ProjectIndex.module_fact`), made where their trees are
+    module_facts: Optional[ModuleFacts] = None
     # its findings can span files (`Finding.unit`): a suppression comment only counts at the definition
     # the plan reads, never at one use, or one file would change without the others
     suppressed_at_definition: bool = False

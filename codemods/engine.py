@@ -373,6 +373,41 @@ def _worker_analyse(batch: Sequence[tuple[int, SourceFile]]) -> list[tuple[FileR
     return out
 
 
+def _worker_analyse_asking(batch: Sequence[tuple[int, SourceFile]]) -> list[tuple[Optional[tuple], set]]:
+    """`_worker_analyse`, noting the facts of other modules each file asks for and does not
+    have yet (`ProjectIndex.module_fact`): `(its outcome, set())`, or `(None, what it asked
+    for)`, its outcome dropped (it is analysed again once they are known)."""
+    index = _WORKER["index"]
+    out = []
+    for item in batch:
+        index.asking = set()
+        try:
+            outcome = _worker_analyse([item])[0]
+        finally:
+            asked, index.asking = index.asking, None
+        out.append((None, asked) if asked else (outcome, asked))
+    return out
+
+
+def _worker_module_facts(keys: Sequence[tuple[str, str]]) -> list:
+    """The facts `(pass code, module)`, made here (the worker holding the module's tree)."""
+    index, chains = _WORKER["index"], _WORKER["chains"]
+    return [
+        index.module_fact(code, module, lambda: registry.get_pass(code).module_facts.compute(index, chains, module))
+        for code, module in keys
+    ]
+
+
+def _worker_know_facts(facts: dict) -> None:
+    _WORKER["index"].module_facts.update(facts)
+
+
+def _asks_for_facts(summary: Optional[ModuleSummary]) -> bool:
+    return summary is not None and any(
+        info.module_facts is not None and info.module_facts.asked_by(summary) for info in registry.PASSES
+    )
+
+
 def _analyse_target(source: SourceFile, summary: ModuleSummary, index: ProjectIndex, options: Options,
                     chains: ChainTyper, tree: Optional[ast.Module]) -> tuple[FileResult, Optional[Analysed]]:
     """A target of a run: analysed for every option set, presented under `options` (the text
@@ -756,12 +791,53 @@ class PoolExecutor(Executor):
         _plan_before_broadcast(state.chains)
         index = state.index
         self.workers.broadcast(_worker_setup, (state.summaries, index.targets, index.failed_sources, state.options))
+        # Files that may ask for facts of other modules go first; what they ask for is made
+        # by the workers holding those modules' trees, then they are analysed again with the
+        # rest (else one worker would parse half the project again for one file, while the
+        # other ran out of work and parsed the first one's files to help).
+        asking = {position for position, _ in items if _asks_for_facts(state.summaries[position])}
+        if asking:
+            again: set[int] = set()
+            yield from self._gather(state, [item for item in items if item[0] in asking], again)
+            items = [item for item in items if item[0] not in asking or item[0] in again]
+        for _, batch, out in self._schedule(_worker_analyse, items):
+            yield batch, _received(batch, out)
+
+    def _gather(self, state: _RunState, items: list, again: set[int]) -> Batches:
+        """Analyse `items`, noting what each asks for; the facts asked for are made, sent to
+        every worker, and the positions of the files that asked are added to `again`."""
+        asked: set[tuple[str, str]] = set()
+        for _, batch, out in self._schedule(_worker_analyse_asking, items):
+            done = [(item, outcome) for item, (outcome, _) in zip(batch, out) if outcome is not None]
+            for item, (_, wants) in zip(batch, out):
+                if wants:
+                    asked |= wants
+                    again.add(item[0])
+            if done:
+                finished = [item for item, _ in done]
+                yield finished, _received(finished, [outcome for _, outcome in done])
+        if not asked:
+            return
+        index = state.index
+        path_of = {key: index.modules[key[1]].path for key in asked}
+        facts: dict = {}
         for _, batch, out in self.workers.schedule(
-            _worker_analyse, items, _size, owner=lambda item: self.owners.get(item[1].abspath),
+            _worker_module_facts, sorted(asked), lambda key: len(index.sources.get(path_of[key], b"")) + 1,
+            owner=lambda key: self.owners.get(path_of[key]),
         ):
-            for (_, source), (result, _analysed) in zip(batch, out):
-                result.original = source.data  # the workers do not send the bytes back
-            yield batch, out
+            facts.update(zip(batch, out))
+        self.workers.broadcast(_worker_know_facts, facts)
+
+    def _schedule(self, func: Callable, items: list):
+        """Batches of `items` through `func`, each to the worker that holds its tree if it can."""
+        return self.workers.schedule(func, items, _size, owner=lambda item: self.owners.get(item[1].abspath))
+
+
+def _received(batch: list[tuple[int, SourceFile]], out: list) -> list:
+    """A worker's outcomes, with the bytes of each file (the workers do not send them back)."""
+    for (_, source), (result, _analysed) in zip(batch, out):
+        result.original = source.data
+    return out
 
 
 def _plan_before_broadcast(chains: ChainTyper) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from . import instance_flow as flow
-from .base import Example, Pass, PassInfo
+from .base import Example, ModuleFacts, Pass, PassInfo
 from .instance_flow import is_test_path
 from .index import dotted
 from .querysets import INSTANCE, MANAGER, MODEL, QUERYSET, UNKNOWN
@@ -84,7 +84,7 @@ class ProjectFacts:
         self.url_wrapped: dict[str, list[tuple[str, int, str]]] = {}  # view -> (path, line, timeout)
         self.receivers: set[str] = set()  # models with a receiver; "*": any model
         self.writes: dict[str, ModelWrites] = {}
-        self.rows: dict[str, list[tuple[str, int, str, bool]]] = {}  # path -> its writes (`writes_in`)
+        self._project_modules: Optional[list] = None
         site_cache, seconds = False, None
         for summary in self.project_modules():
             source = index.source_bytes(summary.path)
@@ -98,10 +98,11 @@ class ProjectFacts:
         if site_cache:
             self.site_cache = seconds or "600 seconds (Django's default CACHE_MIDDLEWARE_SECONDS)"
 
-    def project_modules(self):
-        for summary in self.index.modules.values():
-            if not is_test_path(summary.path):  # writes in tests change no served page
-                yield summary
+    def project_modules(self) -> list:
+        """The modules outside tests (writes in tests change no served page), listed once."""
+        if self._project_modules is None:
+            self._project_modules = [s for s in self.index.modules.values() if not is_test_path(s.path)]
+        return self._project_modules
 
     def analysis_of(self, summary):
         """Another module's `FileAnalysis` for the readers above, built once (and kept until
@@ -201,20 +202,28 @@ class ProjectFacts:
 
     def writes_of(self, model: str) -> ModelWrites:
         if model not in self.writes:
-            self.writes[model] = self.find_writes(model)
+            found, complete = self.find_writes(model)
+            if not complete:  # the engine is gathering what the file asks for: not kept
+                return found
+            self.writes[model] = found
         return self.writes[model]
 
-    def find_writes(self, model: str) -> ModelWrites:
+    def find_writes(self, model: str) -> tuple[ModelWrites, bool]:
         """Writes typed as `model`'s (an instance's `save()`/`delete()`, a QuerySet's or
         manager's `update()`/`create()`/...), and its admin registration, in modules naming
-        the model."""
+        the model; and whether every module's writes were known (see `writes_in`)."""
         found = ModelWrites()
+        complete = True
         word = model.rpartition(".")[2].encode()
         for summary in self.project_modules():
             source = self.index.source_bytes(summary.path)
             if word not in source or not any(w in source for w in WRITE_WORDS):
                 continue
-            for written, line, method, invalidated in self.writes_in(summary):
+            rows = self.writes_in(summary)
+            if rows is None:
+                complete = False
+                continue
+            for written, line, method, invalidated in rows:
                 if written != model:
                     continue
                 if invalidated:
@@ -222,20 +231,23 @@ class ProjectFacts:
                 else:
                     found.sites.append((display_path(summary.path), line, method))
         found.sites.sort()
-        return found
+        return found, complete
 
-    def writes_in(self, summary) -> list[tuple[str, int, str, bool]]:
-        """The module's writes of every model, read once: (model, line, method, a cache
-        deletion next to it), writes in a rolled-back block left out. Its analysis is not
-        kept: once read, a module costs no memory."""
-        rows = self.rows.get(summary.path)
-        if rows is None:
-            analysis = self.analyses.pop(summary.path) if summary.path in self.analyses else self.analyse(summary)
-            rows = self.rows[summary.path] = []
-            for node in write_calls(analysis) if analysis is not None else ():
-                model = self.written_model(analysis, node)
-                if model and not rolled_back(analysis, node):
-                    rows.append((model, node.lineno, node.func.attr, invalidates_near(analysis, node)))
+    def writes_in(self, summary) -> Optional[list[tuple[str, int, str, bool]]]:
+        """The module's writes of every model, read once (a module fact: with -j, made by the
+        worker holding its tree): (model, line, method, a cache deletion next to it), writes in
+        a rolled-back block left out. None while the engine gathers what a file asks for."""
+        return self.index.module_fact(INFO.code, summary.module, lambda: self.read_writes(summary))
+
+    def read_writes(self, summary) -> list[tuple[str, int, str, bool]]:
+        """`writes_in`, read from the module's tree. Its analysis is not kept: once read, a
+        module costs no memory."""
+        analysis = self.analyses.pop(summary.path) if summary.path in self.analyses else self.analyse(summary)
+        rows = []
+        for node in write_calls(analysis) if analysis is not None else ():
+            model = self.written_model(analysis, node)
+            if model and not rolled_back(analysis, node):
+                rows.append((model, node.lineno, node.func.attr, invalidates_near(analysis, node)))
         return rows
 
     def written_model(self, analysis, call: ast.Call) -> Optional[str]:
@@ -267,6 +279,11 @@ def write_calls(analysis) -> list[ast.Call]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
         and (node.func.attr in WRITE_METHODS or node.func.attr == "register")
     ]
+
+
+def module_writes(index, chains, module: str) -> list[tuple[str, int, str, bool]]:
+    """A module's writes (`ProjectFacts.writes_in`), made where the engine asks."""
+    return project_facts(index, chains).writes_in(index.modules[module])
 
 
 def project_facts(index, chains) -> ProjectFacts:
@@ -640,6 +657,8 @@ INFO = PassInfo(
     ),
     visitor=CachePageWithoutInvalidation,
     options=(flow.CHECK_TESTS_OPTION,),
+    # the writes of the modules a cached view's models are named in, read where their trees are
+    module_facts=ModuleFacts(compute=module_writes, asked_by=lambda summary: summary.page_cache),
     # once a page is cached anywhere, writes, receivers and URLconfs anywhere decide its findings
     reads_whole_project=lambda index: (
         set(index.modules) if any(m.page_cache for m in index.modules.values()) else set()

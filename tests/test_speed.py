@@ -417,6 +417,7 @@ def write_facts(root: Path) -> tuple[list, list, int]:
     index = run_in(root, jobs=1).index
     rows, skipped = [], 0
     for words in (qs008.ProjectFacts.words, lambda self, data: None):  # as run; every body read
+        index.module_facts.clear()  # each module's writes are read again, with these words
         facts = qs008.ProjectFacts(index, ChainTyper(index))
         facts.words = words.__get__(facts)
         found = []

@@ -1,0 +1,121 @@
+"""Facts a pass reads in other modules (`ProjectIndex.module_fact`; QS008's writes).
+
+A serial run makes each when first asked, once. A parallel run analyses the files that may ask
+(`ModuleFacts.asked_by`) first, has what they asked for made by the worker holding each
+module's tree, sends the facts to every worker and analyses those files again: the same
+findings as a serial run, each fact made once, in its owner when that worker is free.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from codemods import engine, registry
+from codemods.base import EXAMPLE_MODELS
+from codemods.index import ProjectIndex
+from tests.helpers import run_in, write_project
+
+WRITERS = 2 * engine.PARALLEL_THRESHOLD
+
+
+def cached_project(root: Path) -> None:
+    files = {
+        "shop/models.py": EXAMPLE_MODELS,
+        "shop/views.py": """\
+            from django.views.decorators.cache import cache_page
+
+            from shop.models import Customer, Order
+
+
+            @cache_page(60)
+            def orders(request):
+                return list(Order.objects.all())
+
+
+            @cache_page(60)
+            def customers(request):
+                return list(Customer.objects.all())
+            """,
+        **{
+            f"shop/writer{i}.py": (
+                "from shop.models import Customer, Order\n\n\n"
+                f"def close():\n    Order.objects.filter(pk={i}).update(status='closed')\n"
+                + (f"\n\ndef rename():\n    Customer.objects.filter(pk={i}).update(name='x')\n" if i % 2 else "")
+            )
+            for i in range(WRITERS)
+        },
+    }
+    write_project(root, files)
+
+
+def test_a_fact_is_made_once_and_while_gathering_only_noted():
+    index = ProjectIndex()
+    made = []
+    assert index.module_fact("QS008", "shop.a", lambda: made.append(1) or ["row"]) == ["row"]
+    assert index.module_fact("QS008", "shop.a", lambda: made.append(1) or ["other"]) == ["row"]
+    assert made == [1]
+    index.asking = set()
+    assert index.module_fact("QS008", "shop.b", lambda: made.append(2) or ["row"]) is None
+    assert index.module_fact("QS008", "shop.a", lambda: ["other"]) == ["row"]  # known: no question
+    assert index.asking == {("QS008", "shop.b")} and made == [1]
+
+
+def test_the_files_that_may_ask_are_declared_by_their_pass():
+    declared = [info.code for info in registry.PASSES if info.module_facts is not None]
+    assert declared == ["QS008"]
+    asks = registry.get_pass("QS008").module_facts.asked_by
+    assert asks(type("Summary", (), {"page_cache": True})()) and not asks(type("Summary", (), {"page_cache": False})())
+
+
+def test_a_parallel_run_has_the_writes_made_where_the_trees_are_and_finds_what_a_serial_run_finds(
+    tmp_path, monkeypatch
+):
+    cached_project(tmp_path)
+    serial = run_in(tmp_path, jobs=1)
+    log = tmp_path.parent / f"{tmp_path.name}.log"
+    real = engine._worker_module_facts
+
+    def logged(keys):  # runs in the workers (forked after this patch): they append to one file
+        with open(log, "a") as handle:
+            handle.writelines(f"{os.getpid()} {module}\n" for _, module in keys)
+        return real(keys)
+
+    logged.__qualname__ = logged.__name__ = "_worker_module_facts"  # sent to the workers by name
+    logged.__module__ = engine.__name__
+    monkeypatch.setattr(engine, "_worker_module_facts", logged)
+    parallel = run_in(tmp_path, jobs=2)
+
+    assert [f.to_json() for f in parallel.findings] == [f.to_json() for f in serial.findings]
+    qs008 = [f for f in serial.findings if f.code == "QS008"]
+    assert [f.line for f in qs008] == [6, 11]
+    assert f"and {WRITERS - 3} more" in qs008[0].message and f"and {WRITERS // 2 - 3} more" in qs008[1].message
+    made = [line.split() for line in log.read_text().splitlines()]
+    modules = sorted(module for _, module in made)
+    assert modules == sorted(f"shop.writer{i}" for i in range(WRITERS))  # each once
+    assert len({pid for pid, _ in made}) == 2  # both workers made some: each those of its trees
+
+
+def test_a_file_that_asks_for_nothing_is_analysed_once(tmp_path, monkeypatch):
+    # a cached view that reads nothing the project writes: its first analysis is its result
+    cached_project(tmp_path)
+    (tmp_path / "shop/views.py").write_text(
+        "from django.views.decorators.cache import cache_page\n\n\n"
+        "@cache_page(60)\ndef hello(request):\n    return 'hi'\n"
+    )
+    log = tmp_path.parent / f"{tmp_path.name}.log"
+    real = engine._worker_analyse
+
+    def logged(batch):
+        with open(log, "a") as handle:
+            handle.writelines(f"{source.path}\n" for _, source in batch)
+        return real(batch)
+
+    logged.__qualname__ = logged.__name__ = "_worker_analyse"
+    logged.__module__ = engine.__name__
+    monkeypatch.setattr(engine, "_worker_analyse", logged)
+    result = run_in(tmp_path, jobs=2)
+    analysed = log.read_text().splitlines()
+    assert analysed.count(os.path.join("shop", "views.py")) == 1
+    assert sorted(analysed) == sorted(result.analysed)
+    assert not [f for f in result.findings if f.code == "QS008"]
