@@ -1425,7 +1425,21 @@ class ExprTyper:
 
 
 LOOKUP_CALL = re.compile(r"\.(filter|exclude)\([^)]*?\w__\w+\s*=")
-SET_ACCESSOR = re.compile(r"\b(\w+_set)\.")
+
+
+def set_accessors(text: str) -> set[str]:
+    """The words `\\b(\\w+_set)\\.` finds in `text` (`order_set.`), found from each `_set.`
+    (that expression, tried at every position of the text, cost 4 ms a file)."""
+    found = set()
+    at = text.find("_set.")
+    while at != -1:
+        start = at
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        if start < at:
+            found.add(text[start : at + 4])
+        at = text.find("_set.", at + 5)
+    return found
 
 
 SELF_CALL = re.compile(r"self\.(\w+)\(")  # `self.method(` as `relevant_names` looked for it
@@ -1444,7 +1458,7 @@ def lookalike_words(text: str) -> set[str]:
     if ".filter(" in text or ".exclude(" in text:
         words.update(m.group(1) for m in LOOKUP_CALL.finditer(text))
     if "_set." in text:
-        words.update(SET_ACCESSOR.findall(text))
+        words.update(set_accessors(text))
     words.update(m for m in ("_default_manager", "_base_manager") if m in text)
     return words
 

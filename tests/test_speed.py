@@ -211,6 +211,17 @@ def test_builder_runs_are_what_the_regex_finds(text):
     assert _builder_runs(segment) == _BUILDER_RUN.findall(segment)
 
 
+SET_PIECES = st.sampled_from(["a", "_", "_set", "set", ".", " ", "é", "1", "²", "x_set.", "__set.", "\n"])
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(st.lists(SET_PIECES, max_size=25).map("".join))
+def test_set_accessors_are_what_the_word_boundary_expression_finds(text):
+    from codemods.querysets import set_accessors
+
+    assert set_accessors(text) == set(re.findall(r"\b(\w+_set)\.", text))
+
+
 # the one expression the stored-attribute scan was before it became two (and a lookahead)
 STORED_IN_ONE = re.compile(
     rb"\n[ \t]*(?:[\w.]*\.(\w+)[ \t]*(?::[ \t]*[\w.\[\], |'\"]+)?[-+*/|&]?=(?!=)|(\w+)[ \t]*:[^=\n,()]*(?=\n))"
