@@ -76,13 +76,13 @@ class Example:
 
 @dataclass(frozen=True)
 class ModuleFacts:
-    """What a pass reads in other modules through `ProjectIndex.module_fact(code, module, ...)`.
-    A parallel run has these made by the worker that holds each module's tree (no module is
-    parsed again for them, and the work is shared), for the files `asked_by` names: those are
-    analysed first, to learn what they ask for."""
+    """What a pass reads in other modules (`ProjectIndex.module_fact((code, what, module),
+    ...)`). A parallel run has these made by the worker that holds each module's tree (no
+    module is parsed again for them, and the work is shared), for the files `asked_by` names:
+    those are analysed first, to learn what they ask for."""
 
-    # (index, typer, module) -> the fact, as `module_fact` would compute it (picklable)
-    compute: Callable[["ProjectIndex", "ChainTyper", str], Any] = field(repr=False)
+    # (index, typer, what, module) -> the fact, as `module_fact` would compute it (picklable)
+    compute: Callable[["ProjectIndex", "ChainTyper", str, str], Any] = field(repr=False)
     # summary -> whether the file's analysis may ask for facts of other modules
     asked_by: Callable[["ModuleSummary"], bool] = field(repr=False)
 

@@ -389,13 +389,13 @@ def _worker_analyse_asking(batch: Sequence[tuple[int, SourceFile]]) -> list[tupl
     return out
 
 
-def _worker_module_facts(keys: Sequence[tuple[str, str]]) -> list:
-    """The facts `(pass code, module)`, made here (the worker holding the module's tree)."""
+def _worker_module_facts(keys: Sequence[tuple[str, str, str]]) -> list:
+    """The facts `(pass code, what, module)`, made here (the worker holding the module's tree)."""
     index, chains = _WORKER["index"], _WORKER["chains"]
-    return [
-        index.module_fact(code, module, lambda: registry.get_pass(code).module_facts.compute(index, chains, module))
-        for code, module in keys
-    ]
+
+    def compute(code: str, what: str, module: str) -> Callable[[], object]:
+        return lambda: registry.get_pass(code).module_facts.compute(index, chains, what, module)
+    return [index.module_fact(key, compute(*key)) for key in keys]
 
 
 def _worker_know_facts(facts: dict) -> None:
@@ -806,7 +806,7 @@ class PoolExecutor(Executor):
     def _gather(self, state: _RunState, items: list, again: set[int]) -> Batches:
         """Analyse `items`, noting what each asks for; the facts asked for are made, sent to
         every worker, and the positions of the files that asked are added to `again`."""
-        asked: set[tuple[str, str]] = set()
+        asked: set[tuple[str, str, str]] = set()
         for _, batch, out in self._schedule(_worker_analyse_asking, items):
             done = [(item, outcome) for item, (outcome, _) in zip(batch, out) if outcome is not None]
             for item, (_, wants) in zip(batch, out):
@@ -819,7 +819,7 @@ class PoolExecutor(Executor):
         if not asked:
             return
         index = state.index
-        path_of = {key: index.modules[key[1]].path for key in asked}
+        path_of = {key: index.modules[key[2]].path for key in asked}
         facts: dict = {}
         for _, batch, out in self.workers.schedule(
             _worker_module_facts, sorted(asked), lambda key: len(index.sources.get(path_of[key], b"")) + 1,

@@ -950,11 +950,11 @@ class ProjectIndex:
         self.sources: dict[str, bytes] = {}
         # set by the engine while it analyses: the trees it keeps for the analysis (`tree_of`)
         self.trees = None
-        # what a pass read in another module (`module_fact`), by (pass code, module); with -j
-        # the engine may fill it with facts made by the worker holding that module's tree
-        self.module_facts: dict[tuple[str, str], object] = {}
+        # what a pass read in another module (`module_fact`), by (pass code, what, module);
+        # with -j the engine may fill it with facts made by the worker holding the module's tree
+        self.module_facts: dict[tuple[str, str, str], object] = {}
         # set by the engine while it gathers what a file asks for: the facts not known yet
-        self.asking: Optional[set[tuple[str, str]]] = None
+        self.asking: Optional[set[tuple[str, str, str]]] = None
 
     def add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -1013,12 +1013,12 @@ class ProjectIndex:
             read_name_usage(summary, tree)
         return summary
 
-    def module_fact(self, code: str, module: str, compute: Callable[[], object]) -> object:
-        """What the pass `code` reads in `module` (`compute()`), made once per run. While the
-        engine gathers what a file asks for (`asking` is a set: see engine.PoolExecutor), a
-        fact not known yet is only noted there, and None returned: the engine has it made
-        where the module's tree is, then analyses the file again."""
-        key = (code, module)
+    def module_fact(self, key: tuple[str, str, str], compute: Callable[[], object]) -> object:
+        """What a pass reads in another module, `key` = (its code, what, the module), made by
+        `compute()` once per run. While the engine gathers what a file asks for (`asking` is
+        a set: see engine.PoolExecutor), a fact not known yet is only noted there, and None
+        returned: the engine has it made where the module's tree is, then analyses the file
+        again."""
         if key in self.module_facts:
             return self.module_facts[key]
         if self.asking is not None:

@@ -74,29 +74,40 @@ class ModelWrites:
 
 class ProjectFacts:
     """What QS008 reads from the whole project, once per index (kept on it): the per-site
-    cache, URLconfs wrapping views in `cache_page`, signal receivers, and each model's writes."""
+    cache, URLconfs wrapping views in `cache_page`, signal receivers, and each model's writes,
+    put together from what each module says (module facts, see `ModuleReader`)."""
 
     def __init__(self, index, chains):
         self.index = index
         self.chains = chains
-        self.analyses: dict[str, object] = {}
         self.site_cache: Optional[str] = None  # the timeout when the per-site cache is on
         self.url_wrapped: dict[str, list[tuple[str, int, str]]] = {}  # view -> (path, line, timeout)
         self.receivers: set[str] = set()  # models with a receiver; "*": any model
         self.writes: dict[str, ModelWrites] = {}
         self._project_modules: Optional[list] = None
+        self.complete = True  # False while the engine gathers what a file asks for: not kept
         site_cache, seconds = False, None
         for summary in self.project_modules():
             source = index.source_bytes(summary.path)
             if b"CacheMiddleware" in source or b"CACHE_MIDDLEWARE_SECONDS" in source:
-                found, module_seconds = self.read_settings(summary)
+                found, module_seconds = self.fact("settings", summary) or (False, None)
                 site_cache, seconds = site_cache or found, module_seconds or seconds
             if b"cache_page" in source:
-                self.read_url_wrapping(summary)
+                for view, where in self.fact("urls", summary) or ():
+                    self.url_wrapped.setdefault(view, []).append(where)
             if any(word in source for word in SIGNAL_WORDS):
-                self.read_receivers(summary)
+                self.receivers.update(self.fact("receivers", summary) or ())
         if site_cache:
             self.site_cache = seconds or "600 seconds (Django's default CACHE_MIDDLEWARE_SECONDS)"
+
+    def fact(self, name: str, summary):
+        """What `ModuleReader` reads as `name` in the module, once per run (with -j, made by
+        the worker holding its tree); None while the engine gathers what a file asks for."""
+        fact = self.index.module_fact(
+            (INFO.code, name, summary.module), lambda: read_module(self.index, self.chains, name, summary.module)
+        )
+        self.complete = self.complete and fact is not None
+        return fact
 
     def project_modules(self) -> list:
         """The modules outside tests (writes in tests change no served page), listed once."""
@@ -104,8 +115,55 @@ class ProjectFacts:
             self._project_modules = [s for s in self.index.modules.values() if not is_test_path(s.path)]
         return self._project_modules
 
+    def has_receiver(self, model: str) -> bool:
+        return bool({"*", model, "name:" + model.rpartition(".")[2]} & self.receivers)
+
+    def writes_of(self, model: str) -> ModelWrites:
+        if model not in self.writes:
+            found, complete = self.find_writes(model)
+            if not complete:  # the engine is gathering what the file asks for: not kept
+                return found
+            self.writes[model] = found
+        return self.writes[model]
+
+    def find_writes(self, model: str) -> tuple[ModelWrites, bool]:
+        """Writes typed as `model`'s (an instance's `save()`/`delete()`, a QuerySet's or
+        manager's `update()`/`create()`/...), and its admin registration, in modules naming
+        the model; and whether every module's writes were known (see `fact`)."""
+        found = ModelWrites()
+        complete = True
+        word = model.rpartition(".")[2].encode()
+        for summary in self.project_modules():
+            source = self.index.source_bytes(summary.path)
+            if word not in source or not any(w in source for w in WRITE_WORDS):
+                continue
+            rows = self.fact("writes", summary)
+            if rows is None:
+                complete = False
+                continue
+            for written, line, method, invalidated in rows:
+                if written != model:
+                    continue
+                if invalidated:
+                    found.invalidated = True
+                else:
+                    found.sites.append((display_path(summary.path), line, method))
+        found.sites.sort()
+        return found, complete
+
+
+class ModuleReader:
+    """Reads what QS008 needs of one module, with the same typing the passes use: its
+    settings, the views its URLconf wraps in `cache_page`, its signal receivers, its writes.
+    One per index: a module's analysis is kept between readings, until its writes are read."""
+
+    def __init__(self, index, chains):
+        self.index = index
+        self.chains = chains
+        self.analyses: dict[str, object] = {}
+
     def analysis_of(self, summary):
-        """Another module's `FileAnalysis` for the readers above, built once (and kept until
+        """Another module's `FileAnalysis` for the readers below, built once (and kept until
         its writes are read)."""
         if summary.path not in self.analyses:
             self.analyses[summary.path] = self.analyse(summary)
@@ -132,7 +190,7 @@ class ProjectFacts:
         in it."""
         return None if any(word in data for word in WHOLE_MODULE_WORDS) else WRITE_CALL
 
-    def read_settings(self, summary) -> tuple[bool, Optional[str]]:
+    def settings(self, summary) -> tuple[bool, Optional[str]]:
         """(MIDDLEWARE lists both cache middlewares, CACHE_MIDDLEWARE_SECONDS as written)."""
         analysis = self.analysis_of(summary)
         if analysis is None:
@@ -150,12 +208,12 @@ class ProjectFacts:
                 found = found or SITE_MIDDLEWARE <= strings
         return found, seconds
 
-    def read_url_wrapping(self, summary) -> None:
-        """`cache_page(t)(view)` / `cache_page(t)(View.as_view())`, in a URLconf or anywhere."""
+    def urls(self, summary) -> list[tuple[str, tuple[str, int, str]]]:
+        """`cache_page(t)(view)` / `cache_page(t)(View.as_view())`, in a URLconf or anywhere:
+        (the view, (path, line, timeout)), in order."""
         analysis = self.analysis_of(summary)
-        if analysis is None:
-            return
-        for node in ast.walk(analysis.tree):
+        wrapped = []
+        for node in ast.walk(analysis.tree) if analysis is not None else ():
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Call) and len(node.args) == 1):
                 continue
             if analysis.typer.qualified(node.func.func) != CACHE_PAGE:
@@ -166,26 +224,27 @@ class ProjectFacts:
             qualname = analysis.typer.qualified(view)
             if qualname is not None:
                 where = (display_path(summary.path), node.lineno, page_timeout(node.func))
-                self.url_wrapped.setdefault(self.index.resolve(qualname), []).append(where)
+                wrapped.append((self.index.resolve(qualname), where))
+        return wrapped
 
-    def read_receivers(self, summary) -> None:
+    def receivers(self, summary) -> set[str]:
         """`@receiver(post_save, sender=M)` and `post_save.connect(f, sender=M)`; a receiver
-        for no sender, or one the tool cannot name, counts for every model."""
+        for no sender, or one the tool cannot name, counts for every model ("*")."""
         analysis = self.analysis_of(summary)
-        if analysis is None:
-            return
-        for node in ast.walk(analysis.tree):
+        senders = set()
+        for node in ast.walk(analysis.tree) if analysis is not None else ():
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr == "connect":
                 if analysis.typer.qualified(func.value) in MODEL_SIGNALS:
                     sender = keyword(node, "sender") or (node.args[1] if len(node.args) > 1 else None)
-                    self.receivers.add(self.sender_model(analysis, sender))
+                    senders.add(self.sender_model(analysis, sender))
             elif analysis.typer.qualified(func) == "django.dispatch.receiver" and node.args:
                 signals = node.args[0].elts if isinstance(node.args[0], (ast.List, ast.Tuple)) else [node.args[0]]
                 if any(analysis.typer.qualified(s) in MODEL_SIGNALS for s in signals):
-                    self.receivers.add(self.sender_model(analysis, keyword(node, "sender")))
+                    senders.add(self.sender_model(analysis, keyword(node, "sender")))
+        return senders
 
     def sender_model(self, analysis, sender: Optional[ast.AST]) -> str:
         if sender is None:
@@ -197,50 +256,9 @@ class ProjectFacts:
         qualname = analysis.typer.qualified(sender)
         return self.index.resolve(qualname) if qualname else "*"
 
-    def has_receiver(self, model: str) -> bool:
-        return bool({"*", model, "name:" + model.rpartition(".")[2]} & self.receivers)
-
-    def writes_of(self, model: str) -> ModelWrites:
-        if model not in self.writes:
-            found, complete = self.find_writes(model)
-            if not complete:  # the engine is gathering what the file asks for: not kept
-                return found
-            self.writes[model] = found
-        return self.writes[model]
-
-    def find_writes(self, model: str) -> tuple[ModelWrites, bool]:
-        """Writes typed as `model`'s (an instance's `save()`/`delete()`, a QuerySet's or
-        manager's `update()`/`create()`/...), and its admin registration, in modules naming
-        the model; and whether every module's writes were known (see `writes_in`)."""
-        found = ModelWrites()
-        complete = True
-        word = model.rpartition(".")[2].encode()
-        for summary in self.project_modules():
-            source = self.index.source_bytes(summary.path)
-            if word not in source or not any(w in source for w in WRITE_WORDS):
-                continue
-            rows = self.writes_in(summary)
-            if rows is None:
-                complete = False
-                continue
-            for written, line, method, invalidated in rows:
-                if written != model:
-                    continue
-                if invalidated:
-                    found.invalidated = True
-                else:
-                    found.sites.append((display_path(summary.path), line, method))
-        found.sites.sort()
-        return found, complete
-
-    def writes_in(self, summary) -> Optional[list[tuple[str, int, str, bool]]]:
-        """The module's writes of every model, read once (a module fact: with -j, made by the
-        worker holding its tree): (model, line, method, a cache deletion next to it), writes in
-        a rolled-back block left out. None while the engine gathers what a file asks for."""
-        return self.index.module_fact(INFO.code, summary.module, lambda: self.read_writes(summary))
-
-    def read_writes(self, summary) -> list[tuple[str, int, str, bool]]:
-        """`writes_in`, read from the module's tree. Its analysis is not kept: once read, a
+    def writes(self, summary) -> list[tuple[str, int, str, bool]]:
+        """The module's writes of every model: (model, line, method, a cache deletion next to
+        it), writes in a rolled-back block left out. Its analysis is not kept: once read, a
         module costs no memory."""
         analysis = self.analyses.pop(summary.path) if summary.path in self.analyses else self.analyse(summary)
         rows = []
@@ -281,15 +299,25 @@ def write_calls(analysis) -> list[ast.Call]:
     ]
 
 
-def module_writes(index, chains, module: str) -> list[tuple[str, int, str, bool]]:
-    """A module's writes (`ProjectFacts.writes_in`), made where the engine asks."""
-    return project_facts(index, chains).writes_in(index.modules[module])
+# what `ProjectFacts.fact(name, ...)` reads of a module
+READS = {"settings": ModuleReader.settings, "urls": ModuleReader.urls,
+         "receivers": ModuleReader.receivers, "writes": ModuleReader.writes}
+
+
+def read_module(index, chains, name: str, module: str):
+    """The fact `name` of `module` (`ModuleFacts.compute`: where the engine asks, or here)."""
+    reader = getattr(index, "_qs008_reader", None)
+    if reader is None:
+        reader = index._qs008_reader = ModuleReader(index, chains)
+    return READS[name](reader, index.modules[module])
 
 
 def project_facts(index, chains) -> ProjectFacts:
     facts = getattr(index, "_qs008_facts", None)
     if facts is None:
-        facts = index._qs008_facts = ProjectFacts(index, chains)
+        facts = ProjectFacts(index, chains)
+        if facts.complete:  # else the engine is gathering what the file asks for: made again
+            index._qs008_facts = facts
     return facts
 
 
@@ -657,8 +685,8 @@ INFO = PassInfo(
     ),
     visitor=CachePageWithoutInvalidation,
     options=(flow.CHECK_TESTS_OPTION,),
-    # the writes of the modules a cached view's models are named in, read where their trees are
-    module_facts=ModuleFacts(compute=module_writes, asked_by=lambda summary: summary.page_cache),
+    # the settings, URLconfs, receivers and writes of other modules, read where their trees are
+    module_facts=ModuleFacts(compute=read_module, asked_by=lambda summary: summary.page_cache),
     # once a page is cached anywhere, writes, receivers and URLconfs anywhere decide its findings
     reads_whole_project=lambda index: (
         set(index.modules) if any(m.page_cache for m in index.modules.values()) else set()

@@ -52,13 +52,14 @@ def cached_project(root: Path) -> None:
 def test_a_fact_is_made_once_and_while_gathering_only_noted():
     index = ProjectIndex()
     made = []
-    assert index.module_fact("QS008", "shop.a", lambda: made.append(1) or ["row"]) == ["row"]
-    assert index.module_fact("QS008", "shop.a", lambda: made.append(1) or ["other"]) == ["row"]
+    a, b = ("QS008", "writes", "shop.a"), ("QS008", "writes", "shop.b")
+    assert index.module_fact(a, lambda: made.append(1) or ["row"]) == ["row"]
+    assert index.module_fact(a, lambda: made.append(1) or ["other"]) == ["row"]
     assert made == [1]
     index.asking = set()
-    assert index.module_fact("QS008", "shop.b", lambda: made.append(2) or ["row"]) is None
-    assert index.module_fact("QS008", "shop.a", lambda: ["other"]) == ["row"]  # known: no question
-    assert index.asking == {("QS008", "shop.b")} and made == [1]
+    assert index.module_fact(b, lambda: made.append(2) or ["row"]) is None
+    assert index.module_fact(a, lambda: ["other"]) == ["row"]  # known: no question
+    assert index.asking == {b} and made == [1]
 
 
 def test_the_files_that_may_ask_are_declared_by_their_pass():
@@ -78,7 +79,7 @@ def test_a_parallel_run_has_the_writes_made_where_the_trees_are_and_finds_what_a
 
     def logged(keys):  # runs in the workers (forked after this patch): they append to one file
         with open(log, "a") as handle:
-            handle.writelines(f"{os.getpid()} {module}\n" for _, module in keys)
+            handle.writelines(f"{os.getpid()} {what} {module}\n" for _, what, module in keys)
         return real(keys)
 
     logged.__qualname__ = logged.__name__ = "_worker_module_facts"  # sent to the workers by name
@@ -91,18 +92,16 @@ def test_a_parallel_run_has_the_writes_made_where_the_trees_are_and_finds_what_a
     assert [f.line for f in qs008] == [6, 11]
     assert f"and {WRITERS - 3} more" in qs008[0].message and f"and {WRITERS // 2 - 3} more" in qs008[1].message
     made = [line.split() for line in log.read_text().splitlines()]
-    modules = sorted(module for _, module in made)
-    assert modules == sorted(f"shop.writer{i}" for i in range(WRITERS))  # each once
-    assert len({pid for pid, _ in made}) == 2  # both workers made some: each those of its trees
+    writes = sorted(module for _, what, module in made if what == "writes")
+    assert writes == sorted(f"shop.writer{i}" for i in range(WRITERS))  # each once
+    assert [module for _, what, module in made if what == "urls"] == ["shop.views"]
+    assert len({pid for pid, _, _ in made}) == 2  # both workers made some: each those of its trees
 
 
-def test_a_file_that_asks_for_nothing_is_analysed_once(tmp_path, monkeypatch):
-    # a cached view that reads nothing the project writes: its first analysis is its result
+def test_only_the_files_that_asked_are_analysed_again(tmp_path, monkeypatch):
+    # the cached views are analysed first (they ask for URLconfs, receivers and writes),
+    # then again once the facts are known; every other file once, after them
     cached_project(tmp_path)
-    (tmp_path / "shop/views.py").write_text(
-        "from django.views.decorators.cache import cache_page\n\n\n"
-        "@cache_page(60)\ndef hello(request):\n    return 'hi'\n"
-    )
     log = tmp_path.parent / f"{tmp_path.name}.log"
     real = engine._worker_analyse
 
@@ -116,6 +115,7 @@ def test_a_file_that_asks_for_nothing_is_analysed_once(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "_worker_analyse", logged)
     result = run_in(tmp_path, jobs=2)
     analysed = log.read_text().splitlines()
-    assert analysed.count(os.path.join("shop", "views.py")) == 1
-    assert sorted(analysed) == sorted(result.analysed)
-    assert not [f for f in result.findings if f.code == "QS008"]
+    views = os.path.join("shop", "views.py")
+    assert analysed[0] == views and analysed.count(views) == 2
+    assert sorted(analysed) == sorted([*result.analysed, views])
+    assert [f.line for f in result.findings if f.code == "QS008"] == [6, 11]

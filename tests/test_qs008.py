@@ -600,11 +600,11 @@ class Jobs:
 
 def analysed_while(files: dict[str, str], monkeypatch) -> tuple[list, dict]:
     """The run's QS008 findings, and the analyses QS008 made of other modules (by file name)."""
-    from codemods.qs008_cache_page_without_invalidation import ProjectFacts
+    from codemods.qs008_cache_page_without_invalidation import ModuleReader
 
     made = {}
-    real = ProjectFacts.analyse
-    monkeypatch.setattr(ProjectFacts, "analyse", lambda self, s: made.setdefault(s.path.rpartition("/")[2], real(self, s)))
+    real = ModuleReader.analyse
+    monkeypatch.setattr(ModuleReader, "analyse", lambda self, s: made.setdefault(s.path.rpartition("/")[2], real(self, s)))
     _, result = rewrite_project(files, **QS008)
     return [f"{f.line}: {f.message}" for f in result.findings if f.code == "QS008" and f.is_active], made
 

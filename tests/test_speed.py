@@ -427,19 +427,20 @@ def write_facts(root: Path) -> tuple[list, list, int]:
 
     index = run_in(root, jobs=1).index
     rows, skipped = [], 0
-    for words in (qs008.ProjectFacts.words, lambda self, data: None):  # as run; every body read
+    for words in (qs008.ModuleReader.words, lambda self, data: None):  # as run; every body read
         index.module_facts.clear()  # each module's writes are read again, with these words
-        facts = qs008.ProjectFacts(index, ChainTyper(index))
-        facts.words = words.__get__(facts)
+        index._qs008_reader = reader = qs008.ModuleReader(index, ChainTyper(index))
+        reader.words = words.__get__(reader)
+        facts = qs008.ProjectFacts(index, reader.chains)
         found = []
         for summary in facts.project_modules():
-            analysis = facts.analyse(summary)
+            analysis = reader.analyse(summary)
             skipped += len(analysis.scopes.skip_bodies) if analysis is not None else 0
             for call in qs008.write_calls(analysis) if analysis is not None else ():
                 receiver = analysis.type_of(call.func.value)
                 found.append(("call", summary.module, call.lineno, call.func.attr, receiver.kind,
-                              receiver.model, receiver.confidence, facts.written_model(analysis, call)))
-            found.extend(("write", summary.module, *row) for row in facts.writes_in(summary))
+                              receiver.model, receiver.confidence, reader.written_model(analysis, call)))
+            found.extend(("write", summary.module, *row) for row in facts.fact("writes", summary))
         rows.append(sorted(found, key=repr))
     return rows[0], rows[1], skipped
 
