@@ -823,7 +823,7 @@ class PoolExecutor(Executor):
         facts: dict = {}
         for _, batch, out in self.workers.schedule(
             _worker_module_facts, sorted(asked), lambda key: len(index.sources.get(path_of[key], b"")) + 1,
-            owner=lambda key: self.owners.get(path_of[key]),
+            owner=lambda key: self.owners.get(path_of[key]), share=False,
         ):
             facts.update(zip(batch, out))
         self.workers.broadcast(_worker_know_facts, facts)

@@ -149,10 +149,13 @@ class Workers:
         items: Sequence,
         weight: Callable[[Any], int],
         owner: Optional[Callable[[Any], Optional[int]]] = None,
+        share: bool = True,
     ) -> Iterator[tuple[int, list, Any]]:
         """Run `func(batch)` over `items` in batches; yields `(worker, batch, result)` as
         batches finish. `owner(item)` names the worker that should get the item (it holds
-        what the item needs); items without one go to whoever is free."""
+        what the item needs); items without one go to whoever is free. `share=False`: a
+        worker out of items does not take another's (when taking one costs more than
+        waiting: the item needs what only its owner holds)."""
         jobs = len(self)
         queues = [deque() for _ in range(jobs + 1)]  # the last one: items of nobody's
         for item in sorted(items, key=weight, reverse=True):  # big first: even finish
@@ -166,7 +169,7 @@ class Workers:
             for source in (worker, jobs):
                 if queues[source]:
                     return take(source, front=True)
-            victims = [q for q in range(jobs) if queues[q]]
+            victims = [q for q in range(jobs) if queues[q]] if share else []
             if not victims:
                 return []
             return take(max(victims, key=lambda q: left[q]), front=False)

@@ -18,6 +18,7 @@ import gc
 import os
 import re
 import shutil
+import time
 from bisect import bisect_right
 from itertools import accumulate
 from pathlib import Path
@@ -64,6 +65,26 @@ def test_every_item_is_done_once_and_first_batches_go_to_their_owners():
     assert first_batch.keys() == {0, 1}
     for worker, batch in first_batch.items():
         assert all(item % 2 == worker for item in batch)
+
+
+def slow_tag_with_pid(batch):
+    time.sleep(0.01 * len(batch))  # long enough that an idle worker would take some
+    return tag_with_pid(batch)
+
+
+def test_without_sharing_a_worker_only_runs_its_own_items_and_those_of_nobody():
+    items = list(range(40))
+    with Workers(2) as workers:
+        pids = [p.pid for p in workers.processes]
+        ran = {
+            item: pid
+            for _, batch, result in workers.schedule(
+                slow_tag_with_pid, items, weight=lambda i: 1, owner=lambda i: 0 if i < 30 else None, share=False,
+            )
+            for pid, item in result
+        }
+    assert sorted(ran) == items
+    assert {ran[i] for i in range(30)} == {pids[0]}  # worker 1 had nothing of its own: it waited
 
 
 def test_items_of_nobody_and_of_an_unknown_worker_are_shared_out():
