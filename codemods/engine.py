@@ -346,11 +346,13 @@ def _worker_index(batch: Sequence[tuple[int, SourceFile]]) -> list[tuple[Optiona
 
 def _worker_setup(payload) -> None:
     """The project index, rebuilt from the summaries every worker is sent (in the parent's
-    order, so it is the parent's index), and one typer whose caches serve every batch."""
+    order, so it is the parent's index) with the bytes the parent read of every file, and
+    one typer whose caches serve every batch."""
     from .querysets import ChainTyper
 
-    summaries, targets, failed_sources, options = payload
+    summaries, targets, failed_sources, sources, options = payload
     index = build_index(summaries, targets, failed_sources)
+    index.sources = sources  # the bytes the parent read: no fact reads the disk again
     index.trees = _WORKER.get("trees")  # the trees this worker parsed (facts read on demand)
     _WORKER.update(
         summaries=summaries, index=index, options=options,
@@ -790,7 +792,9 @@ class PoolExecutor(Executor):
     def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
         _plan_before_broadcast(state.chains)
         index = state.index
-        self.workers.broadcast(_worker_setup, (state.summaries, index.targets, index.failed_sources, state.options))
+        self.workers.broadcast(
+            _worker_setup, (state.summaries, index.targets, index.failed_sources, index.sources, state.options)
+        )
         # Files that may ask for facts of other modules go first; what they ask for is made
         # by the workers holding those modules' trees, then they are analysed again with the
         # rest (else one worker would parse half the project again for one file, while the
@@ -841,7 +845,8 @@ def _received(batch: list[tuple[int, SourceFile]], out: list) -> list:
 
 
 def _plan_before_broadcast(chains: ChainTyper) -> None:
-    """Project plans that read the sources are made here: workers are sent no sources."""
+    """The parent's project plans, made now (each worker makes its own from the same index
+    and bytes; the parent's serve what it analyses later itself: `rerun`)."""
     chains.project.make_plans()
 
 

@@ -119,3 +119,21 @@ def test_only_the_files_that_asked_are_analysed_again(tmp_path, monkeypatch):
     assert analysed[0] == views and analysed.count(views) == 2
     assert sorted(analysed) == sorted([*result.analysed, views])
     assert [f.line for f in result.findings if f.code == "QS008"] == [6, 11]
+
+
+def test_workers_read_the_bytes_the_run_read_never_the_disk_again(tmp_path, monkeypatch):
+    # a writer module emptied on disk after it was read: its writes still count, as they do
+    # in a serial run (facts come from the bytes being judged)
+    cached_project(tmp_path)
+    serial = run_in(tmp_path, jobs=1)
+    real = engine._plan
+
+    def plan_then_edit(state):
+        real(state)
+        for i in range(WRITERS):
+            (tmp_path / f"shop/writer{i}.py").write_text("")
+
+    monkeypatch.setattr(engine, "_plan", plan_then_edit)
+    parallel = run_in(tmp_path, jobs=2)
+    assert [f.to_json() for f in parallel.findings] == [f.to_json() for f in serial.findings]
+    assert [f.line for f in parallel.findings if f.code == "QS008"] == [6, 11]
