@@ -85,7 +85,7 @@ class ProjectFacts:
         self.receivers: set[str] = set()  # models with a receiver; "*": any model
         self.writes: dict[str, ModelWrites] = {}
         self._project_modules: Optional[list] = None
-        self.complete = True  # False while the engine gathers what a file asks for: not kept
+        self.missing: set[tuple[str, str, str]] = set()  # asked for while the engine gathers
         site_cache, seconds = False, None
         for summary in self.project_modules():
             source = index.source_bytes(summary.path)
@@ -103,10 +103,10 @@ class ProjectFacts:
     def fact(self, name: str, summary):
         """What `ModuleReader` reads as `name` in the module, once per run (with -j, made by
         the worker holding its tree); None while the engine gathers what a file asks for."""
-        fact = self.index.module_fact(
-            (INFO.code, name, summary.module), lambda: read_module(self.index, self.chains, name, summary.module)
-        )
-        self.complete = self.complete and fact is not None
+        key = (INFO.code, name, summary.module)
+        fact = self.index.module_fact(key, lambda: read_module(self.index, self.chains, name, summary.module))
+        if fact is None:
+            self.missing.add(key)
         return fact
 
     def project_modules(self) -> list:
@@ -313,11 +313,13 @@ def read_module(index, chains, name: str, module: str):
 
 
 def project_facts(index, chains) -> ProjectFacts:
+    """The project's facts, made once per index. Made while the engine gathers what files ask
+    for, some are missing: each file asks for them again, and they are made again once known."""
     facts = getattr(index, "_qs008_facts", None)
-    if facts is None:
-        facts = ProjectFacts(index, chains)
-        if facts.complete:  # else the engine is gathering what the file asks for: made again
-            index._qs008_facts = facts
+    if facts is None or facts.missing and index.asking is None:
+        facts = index._qs008_facts = ProjectFacts(index, chains)
+    elif facts.missing:
+        index.asking |= facts.missing
     return facts
 
 
