@@ -26,8 +26,9 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from . import GC_THRESHOLDS
 
 # batches per worker and phase: enough to even out the load, few enough that sending and
-# pickling stay cheap
-BATCHES_PER_WORKER = 6
+# pickling stay cheap (12 ended pretix's cold run 0.2-0.4 s sooner than 6, and than 20, in
+# interleaved runs; Django and weblate the same or a little sooner)
+BATCHES_PER_WORKER = 12
 
 
 class WorkerError(RuntimeError):
