@@ -232,7 +232,8 @@ class ModuleReader:
         for no sender, or one the tool cannot name, counts for every model ("*")."""
         analysis = self.analysis_of(summary)
         senders = set()
-        for node in ast.walk(analysis.tree) if analysis is not None else ():
+        # every node of the module (its analysis skipped no body: `words`), in any order
+        for node in analysis.parents if analysis is not None else ():
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
