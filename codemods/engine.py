@@ -426,6 +426,11 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 def _workers(jobs: int):
     from .workers import Workers  # imported when used: most runs (warm, small) need none
 
+    # What the workers run, imported before they start: a forked worker has it at once,
+    # instead of each importing the index, the typing and every pass again
+    from . import analysis, index  # noqa: F401
+
+    registry.load_passes()
     return Workers(jobs)
 
 

@@ -79,6 +79,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def load_passes() -> "tuple[PassInfo, ...]":
+    """Every pass, imported now (otherwise when `PASSES` is first read)."""
+    return __getattr__("PASSES")
+
+
 def reset() -> None:
     """Walk the package again (after a module was added to it: tests)."""
     globals().pop("PASSES", None)
