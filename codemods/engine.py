@@ -391,13 +391,19 @@ def _worker_analyse_asking(batch: Sequence[tuple[int, SourceFile]]) -> list[tupl
     return out
 
 
-def _worker_module_facts(keys: Sequence[tuple[str, str, str]]) -> list:
-    """The facts `(pass code, what, module)`, made here (the worker holding the module's tree)."""
+def _worker_module_facts(keys: Sequence[tuple[str, str, str]]) -> list[tuple[bool, object]]:
+    """The facts `(pass code, what, module)`, made here (the worker holding the module's tree):
+    `(True, fact)`, or `(False, None)` when making one failed. A bug in a pass costs a file,
+    not the run: the file that asked makes the fact itself, and fails alone."""
     index, chains = _WORKER["index"], _WORKER["chains"]
-
-    def compute(code: str, what: str, module: str) -> Callable[[], object]:
-        return lambda: registry.get_pass(code).module_facts.compute(index, chains, what, module)
-    return [index.module_fact(key, compute(*key)) for key in keys]
+    out: list[tuple[bool, object]] = []
+    for code, what, module in keys:
+        compute = registry.get_pass(code).module_facts.compute
+        try:
+            out.append((True, index.module_fact((code, what, module), lambda: compute(index, chains, what, module))))
+        except Exception:  # noqa: BLE001 - made again, and reported, where the file is analysed
+            out.append((False, None))
+    return out
 
 
 def _worker_know_facts(facts: dict) -> None:
@@ -834,7 +840,7 @@ class PoolExecutor(Executor):
             _worker_module_facts, sorted(asked), lambda key: len(index.sources.get(path_of[key], b"")) + 1,
             owner=lambda key: self.owners.get(path_of[key]), share=False,
         ):
-            facts.update(zip(batch, out))
+            facts.update((key, fact) for key, (made, fact) in zip(batch, out) if made)
         self.workers.broadcast(_worker_know_facts, facts)
 
     def _schedule(self, func: Callable, items: list):

@@ -137,3 +137,26 @@ def test_workers_read_the_bytes_the_run_read_never_the_disk_again(tmp_path, monk
     parallel = run_in(tmp_path, jobs=2)
     assert [f.to_json() for f in parallel.findings] == [f.to_json() for f in serial.findings]
     assert [f.line for f in parallel.findings if f.code == "QS008"] == [6, 11]
+
+
+def test_a_fact_that_fails_costs_the_file_that_asked_not_the_run(tmp_path, monkeypatch):
+    # a bug reading one module's writes: with -j, as in a serial run, the cached view's file
+    # is reported as an internal error and every other file is analysed
+    from codemods import qs008_cache_page_without_invalidation as qs008
+
+    cached_project(tmp_path)
+    real = qs008.ModuleReader.writes
+
+    def broken(self, summary):
+        if summary.module == "shop.writer7":
+            raise KeyError("boom")
+        return real(self, summary)
+
+    monkeypatch.setitem(qs008.READS, "writes", broken)
+    serial = run_in(tmp_path, jobs=1)
+    parallel = run_in(tmp_path, jobs=2)
+    for result in (serial, parallel):
+        failed = [(r.path, r.error) for r in result.files if r.error]
+        assert failed == [(os.path.join("shop", "views.py"), failed[0][1])]
+        assert "internal error" in failed[0][1] and "KeyError" in failed[0][1]
+    assert [f.to_json() for f in parallel.findings] == [f.to_json() for f in serial.findings]
