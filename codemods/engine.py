@@ -801,7 +801,6 @@ class PoolExecutor(Executor):
             yield batch, indexed
 
     def analyse(self, state: _RunState, items: Sequence[tuple[int, SourceFile]]) -> Batches:
-        _plan_before_broadcast(state.chains)
         index = state.index
         self.workers.broadcast(
             _worker_setup, (state.summaries, index.targets, index.failed_sources, index.sources, state.options)
@@ -853,12 +852,6 @@ def _received(batch: list[tuple[int, SourceFile]], out: list) -> list:
     for (_, source), (result, _analysed) in zip(batch, out):
         result.original = source.data
     return out
-
-
-def _plan_before_broadcast(chains: ChainTyper) -> None:
-    """The parent's project plans, made now (each worker makes its own from the same index
-    and bytes; the parent's serve what it analyses later itself: `rerun`)."""
-    chains.project.make_plans()
 
 
 class _Executors:

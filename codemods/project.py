@@ -48,14 +48,6 @@ class Project:
             self.plans[capability] = info.plan(self) if info is not None else default
         return self.plans[capability]
 
-    def make_plans(self) -> None:
-        """Every pass's plan, now (before the work is sent to processes that lack the sources)."""
-        from . import registry
-
-        for info in registry.PASSES:
-            if info.provides is not None:
-                self.provided(info.provides)
-
     @property
     def factories(self) -> dict:
         """Module-level QuerySets that become factory functions: qualname -> Factory."""
